@@ -1,0 +1,71 @@
+// The Sunway dialect: only what is specific to the Sunway core groups. Loops, arithmetic and memory use the
+// upstream dialects. Main memory is memref memory space 0 (default), the CPE local data memory (LDM) is space 2.
+// Semantics and the C each op becomes: dialects/README.md.
+irdl.dialect @sunway {
+  // ---- core group -------------------------------------------------------------------------------------------
+  // Start kernel @kernel on all CPEs of the core group (athread_spawn). Its arguments are what the athread ABI
+  // passes in the kernel's argument struct: words, i.e. main-memory addresses of whole buffers
+  // (memref.extract_aligned_pointer_as_index) and integers, one per kernel parameter, in order.
+  irdl.operation @spawn {
+    %args = irdl.is index
+    irdl.operands(args: variadic %args)
+    %sym = irdl.base "#builtin.symbol_ref"
+    irdl.attributes { "kernel" = %sym }
+  }
+  // Wait until the kernel spawned last on this core group has finished on every CPE (athread_join).
+  irdl.operation @join {
+  }
+  // Logical id of this CPE in its core group, 0..63 (athread_get_id(-1) / CRTS_tid).
+  irdl.operation @cpe_id {
+    %i = irdl.is index
+    irdl.results(id: %i)
+  }
+  // Row (id / 8) and column (id % 8) of this CPE in the 8x8 mesh.
+  irdl.operation @cpe_row {
+    %i = irdl.is index
+    irdl.results(row: %i)
+  }
+  irdl.operation @cpe_col {
+    %i = irdl.is index
+    irdl.results(col: %i)
+  }
+  // Barrier over all CPEs of the core group (athread_syn(ARRAY_SCOPE, 0xffff) / CRTS_ssync_array()).
+  irdl.operation @barrier {
+  }
+
+  // ---- LDM ----------------------------------------------------------------------------------------------------
+  // A static buffer in this CPE's LDM. The sum over a kernel is checked against the target's LDM size.
+  irdl.operation @ldm_alloc {
+    %m = irdl.base "!builtin.memref"
+    irdl.results(buffer: %m)
+  }
+  // A DMA reply word in LDM, zero-initialised; every finished DMA request adds one to it.
+  irdl.operation @reply {
+    %m = irdl.base "!builtin.memref"
+    irdl.results(reply: %m)
+  }
+
+  // ---- DMA ----------------------------------------------------------------------------------------------------
+  // Asynchronous copy of a main-memory view into an LDM buffer of the same shape (athread_get / CRTS_dma_iget).
+  // A contiguous view is one request; a strided view becomes strided requests (bsize = contiguous bytes per
+  // block, stride = bytes skipped between blocks). `requests` is how many requests the copy issues.
+  irdl.operation @dma_get {
+    %src = irdl.base "!builtin.memref"
+    %dst = irdl.base "!builtin.memref"
+    %rep = irdl.base "!builtin.memref"
+    irdl.operands(src: %src, dst: %dst, reply: %rep)
+  }
+  // Asynchronous copy of an LDM buffer into a main-memory view of the same shape (athread_put / CRTS_dma_iput).
+  irdl.operation @dma_put {
+    %src = irdl.base "!builtin.memref"
+    %dst = irdl.base "!builtin.memref"
+    %rep = irdl.base "!builtin.memref"
+    irdl.operands(src: %src, dst: %dst, reply: %rep)
+  }
+  // Wait until `count` DMA requests counted in `reply` have completed, then reset it to zero.
+  irdl.operation @dma_wait {
+    %rep = irdl.base "!builtin.memref"
+    %i = irdl.is index
+    irdl.operands(reply: %rep, count: %i)
+  }
+}

@@ -1,0 +1,95 @@
+"""Small IR helpers shared by the passes (walking, building constants, reading memref types)."""
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import arith
+
+from swmlir.dialects import LDM_SPACE, load_sunway_dialect, memory_space
+
+KERNEL_ATTR = "sunway.kernel"
+
+
+def collect(root: ir.Operation, name: str | tuple[str, ...]) -> list[ir.Operation]:
+    """All ops named `name` under `root`, in pre-order (safe to mutate afterwards)."""
+    names = (name,) if isinstance(name, str) else name
+    found: list[ir.Operation] = []
+
+    def visit(op):
+        if op.name in names:
+            found.append(op)
+        return ir.WalkResult.ADVANCE
+
+    root.walk(visit, ir.WalkOrder.PRE_ORDER)
+    return found
+
+
+def funcs(module: ir.Operation, *, kernels: bool | None = None) -> list[ir.Operation]:
+    """func.func ops of the module; kernels=True/False selects CPE kernels / host functions."""
+    out = []
+    for op in module.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name != "func.func":
+            continue
+        is_kernel = KERNEL_ATTR in op.attributes
+        if kernels is None or kernels == is_kernel:
+            out.append(op)
+    return out
+
+
+def sym_name(op: ir.Operation) -> str:
+    return ir.StringAttr(op.attributes["sym_name"]).value
+
+
+def str_attr(op: ir.Operation, name: str, default: str = "") -> str:
+    return ir.StringAttr(op.attributes[name]).value if name in op.attributes else default
+
+
+def index_const(value: int) -> ir.Value:
+    return arith.ConstantOp(ir.IndexType.get(), value).result
+
+
+def is_ldm_type(t: ir.Type) -> bool:
+    return isinstance(t, ir.MemRefType) and memory_space(t) == LDM_SPACE
+
+
+def is_main_memref(t: ir.Type) -> bool:
+    return isinstance(t, ir.MemRefType) and memory_space(t) == 0
+
+
+def memref_bytes(t: ir.MemRefType) -> int:
+    from swmlir.schedule.loop_nest import elem_bytes
+    n = 1
+    for d in t.shape:
+        n *= d
+    return n * elem_bytes(t.element_type)
+
+
+def is_inside(op: ir.Operation, ancestor: ir.Operation) -> bool:
+    p = op
+    while p is not None:
+        if p == ancestor:
+            return True
+        p = p.parent
+    return False
+
+
+def ensure_sunway(module: ir.Operation) -> None:
+    load_sunway_dialect(module.context)
+
+
+def defining_op(v: ir.Value) -> ir.Operation | None:
+    """The op that defines `v`, or None for a block argument."""
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return None
+    return owner.operation if hasattr(owner, "operation") else owner
+
+
+def defined_inside(v: ir.Value, ancestor: ir.Operation) -> bool:
+    """Whether `v` is defined by an op (or is an argument of a block) nested in `ancestor`."""
+    op = defining_op(v)
+    if op is None:
+        parent = v.owner.owner  # block argument: the op owning the block
+        parent = parent.operation if hasattr(parent, "operation") else parent
+        return parent is not None and is_inside(parent, ancestor)
+    return is_inside(op, ancestor)

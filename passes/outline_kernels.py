@@ -1,0 +1,111 @@
+"""sunway-outline-kernels: each top-level scf.forall of a host function becomes a CPE kernel.
+
+The forall moves into a new `func.func` marked `sunway.kernel` (with the ONNX node and tile sizes of the op it
+computes); the host calls it with `sunway.spawn @kernel(addresses)` followed by `sunway.join`.
+A kernel receives whole main-memory buffers only (identity layout, as the athread ABI passes bare addresses):
+views of a buffer used in the loop (subview, expand/collapse_shape) and constants are cloned into the kernel.
+"""
+from __future__ import annotations
+
+import re
+
+from mlir import ir
+from mlir.dialects import func, memref
+
+from swmlir.errors import LoweringError
+
+from . import register_pass
+from ._util import KERNEL_ATTR, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside, str_attr, sym_name
+
+
+def _captured(loop: ir.Operation) -> list[ir.Value]:
+    """Values used inside `loop` but defined outside it, in first-use order."""
+    seen: list[ir.Value] = []
+
+    def visit(op):
+        for v in op.operands:
+            if not defined_inside(v, loop) and not any(v == s for s in seen):
+                seen.append(v)
+        return ir.WalkResult.ADVANCE
+
+    loop.walk(visit)
+    return seen
+
+
+_CLONABLE = ("arith.constant", "memref.subview", "memref.expand_shape", "memref.collapse_shape")
+
+
+def _is_identity(t: ir.MemRefType) -> bool:
+    return t.layout.is_identity if hasattr(t.layout, "is_identity") else "strided" not in str(t)
+
+
+def _clone_views_and_constants(loop: ir.Operation, captured: list[ir.Value]) -> None:
+    """Clone into the loop the captured constants and views of buffers, recursively down to the buffers."""
+    entry = loop.regions[0].blocks[0]
+    work = list(captured)
+    while work:
+        v = work.pop(0)
+        op = defining_op(v)
+        if op is None or op.name not in _CLONABLE:
+            continue
+        clone = op.clone(ir.InsertionPoint.at_block_begin(entry))
+        for use in list(v.uses):
+            if is_inside(use.owner, loop) and use.owner != clone:
+                use.owner.operands[use.operand_number] = clone.results[0]
+        for operand in clone.operands:
+            if not defined_inside(operand, loop):
+                work.append(operand)
+
+
+def _describe(loop: ir.Operation) -> tuple[str, str]:
+    for op in collect(loop, "linalg.generic"):
+        if "swmlir.node" in op.attributes:
+            return str_attr(op, "swmlir.node"), str_attr(op, "swmlir.tiles")
+    return "copy", ""
+
+
+def _c_ident(text: str) -> str:
+    s = re.sub(r"[^0-9A-Za-z_]", "_", text).strip("_")
+    return s[:40] or "op"
+
+
+@register_pass("sunway-outline-kernels",
+               "Outline each top-level scf.forall into a CPE kernel launched with sunway.spawn/sunway.join")
+def outline_kernels(module: ir.Operation) -> None:
+    ensure_sunway(module)
+    body = module.regions[0].blocks[0]
+    count = 0
+    for host in funcs(module, kernels=False):
+        loops = [op.operation for op in host.regions[0].blocks[0].operations if op.operation.name == "scf.forall"]
+        for loop in loops:
+            node, tiles = _describe(loop)
+            name = f"{sym_name(host)}_k{count}_{_c_ident(node)}"
+            count += 1
+            captured = _captured(loop)
+            _clone_views_and_constants(loop, captured)
+            args = _captured(loop)
+            for v in args:
+                if isinstance(v.type, ir.MemRefType) and not _is_identity(v.type):
+                    raise LoweringError(f"kernel {name} would receive the strided view {v.type}", op="scf.forall")
+                if not isinstance(v.type, (ir.MemRefType, ir.IndexType)):
+                    raise LoweringError(f"kernel {name} captures a value of type {v.type}", op="scf.forall")
+            with ir.InsertionPoint(body), loop.location:
+                kfn = func.FuncOp(name, ([a.type for a in args], []), visibility="private")
+                kfn.operation.attributes[KERNEL_ATTR] = ir.UnitAttr.get()
+                kfn.operation.attributes["swmlir.node"] = ir.StringAttr.get(node)
+                if tiles:
+                    kfn.operation.attributes["swmlir.tiles"] = ir.StringAttr.get(tiles)
+                entry = kfn.add_entry_block()
+                with ir.InsertionPoint(entry):
+                    ret = func.ReturnOp([])
+            for a, barg in zip(args, entry.arguments):
+                for use in list(a.uses):
+                    if is_inside(use.owner, loop):
+                        use.owner.operands[use.operand_number] = barg
+            with ir.InsertionPoint(loop), loop.location:
+                words = [memref.ExtractAlignedPointerAsIndexOp(a).result if isinstance(a.type, ir.MemRefType)
+                         else a for a in args]
+                ir.Operation.create("sunway.spawn", operands=words,
+                                    attributes={"kernel": ir.FlatSymbolRefAttr.get(name)})
+                ir.Operation.create("sunway.join")
+            loop.move_before(ret.operation)

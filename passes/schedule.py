@@ -1,0 +1,164 @@
+"""sunway-schedule: distribute every linalg op over the CPEs of a core group and tile it into the LDM.
+
+The work is done by upstream transforms; this pass only decides the tile sizes (swmlir.schedule.tiling) and writes
+the transform script that applies them:
+  1. decompose tensor.pad / tensor.concat and turn tensor.insert_slice into linalg.copy, so that every byte moved
+     in main memory is moved by a tileable linalg op (and so by the CPEs, through DMA);
+  2. generalize named ops, so that tiling reads every op's iteration space the same way;
+  3. per op: `tile_using_forall` (one forall iteration = one work item of a CPE), optionally `tile_using_for` over
+     reduction loops, and `promote_tensor to 2` on each tensor operand of the tile (memory space 2 = LDM).
+The forall carries `swmlir.node` (the ONNX node) and `swmlir.tiles` for later stages and error messages.
+"""
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects.transform import interpreter
+from mlir.passmanager import PassManager
+
+from swmlir.errors import ScheduleError
+from swmlir.schedule.loop_nest import loop_nest_of
+from swmlir.schedule.tiling import TileChoice, choose_tiles
+from swmlir.targets import get_target
+
+from . import register_pass
+
+_PREPARE = """
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %funcs = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.linalg.decompose_pad
+      transform.apply_patterns.tensor.decompose_concat
+    } : !transform.any_op
+    %ins = transform.structured.match ops{["tensor.insert_slice"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %ins : !transform.any_op {
+    ^bb0(%i: !transform.any_op):
+      %c = transform.structured.insert_slice_to_copy %i : (!transform.any_op) -> !transform.any_op
+    }
+    transform.yield
+  }
+}
+"""
+
+
+_ERASE_UNREAD_INPUTS = """
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %funcs = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %funcs {
+      transform.apply_patterns.linalg.erase_unnecessary_inputs
+    } : !transform.any_op
+    transform.yield
+  }
+}
+"""
+
+
+def _linalg_ops(func_op: ir.Operation) -> list[ir.Operation]:
+    """linalg ops directly in the function body (ops already inside a forall are scheduled)."""
+    return [op.operation for op in func_op.regions[0].blocks[0].operations
+            if op.operation.name.startswith("linalg.")]
+
+
+def _funcs(module: ir.Operation) -> list[ir.Operation]:
+    return [op.operation for op in module.regions[0].blocks[0].operations
+            if op.operation.name == "func.func" and not op.operation.attributes.__contains__("sunway.kernel")]
+
+
+def _node_name(op: ir.Operation) -> str:
+    if "swmlir.node" in op.attributes:
+        return ir.StringAttr(op.attributes["swmlir.node"]).value
+    return op.name
+
+
+def _generalize_keeping_names(module: ir.Operation) -> None:
+    """linalg-generalize-named-ops drops discardable attributes; ops are replaced in place, so order matches."""
+    before = {f.attributes["sym_name"].__str__(): [_node_name(o) for o in _linalg_ops(f)] for f in _funcs(module)}
+    # No canonicalize here: it would erase generalized copies (identity generics) that must become kernels.
+    PassManager.parse("builtin.module(func.func(linalg-generalize-named-ops))", module.context).run(module)
+    _apply(module, _ERASE_UNREAD_INPUTS)
+    for f in _funcs(module):
+        names = before.get(f.attributes["sym_name"].__str__(), [])
+        ops = _linalg_ops(f)
+        if len(names) == len(ops):
+            for op, name in zip(ops, names):
+                op.attributes["swmlir.node"] = ir.StringAttr.get(name)
+
+
+def _script_for(idx: int, choice: TileChoice, promote: list[int], init_index: int) -> str:
+    """Transform IR for one op, tagged `swmlir.sched = idx`."""
+    lines = [
+        f'%op{idx} = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
+        f' : (!transform.any_op) -> !transform.any_op',
+        f'%t{idx}, %fa{idx} = transform.structured.tile_using_forall %op{idx} tile_sizes {choice.forall}'
+        f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
+    ]
+    tiled = f"%t{idx}"
+    if any(choice.reduction):
+        # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction.
+        lines += [
+            f'%acc{idx} = transform.get_operand {tiled}[{init_index}] : (!transform.any_op) -> !transform.any_value',
+            f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
+            f'%r{idx}, %rl{idx} = transform.structured.tile_using_for {tiled} tile_sizes {choice.reduction}'
+            f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
+        ]
+        tiled = f"%r{idx}"
+        promote = [p for p in promote if p != init_index]
+    for p in promote:
+        lines += [
+            f'%v{idx}_{p} = transform.get_operand {tiled}[{p}] : (!transform.any_op) -> !transform.any_value',
+            f'%p{idx}_{p} = transform.structured.promote_tensor to 2 %v{idx}_{p} : !transform.any_value',
+        ]
+    return "\n    ".join(lines)
+
+
+def build_schedule(module: ir.Operation, target: str) -> tuple[str, list[tuple[str, TileChoice]]]:
+    """Choose tiles for every linalg op, tag the ops, and return the transform script text."""
+    tgt = get_target(target)
+    parts, chosen = [], []
+    idx = 0
+    for f in _funcs(module):
+        for op in _linalg_ops(f):
+            if op.name != "linalg.generic":
+                raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",
+                                    op=op.name, node=_node_name(op))
+            try:
+                nest = loop_nest_of(op)
+                choice = choose_tiles(nest, cpes=tgt.cpes_per_cg, ldm_budget=tgt.ldm_budget)
+            except ValueError as e:
+                raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
+                                    op=op.name, node=_node_name(op)) from None
+            if not nest.parallel_dims:
+                raise ScheduleError("ops without parallel loops are not scheduled yet", op=op.name,
+                                    node=_node_name(op))
+            op.attributes["swmlir.sched"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), idx)
+            op.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
+            promote = [o.index for o in nest.operands]
+            init_index = len(op.operands) - 1
+            parts.append(_script_for(idx, choice, promote, init_index))
+            chosen.append((_node_name(op), choice))
+            idx += 1
+    script = ("module attributes {transform.with_named_sequence} {\n"
+              "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
+              + "\n    ".join(parts) + "\n    transform.yield\n  }\n}\n")
+    return script, chosen
+
+
+def _apply(module: ir.Operation, script: str) -> None:
+    ts = ir.Module.parse(script, module.context)
+    try:
+        interpreter.apply_named_sequence(module, ts.body.operations[0], ts)
+    except Exception as e:  # the interpreter reports diagnostics as ValueError / MLIRError
+        raise ScheduleError(f"transform script failed: {e}") from None
+
+
+@register_pass("sunway-schedule",
+               "Tile every linalg op over the CPEs (scf.forall) and into LDM tiles (promote_tensor to space 2)",
+               options={"target": ("sw26010", "target whose CPE count and LDM size decide the tiles")})
+def schedule(module: ir.Operation, *, target: str = "sw26010") -> None:
+    _apply(module, _PREPARE)
+    _generalize_keeping_names(module)
+    script, chosen = build_schedule(module, target)
+    if chosen:
+        _apply(module, script)
+    PassManager.parse("builtin.module(canonicalize,cse)", module.context).run(module)

@@ -1,0 +1,132 @@
+/*
+ * swmlir_runtime.c -- host-side support for emitted code (see swmlir_runtime.h).
+ * Plain C99 with stdio/stdlib only: the same file is compiled for the Sunway host with sw5cc.
+ */
+#include "swmlir_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SWMLIR_EMULATOR
+#include "athread.h"
+#endif
+
+#define SWMLIR_ALIGN 128
+
+/* Layout of a block: [malloc'd start ... padding | size_t bytes | void *raw][aligned data ...].
+ * The header just below the aligned pointer lets swmlir_free find the malloc'd start and the size. */
+typedef struct {
+    size_t bytes;
+    void *raw;
+} swmlir_block_header;
+
+void *swmlir_alloc(size_t bytes)
+{
+    size_t total;
+    char *raw, *data;
+    swmlir_block_header *h;
+
+    if (bytes > (size_t)-1 - SWMLIR_ALIGN - sizeof(swmlir_block_header))
+        return NULL;
+    total = bytes + SWMLIR_ALIGN + sizeof(swmlir_block_header);
+    raw = (char *)calloc(1, total);
+    if (raw == NULL)
+        return NULL;
+    /* First 128-byte boundary that leaves room for the header below it. */
+    data = raw + sizeof(swmlir_block_header);
+    data += (SWMLIR_ALIGN - (size_t)data % SWMLIR_ALIGN) % SWMLIR_ALIGN;
+    h = (swmlir_block_header *)data - 1;
+    h->bytes = bytes;
+    h->raw = raw;
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_register_range(data, bytes);
+#endif
+    return data;
+}
+
+void swmlir_free(void *p)
+{
+    swmlir_block_header *h;
+
+    if (p == NULL)
+        return;
+    h = (swmlir_block_header *)p - 1;
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_unregister_range(p);
+#endif
+    free(h->raw);
+}
+
+void *swmlir_load_weights(const char *path, size_t expected_bytes)
+{
+    FILE *f;
+    long size;
+    char *buf;
+    size_t got = 0;
+
+    if (expected_bytes == 0)
+        return swmlir_alloc(1); /* a model without weights: any valid, freeable pointer */
+    if (path == NULL) {
+        fprintf(stderr, "swmlir: error: the model needs a weights file of %lu bytes, none was given\n",
+                (unsigned long)expected_bytes);
+        return NULL;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "swmlir: error: cannot open weights file '%s'\n", path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "swmlir: error: cannot read the size of weights file '%s'\n", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((unsigned long)size != (unsigned long)expected_bytes) {
+        fprintf(stderr,
+                "swmlir: error: weights file '%s' has %lu bytes, the model expects %lu "
+                "(was it written for another model?)\n",
+                path, (unsigned long)size, (unsigned long)expected_bytes);
+        fclose(f);
+        return NULL;
+    }
+    buf = (char *)swmlir_alloc(expected_bytes);
+    if (buf == NULL) {
+        fprintf(stderr, "swmlir: error: out of memory for %lu bytes of weights\n", (unsigned long)expected_bytes);
+        fclose(f);
+        return NULL;
+    }
+    while (got < expected_bytes) {
+        size_t n = fread(buf + got, 1, expected_bytes - got, f);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    fclose(f);
+    if (got != expected_bytes) {
+        fprintf(stderr, "swmlir: error: read %lu of %lu bytes from weights file '%s'\n", (unsigned long)got,
+                (unsigned long)expected_bytes, path);
+        swmlir_free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void swmlir_register_buffer(const void *p, size_t bytes)
+{
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_register_range(p, bytes);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+void swmlir_unregister_buffer(const void *p)
+{
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_unregister_range(p);
+#else
+    (void)p;
+#endif
+}

@@ -1,0 +1,110 @@
+"""A static description of a linalg.generic's iteration space, enough to size tiles against the LDM."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mlir import ir
+
+
+@dataclass
+class Operand:
+    index: int                 # operand number in the linalg op
+    shape: tuple[int, ...]
+    elem_bytes: int
+    exprs: list                # affine result expressions of its indexing map
+    is_init: bool
+    is_read: bool              # its block argument is used by the body (an init that is only written is not)
+
+    def extent(self, tiles: list[int], sizes: list[int]) -> list[int]:
+        """Box of elements this operand needs for one tile (tile 0 = the whole loop)."""
+        full = [t if t else s for t, s in zip(tiles, sizes)]
+        return [_extent(e, full, dim) for e, dim in zip(self.exprs, self.shape)]
+
+    def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
+        return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
+
+
+def _extent(expr, full: list[int], dim: int) -> int:
+    """Span of a linear affine expression when each loop d_i covers `full[i]` consecutive values."""
+    coeffs: dict[int, int] = {}
+
+    def walk(e, scale):
+        if isinstance(e, ir.AffineDimExpr):
+            coeffs[e.position] = coeffs.get(e.position, 0) + scale
+        elif isinstance(e, ir.AffineConstantExpr):
+            pass
+        elif isinstance(e, ir.AffineAddExpr):
+            walk(e.lhs, scale)
+            walk(e.rhs, scale)
+        elif isinstance(e, ir.AffineMulExpr) and isinstance(e.rhs, ir.AffineConstantExpr):
+            walk(e.lhs, scale * e.rhs.value)
+        elif isinstance(e, ir.AffineMulExpr) and isinstance(e.lhs, ir.AffineConstantExpr):
+            walk(e.rhs, scale * e.lhs.value)
+        else:  # mod, floordiv, ...: be conservative, the whole dimension
+            coeffs[-1] = dim
+
+    walk(expr, 1)
+    if -1 in coeffs:
+        return dim
+    return min(dim, sum(abs(c) * (full[d] - 1) for d, c in coeffs.items()) + 1)
+
+
+@dataclass
+class LoopNest:
+    sizes: list[int]
+    parallel: list[bool]
+    operands: list[Operand]
+
+    @property
+    def parallel_dims(self) -> list[int]:
+        return [i for i, p in enumerate(self.parallel) if p]
+
+    @property
+    def reduction_dims(self) -> list[int]:
+        return [i for i, p in enumerate(self.parallel) if not p]
+
+    def ldm_bytes(self, tiles: list[int]) -> int:
+        """LDM needed by one tile: every tensor operand is staged in LDM (scalars are not)."""
+        return sum(o.tile_bytes(tiles, self.sizes) for o in self.operands)
+
+    def work_items(self, tiles: list[int]) -> int:
+        return math.prod(math.ceil(s / t) for s, t, p in zip(self.sizes, tiles, self.parallel) if p and t)
+
+
+def elem_bytes(t: ir.Type) -> int:
+    if isinstance(t, ir.IntegerType):
+        return max(1, t.width // 8)
+    if isinstance(t, ir.F64Type):
+        return 8
+    if isinstance(t, (ir.F16Type, ir.BF16Type)):
+        return 2
+    if isinstance(t, ir.IndexType):
+        return 8
+    return 4
+
+
+def loop_nest_of(op: ir.Operation) -> LoopNest:
+    """Loop sizes of a static linalg.generic, read off the operands that index a loop directly."""
+    maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+    iters = [str(a) for a in op.attributes["iterator_types"]]
+    n_loops = len(iters)
+    sizes: list[int | None] = [None] * n_loops
+    n_inputs = len(op.operands) - len(op.results)
+    body = op.regions[0].blocks[0]
+    operands = []
+    for i, (v, m) in enumerate(zip(op.operands, maps)):
+        if not isinstance(v.type, ir.ShapedType):
+            continue
+        st = v.type
+        shape = tuple(st.shape)
+        for e, d in zip(m.results, shape):
+            if isinstance(e, ir.AffineDimExpr) and sizes[e.position] is None:
+                sizes[e.position] = d
+        used = len(list(body.arguments[i].uses)) > 0
+        if st.rank == 0:
+            continue
+        operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used))
+    if any(s is None for s in sizes):
+        raise ValueError("a loop of this op is not indexed directly by any operand")
+    return LoopNest([int(s) for s in sizes], ["parallel" in it for it in iters], operands)

@@ -1,0 +1,71 @@
+"""Tile sizes for one op: enough work items for the CPEs, and tiles whose operands fit in the LDM budget.
+
+Tile sizes are divisors of the loop sizes, so that every tile has a static shape: LDM buffers, DMA lengths and
+the emitted C arrays are then all static (EmitC needs static shapes, and the DMA engine wants exact lengths).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .loop_nest import LoopNest
+
+
+@dataclass
+class TileChoice:
+    forall: list[int]      # per loop: tile size of the CPE distribution (0 for reduction loops)
+    reduction: list[int]   # per loop: tile size of the sequential reduction loop in a CPE (0 = not tiled)
+    ldm_bytes: int
+    work_items: int
+
+    def describe(self) -> str:
+        red = f", reduction tiles {self.reduction}" if any(self.reduction) else ""
+        return f"tiles {self.forall}{red} ({self.work_items} work items, {self.ldm_bytes} bytes of LDM)"
+
+
+def _next_divisor_below(n: int, t: int) -> int:
+    for d in range(t - 1, 0, -1):
+        if n % d == 0:
+            return d
+    return 1
+
+
+def _combined(forall: list[int], reduction: list[int]) -> list[int]:
+    return [f if f else r for f, r in zip(forall, reduction)]
+
+
+def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int) -> TileChoice:
+    """Greedy: first split outer parallel loops until every CPE has work, then shrink the largest tile until
+    the tile fits in LDM, then tile reduction loops. Raises ValueError when even unit tiles do not fit."""
+    forall = [s if p else 0 for s, p in zip(nest.sizes, nest.parallel)]
+    reduction = [0] * len(nest.sizes)
+    par = nest.parallel_dims
+
+    def ldm():
+        return nest.ldm_bytes(_combined(forall, reduction))
+
+    # 1. parallelism: split the outermost splittable parallel loop until there are `cpes` work items.
+    while nest.work_items(forall) < cpes:
+        cand = [d for d in par if forall[d] > 1]
+        if not cand:
+            break
+        d = cand[0]
+        forall[d] = _next_divisor_below(nest.sizes[d], forall[d])
+    # 2. LDM: shrink the largest parallel tile (outermost on ties).
+    while ldm() > ldm_budget:
+        cand = [d for d in par if forall[d] > 1]
+        if not cand:
+            break
+        d = max(cand, key=lambda i: (forall[i], -i))
+        forall[d] = _next_divisor_below(nest.sizes[d], forall[d])
+    # 3. still too big: tile the reduction loops, largest first.
+    while ldm() > ldm_budget:
+        cand = [d for d in nest.reduction_dims if (reduction[d] or nest.sizes[d]) > 1]
+        if not cand:
+            break
+        d = max(cand, key=lambda i: ((reduction[i] or nest.sizes[i]), -i))
+        reduction[d] = _next_divisor_below(nest.sizes[d], reduction[d] or nest.sizes[d])
+    choice = TileChoice(forall, reduction, ldm(), nest.work_items(forall))
+    if choice.ldm_bytes > ldm_budget:
+        raise ValueError(f"even the smallest tiles need {choice.ldm_bytes} bytes of LDM, over the budget of "
+                         f"{ldm_budget} bytes ({choice.describe()})")
+    return choice
