@@ -46,9 +46,9 @@ def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
                 ivs = [None] * len(counts)
                 for d in reversed(range(len(counts))):
                     c = index_const(counts[d])
-                    q = arith.RemUIOp(rest, c).result if d > 0 else rest
+                    q = arith.RemSIOp(rest, c).result if d > 0 else rest
                     if d > 0:
-                        rest = arith.DivUIOp(rest, c).result
+                        rest = arith.DivSIOp(rest, c).result
                     iv = q
                     if steps[d] != 1:
                         iv = arith.MulIOp(iv, index_const(steps[d])).result

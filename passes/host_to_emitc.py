@@ -1,0 +1,211 @@
+"""sunway-host-to-emitc: the host (MPE) function becomes C through EmitC: the model's public C API.
+
+The host function only allocates, takes views, copies whole buffers and launches kernels, so it is rewritten
+directly into EmitC on byte pointers:
+  memref.alloc        -> a slice of one arena allocated at init (`swmlir_arena + offset`, 128-byte aligned)
+  memref.get_global   -> a slice of the weights file loaded at init (`swmlir_weights + offset`)
+  views               -> the same pointer plus the view's static byte offset
+  memref.copy         -> memcpy of a contiguous buffer
+  sunway.spawn / join -> `struct <kernel>_args a = {...}; athread_spawn(<kernel>, &a); athread_join();`
+It also writes swmlir_init (athread_init, weights, arena), swmlir_run_packed and swmlir_finalize (athread_halt).
+Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` record the sizes for the build.
+"""
+from __future__ import annotations
+
+import math
+
+from mlir import ir
+from mlir.dialects import emitc
+
+from swmlir.codegen.weights import align, weight_layout
+from swmlir.errors import LoweringError
+from swmlir.schedule.loop_nest import elem_bytes
+
+from . import register_pass
+from ._emitc import T, call, cast, idx, include, literal, opaque, ptr_t, variable
+from ._emitc import func as efunc
+from ._util import defining_op, funcs, memref_bytes, sym_name
+
+I64 = "i64"
+
+
+def _byte_offset(view_op: ir.Operation) -> int:
+    """Static byte offset of a view relative to its source."""
+    if view_op.name in ("memref.collapse_shape", "memref.expand_shape"):
+        return 0
+    if view_op.name == "memref.subview":
+        t = view_op.results[0].type
+        strides, offset = t.get_strides_and_offset()
+        src_strides, src_offset = view_op.operands[0].type.get_strides_and_offset()
+        if offset == ir.ShapedType.get_dynamic_stride_or_offset():
+            raise LoweringError("a view with a dynamic offset on the host", op=view_op.name)
+        return (offset - src_offset) * elem_bytes(t.element_type)
+    raise LoweringError(f"unsupported view {view_op.name} on the host", op=view_op.name)
+
+
+def _is_contiguous(t: ir.MemRefType) -> bool:
+    strides, _ = t.get_strides_and_offset()
+    shape = list(t.shape)
+    expect = 1
+    for n, s in reversed(list(zip(shape, strides))):
+        if n != 1 and s != expect:
+            return False
+        expect *= n
+    return True
+
+
+def kernel_struct(name: str) -> str:
+    return f"struct {name}_args"
+
+
+@register_pass("sunway-host-to-emitc",
+               "Rewrite the host function (allocations, views, copies, kernel launches) into the C API via EmitC",
+               options={"num-inputs": (-1, "leading function arguments that are model inputs (-1: read "
+                                           "the swmlir.num_inputs attribute)")})
+def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
+    hosts = funcs(module, kernels=False)
+    if len(hosts) != 1:
+        raise LoweringError(f"expected one host function, found {len(hosts)}", stage="emit")
+    host = hosts[0]
+    if num_inputs < 0:
+        num_inputs = (ir.IntegerAttr(host.attributes["swmlir.num_inputs"]).value
+                      if "swmlir.num_inputs" in host.attributes else len(host.regions[0].blocks[0].arguments))
+    body = module.regions[0].blocks[0]
+    layout = {e.name: e for e in weight_layout(module)}
+    weights_bytes = sum(align(e.nbytes) for e in layout.values())
+    args = list(host.regions[0].blocks[0].arguments)
+    arena = 0
+    loc = host.location
+    with ir.InsertionPoint(body), loc:
+        include("athread.h", True)
+        include("string.h", True)
+        include("stdint.h", True)
+        include("stddef.h", True)
+        include("stdbool.h", True)
+        include("swmlir_runtime.h", False)
+        include("model.h", False)
+        include("model_kernels.h", False)
+        emitc.GlobalOp("swmlir_weights", ptr_t("char"), initial_value=opaque("NULL"), static_specifier=True)
+        emitc.GlobalOp("swmlir_arena", ptr_t("char"), initial_value=opaque("NULL"), static_specifier=True)
+        run, entry = efunc("swmlir_run", [ptr_t("void")] * len(args))
+    ptr: dict = {}
+    with ir.InsertionPoint(entry), loc:
+        for a, p in zip(args, entry.arguments):
+            ptr[a] = cast(p, ptr_t("char"))
+        weights = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), "swmlir_weights").result
+        arena_g = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), "swmlir_arena").result
+        wbase = emitc.LoadOp(ptr_t("char"), weights).result
+        abase = emitc.LoadOp(ptr_t("char"), arena_g).result
+
+        def offset_ptr(base, off):
+            if off == 0:
+                return base
+            return emitc.AddOp(ptr_t("char"), base, literal(str(off), T(I64))).result
+
+        for op in list(host.regions[0].blocks[0].operations):
+            op = op.operation
+            name = op.name
+            with op.location:
+                if name in ("arith.constant", "func.return", "memref.dealloc"):
+                    continue
+                if name == "memref.alloc":
+                    t = op.results[0].type
+                    if not t.has_static_shape:
+                        raise LoweringError(f"dynamic allocation {t} on the host", op=name, stage="emit")
+                    ptr[op.results[0]] = offset_ptr(abase, arena)
+                    arena += align(memref_bytes(t))
+                elif name == "memref.get_global":
+                    g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
+                    if g not in layout:
+                        raise LoweringError(f"global {g} has no initial value", op=name, stage="emit")
+                    ptr[op.results[0]] = offset_ptr(wbase, layout[g].offset)
+                elif name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
+                    ptr[op.results[0]] = offset_ptr(ptr[op.operands[0]], _byte_offset(op))
+                elif name == "memref.extract_aligned_pointer_as_index":
+                    ptr[op.results[0]] = ptr[op.operands[0]]
+                elif name == "memref.copy":
+                    src, dst = op.operands
+                    if not (_is_contiguous(src.type) and _is_contiguous(dst.type)):
+                        raise LoweringError("strided copy on the host (should have been a kernel)", op=name,
+                                            stage="emit")
+                    call("memcpy", [ptr[dst], ptr[src]],
+                         args=[idx(0), idx(1), opaque(str(memref_bytes(src.type)))])
+                elif name == "sunway.spawn":
+                    kernel = ir.FlatSymbolRefAttr(op.attributes["kernel"]).value
+                    st = T(f'!emitc.opaque<"{kernel_struct(kernel)}">')
+                    a = variable(st)
+                    for i, v in enumerate(op.operands):
+                        field = emitc.MemberOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), f"a{i}", a).result
+                        emitc.AssignOp(field, cast(ptr[v], ptr_t("void")))
+                    ap = emitc.AddressOfOp(T(f"!emitc.ptr<{st}>"), a).result
+                    call("athread_spawn", [ap], args=[opaque(kernel), idx(0)])
+                elif name == "sunway.join":
+                    call("athread_join")
+                else:
+                    raise LoweringError(f"unexpected op on the host: {name}", op=name, stage="emit")
+        emitc.ReturnOp()
+
+    with ir.InsertionPoint(body), loc:
+        _init_function(weights_bytes, arena)
+        _packed_function(num_inputs, len(args) - num_inputs)
+        _finalize_function()
+        _sizes_global("swmlir_input_bytes", [memref_bytes(a.type) for a in args[:num_inputs]])
+        _sizes_global("swmlir_output_bytes", [memref_bytes(a.type) for a in args[num_inputs:]])
+    for op in list(body.operations):
+        if op.operation.name in ("func.func", "memref.global"):
+            op.operation.erase()
+    module.attributes["swmlir.arena_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), arena)
+    module.attributes["swmlir.weights_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                                  weights_bytes)
+
+
+def _init_function(weights_bytes: int, arena_bytes: int) -> None:
+    """int swmlir_init(const char *weights_path): start the CPEs, load the weights, allocate the arena."""
+    i32 = ir.IntegerType.get_signless(32)
+    f, e = efunc("swmlir_init", [ptr_t("const char")], [i32])
+    with ir.InsertionPoint(e):
+        call("athread_init")
+        w = call("swmlir_load_weights", [e.arguments[0]], args=[idx(0), opaque(str(weights_bytes))],
+                 result=ptr_t("void"))
+        a = call("swmlir_alloc", args=[opaque(str(max(arena_bytes, 1)))], result=ptr_t("void"))
+        for g, v in (("swmlir_weights", w), ("swmlir_arena", a)):
+            lv = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), g).result
+            emitc.AssignOp(lv, cast(v, ptr_t("char")))
+        null = literal("NULL", ptr_t("void"))
+        bad_w = emitc.CmpOp(ir.IntegerType.get_signless(1), ir.Attribute.parse("0 : i64"), w, null).result
+        bad_a = emitc.CmpOp(ir.IntegerType.get_signless(1), ir.Attribute.parse("0 : i64"), a, null).result
+        bad = emitc.LogicalOrOp(ir.IntegerType.get_signless(1), bad_w, bad_a).result
+        emitc.ReturnOp(operand=cast(bad, i32))
+
+
+def _packed_function(n_in: int, n_out: int) -> None:
+    """void swmlir_run_packed(void *const *inputs, void *const *outputs): the driver's uniform entry."""
+    pp = T(f"!emitc.ptr<{ptr_t('void')}>")
+    f, e = efunc("swmlir_run_packed", [pp, pp])
+    with ir.InsertionPoint(e):
+        vals = []
+        for arr, count in ((e.arguments[0], n_in), (e.arguments[1], n_out)):
+            for i in range(count):
+                el = emitc.SubscriptOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), arr,
+                                       [literal(str(i), T("!emitc.size_t"))]).result
+                vals.append(emitc.LoadOp(ptr_t("void"), el).result)
+        call("swmlir_run", vals)
+        emitc.ReturnOp()
+
+
+def _finalize_function() -> None:
+    f, e = efunc("swmlir_finalize", [])
+    with ir.InsertionPoint(e):
+        for g in ("swmlir_arena", "swmlir_weights"):
+            lv = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), g).result
+            call("swmlir_free", [emitc.LoadOp(ptr_t("char"), lv).result])
+        call("athread_halt")
+        emitc.ReturnOp()
+
+
+def _sizes_global(name: str, sizes: list[int]) -> None:
+    n = max(1, len(sizes))
+    vals = sizes or [0]
+    attr = ir.DenseIntElementsAttr.get(__import__("numpy").array(vals, dtype="int64"),
+                                       type=ir.RankedTensorType.get([n], ir.IntegerType.get_signless(64)))
+    emitc.GlobalOp(name, T(f"!emitc.array<{n}xi64>"), initial_value=attr, const_specifier=True)

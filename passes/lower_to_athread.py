@@ -1,0 +1,223 @@
+"""sunway-lower-to-athread: the sunway ops of CPE kernels become calls of the SW26010 athread slave API (EmitC).
+
+Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
+  sunway.cpe_id          -> athread_get_id(-1)
+  sunway.ldm_alloc       -> memref.alloca (a local array: the CPE stack is in LDM)
+  sunway.reply           -> `volatile int reply = 0;`
+  sunway.dma_get / put   -> athread_get / athread_put requests on the view's base address. A view is split into
+                            strided requests: the innermost contiguous run is the block (bsize), the next level
+                            the rows (stride = bytes skipped), outer levels become loops of requests.
+  sunway.dma_wait        -> swmlir_dma_wait(&reply, number of requests issued since the last wait)
+  sunway.barrier         -> athread_syn(ARRAY_SCOPE, 0xffff)
+Sizes and strides are static (tiles are static), so every len/bsize/stride is a literal in the C code.
+"""
+from __future__ import annotations
+
+import math
+
+from mlir import ir
+from mlir.dialects import arith, emitc, memref, scf
+
+from swmlir.errors import LoweringError
+from swmlir.schedule.loop_nest import elem_bytes
+
+from . import register_pass
+from ._util import collect, defining_op, ensure_sunway, funcs, index_const
+
+
+def _opaque(text: str) -> ir.Attribute:
+    return ir.Attribute.parse(f'#emitc.opaque<"{text}">')
+
+
+def _type(text: str) -> ir.Type:
+    return ir.Type.parse(text)
+
+
+SIZE_T = "!emitc.size_t"
+
+
+def _to_size_t(v: ir.Value) -> ir.Value:
+    return ir.Operation.create("builtin.unrealized_conversion_cast", results=[_type(SIZE_T)],
+                               operands=[v]).results[0]
+
+
+def _strides_of(t: ir.MemRefType) -> tuple[list[int], int | None]:
+    strides, offset = t.get_strides_and_offset()
+    return list(strides), offset
+
+
+def _view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """The whole buffer under a view, and the view's element offset in it (an index value)."""
+    off = index_const(0)
+    v = view
+    while True:
+        op = defining_op(v)
+        if op is None or op.name in ("memref.alloca", "memref.alloc", "memref.get_global"):
+            return v, off
+        if op.name == "memref.subview":
+            src = op.operands[0]
+            src_strides, _ = _strides_of(src.type)
+            static_offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+            static_steps = list(ir.DenseI64ArrayAttr(op.attributes["static_strides"]))
+            if any(s != 1 for s in static_steps):
+                raise LoweringError("DMA of a subview with non-unit steps", op=op.name)
+            dyn = list(op.operands[1:])
+            dyn_i = 0
+            for o, st in zip(static_offsets, src_strides):
+                if o == ir.ShapedType.get_dynamic_stride_or_offset():
+                    term = arith.MulIOp(dyn[dyn_i], index_const(st)).result
+                    dyn_i += 1
+                    off = arith.AddIOp(off, term).result
+                elif o:
+                    off = arith.AddIOp(off, index_const(o * st)).result
+            v = src
+        elif op.name in ("memref.collapse_shape", "memref.expand_shape"):
+            v = op.operands[0]
+        else:
+            raise LoweringError(f"DMA through a view made by {op.name} is not supported", op=op.name)
+
+
+def _pointer(buffer: ir.Value, offset: ir.Value, elem: ir.Type) -> ir.Value:
+    """`&buffer[0]...[0] + offset` as an EmitC pointer."""
+    t = buffer.type
+    arr_t = _type(f"!emitc.array<{'x'.join(str(d) for d in t.shape)}x{elem}>")
+    arr = ir.Operation.create("builtin.unrealized_conversion_cast", results=[arr_t], operands=[buffer]).results[0]
+    zero = _to_size_t(index_const(0))
+    el = emitc.SubscriptOp(_type(f"!emitc.lvalue<{elem}>"), arr, [zero] * t.rank).result
+    ptr = emitc.AddressOfOp(_type(f"!emitc.ptr<{elem}>"), el).result
+    off = arith.IndexCastOp(ir.IntegerType.get_signless(64), offset).result
+    return emitc.AddOp(_type(f"!emitc.ptr<{elem}>"), ptr, off).result
+
+
+def plan_requests(shape: list[int], strides: list[int]) -> tuple[list[tuple[int, int, int]], int, int, int]:
+    """Split a box copy into DMA requests.
+
+    Returns (outer loops as (count, main stride, ldm stride) in elements, block elements, rows, row pitch).
+    The LDM side is dense in `shape`; the main-memory side has `strides`."""
+    dense = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    dims = [(n, s, d) for n, s, d in zip(shape, strides, dense) if n != 1]
+    if not dims:
+        return [], 1, 1, 1
+    # merge runs that are contiguous on both sides, innermost first
+    groups: list[list[int]] = []  # [count, main stride, ldm stride]
+    for n, s, d in reversed(dims):
+        if groups and s == groups[-1][1] * groups[-1][0] and d == groups[-1][2] * groups[-1][0]:
+            groups[-1][0] *= n
+        else:
+            groups.append([n, s, d])
+    inner = groups[0]
+    if inner[1] == 1:
+        block = inner[0]
+        rest = groups[1:]
+    else:  # no contiguous run: element blocks, the innermost level are the rows
+        block = 1
+        rest = groups
+    if rest and rest[0][2] == block:  # rows must be consecutive in LDM
+        rows, pitch = rest[0][0], rest[0][1]
+        rest = rest[1:]
+    else:
+        rows, pitch = 1, block
+    outer = [(n, s, d) for n, s, d in reversed(rest)]
+    return outer, block, rows, pitch
+
+
+def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict) -> None:
+    is_get = op.name == "sunway.dma_get"
+    src, dst, reply = op.operands[0], op.operands[1], op.operands[2]
+    main_view, ldm_view = (src, dst) if is_get else (dst, src)
+    mt = main_view.type
+    strides, _ = _strides_of(mt)
+    shape = list(mt.shape)
+    elem = mt.element_type
+    eb = elem_bytes(elem)
+    outer, block, rows, pitch = plan_requests(shape, strides)
+    with ir.InsertionPoint(op), op.location:
+        main_buf, main_off = _view_chain(main_view)
+        ldm_buf, ldm_off = _view_chain(ldm_view)
+        ivs_main, ivs_ldm = main_off, ldm_off
+        loops = []
+        for count, ms, ls in outer:
+            loop = scf.ForOp(index_const(0), index_const(count), index_const(1))
+            loops.append(loop)
+            ip = ir.InsertionPoint(loop.body)
+            ip.__enter__()
+            iv = loop.induction_variable
+            ivs_main = arith.AddIOp(ivs_main, arith.MulIOp(iv, index_const(ms)).result).result
+            ivs_ldm = arith.AddIOp(ivs_ldm, arith.MulIOp(iv, index_const(ls)).result).result
+        mptr = _pointer(main_buf, ivs_main, elem)
+        lptr = _pointer(ldm_buf, ivs_ldm, elem)
+        rptr = emitc.CastOp(_type('!emitc.ptr<!emitc.opaque<"void">>'), reply_ptr[_key(reply)]).result
+        length = rows * block * eb
+        bsize = block * eb if rows > 1 else 0
+        stride = (pitch - block) * eb if rows > 1 else 0
+        if is_get:
+            emitc.CallOpaqueOp([], "athread_get", [mptr, lptr, rptr],
+                               args=ir.ArrayAttr.get([_opaque("PE_MODE"), _idx(0), _idx(1), _opaque(str(length)),
+                                                      _idx(2), _opaque("0"), _opaque(str(stride)),
+                                                      _opaque(str(bsize))]))
+        else:
+            emitc.CallOpaqueOp([], "athread_put", [lptr, mptr, rptr],
+                               args=ir.ArrayAttr.get([_opaque("PE_MODE"), _idx(0), _idx(1), _opaque(str(length)),
+                                                      _idx(2), _opaque(str(stride)), _opaque(str(bsize))]))
+        for loop in reversed(loops):
+            scf.YieldOp([])
+            ir.InsertionPoint.current.__exit__(None, None, None)
+    pending[_key(reply)] = pending.get(_key(reply), 0) + math.prod(c for c, _, _ in outer)
+    op.erase()
+
+
+def _idx(i: int) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IndexType.get(), i)
+
+
+def _key(v: ir.Value):
+    return v
+
+
+@register_pass("sunway-lower-to-athread",
+               "Lower sunway ops in CPE kernels to the athread slave API (EmitC calls, LDM arrays, reply words)")
+def lower_to_athread(module: ir.Operation) -> None:
+    ensure_sunway(module)
+    for kfn in funcs(module, kernels=True):
+        for op in collect(kfn, "sunway.cpe_id"):
+            with ir.InsertionPoint(op), op.location:
+                i32 = ir.IntegerType.get_signless(32)
+                call = emitc.CallOpaqueOp([i32], "athread_get_id", [],
+                                          args=ir.ArrayAttr.get([ir.IntegerAttr.get(i32, -1)]))
+                idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
+            op.results[0].replace_all_uses_with(idx)
+            op.erase()
+        for op in collect(kfn, "sunway.ldm_alloc"):
+            # In C the memory space is where the array lives (the CPE stack, in LDM), not part of its type.
+            t = op.results[0].type
+            plain = ir.MemRefType.get(list(t.shape), t.element_type)
+            op.results[0].set_type(plain)
+            with ir.InsertionPoint(op), op.location:
+                new = memref.AllocaOp(plain, [], [])  # convert-memref-to-emitc refuses aligned allocas
+            op.results[0].replace_all_uses_with(new.result)
+            op.erase()
+        for op in collect(kfn, "sunway.barrier"):
+            with ir.InsertionPoint(op), op.location:
+                emitc.CallOpaqueOp([], "athread_syn", [],
+                                   args=ir.ArrayAttr.get([_opaque("ARRAY_SCOPE"), _opaque("0xffff")]))
+            op.erase()
+        reply_ptr: dict = {}
+        replies = collect(kfn, "sunway.reply")
+        for n, op in enumerate(replies):
+            with ir.InsertionPoint(op), op.location:
+                var = emitc.VariableOp(_type('!emitc.lvalue<!emitc.opaque<"volatile int">>'), _opaque("0")).result
+                ptr = emitc.AddressOfOp(_type('!emitc.ptr<!emitc.opaque<"volatile int">>'), var).result
+            reply_ptr[_key(op.results[0])] = ptr
+        pending: dict = {}
+        for op in collect(kfn, ("sunway.dma_get", "sunway.dma_put", "sunway.dma_wait")):
+            if op.name == "sunway.dma_wait":
+                key = _key(op.operands[0])
+                n = pending.pop(key, 0)
+                with ir.InsertionPoint(op), op.location:
+                    emitc.CallOpaqueOp([], "swmlir_dma_wait", [reply_ptr[key]],
+                                       args=ir.ArrayAttr.get([_idx(0), _opaque(str(n))]))
+                op.erase()
+            else:
+                _lower_dma(op, reply_ptr, pending)
+        for op in replies:
+            op.erase()

@@ -1,0 +1,18 @@
+"""swmlir: an ONNX compiler for the Sunway many-core processors, built on upstream MLIR.
+
+    import swmlir
+    m = swmlir.compile("model.onnx", target="sw26010")   # import, schedule, lower, emit C
+    m.save("out/")                                        # host C, kernel C, headers, weights, Makefile, CMake
+    outputs = m.run({"x": x})                             # built and run on the host emulator of athread
+"""
+from .errors import CompileError, ScheduleError, UnsupportedOpsError  # noqa: F401
+from .targets import TARGETS, get_target  # noqa: F401
+
+
+def compile(model, target="sw26010", *, input_shapes=None):
+    """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel."""
+    from .compiler import compile as _compile
+    return _compile(model, target, input_shapes=input_shapes)
+
+
+__all__ = ["compile", "CompileError", "ScheduleError", "UnsupportedOpsError", "TARGETS", "get_target"]

@@ -1,0 +1,106 @@
+"""The weights file: every constant buffer of the host module, 128-byte aligned, in one binary file.
+
+The bytes of `dense_resource` constants are not reachable through the Python bindings, so they are read back
+from the module's printed resource section (`{-# dialect_resources ... #-}`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from mlir import ir
+
+from swmlir.errors import LoweringError
+
+ALIGN = 128
+
+
+def align(n: int, a: int = ALIGN) -> int:
+    return (n + a - 1) // a * a
+
+
+@dataclass
+class WeightEntry:
+    name: str       # memref.global symbol
+    offset: int     # byte offset in the weights file
+    nbytes: int
+
+
+_RESOURCE = re.compile(r'^\s*([^\s:]+): "0x([0-9A-Fa-f]*)"', re.M)
+
+
+def resource_blobs(module: ir.Module) -> dict[str, bytes]:
+    """name -> raw bytes of every builtin dense resource in the module (alignment prefix stripped)."""
+    text = str(module)
+    start = text.find("dialect_resources")
+    if start < 0:
+        return {}
+    blobs = {}
+    for m in _RESOURCE.finditer(text, start):
+        raw = bytes.fromhex(m.group(2))
+        blobs[m.group(1).strip('"')] = raw[4:]  # the first 4 bytes hold the blob's alignment
+    return blobs
+
+
+def _np_dtype(t: ir.Type) -> np.dtype:
+    s = str(t)
+    table = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "i64": np.int64, "i32": np.int32,
+             "i16": np.int16, "i8": np.int8, "i1": np.bool_, "index": np.int64}
+    if s not in table:
+        raise LoweringError(f"constant of element type {s} is not supported in the weights file")
+    return np.dtype(table[s])
+
+
+def global_bytes(op: ir.Operation, blobs: dict[str, bytes]) -> bytes:
+    """The initial value of a memref.global as bytes in memory order."""
+    t = ir.TypeAttr(op.attributes["type"]).value
+    n = int(np.prod(t.shape)) if t.shape else 1
+    dt = _np_dtype(t.element_type)
+    init = op.attributes["initial_value"]
+    text = str(init)
+    if text.startswith("dense_resource<"):
+        key = text[len("dense_resource<"):text.index(">")]
+        if key not in blobs:
+            raise LoweringError(f"no data for resource {key}")
+        data = blobs[key]
+    else:
+        arr = np.array(init)  # DenseElementsAttr supports the buffer protocol; a splat yields one element
+        if arr.size == 1 and n != 1:
+            arr = np.full(n, arr.reshape(-1)[0])
+        data = arr.astype(dt).tobytes()
+    if dt == np.bool_:
+        data = np.frombuffer(data, dtype=np.uint8).astype(np.bool_).tobytes()
+    expected = n * dt.itemsize
+    if len(data) != expected:
+        raise LoweringError(f"constant {op.attributes['sym_name']} has {len(data)} bytes, expected {expected}")
+    return data
+
+
+def _weight_globals(module_op: ir.Operation) -> list[ir.Operation]:
+    return [op.operation for op in module_op.regions[0].blocks[0].operations
+            if op.operation.name == "memref.global" and "initial_value" in op.operation.attributes]
+
+
+def weight_layout(module_op: ir.Operation) -> list[WeightEntry]:
+    """Offsets of every constant buffer (memref.global with an initial value) in the weights file."""
+    entries, offset = [], 0
+    for op in _weight_globals(module_op):
+        t = ir.TypeAttr(op.attributes["type"]).value
+        nbytes = int(np.prod(t.shape)) * _np_dtype(t.element_type).itemsize
+        entries.append(WeightEntry(ir.StringAttr(op.attributes["sym_name"]).value, offset, nbytes))
+        offset += align(nbytes)
+    return entries
+
+
+def weights_file(module: ir.Module) -> bytes:
+    """The weights file's bytes, in the order and at the offsets of `weight_layout`."""
+    globals_ = _weight_globals(module.operation)
+    if not globals_:
+        return b""
+    blobs = resource_blobs(module)
+    chunks = []
+    for op in globals_:
+        data = global_bytes(op, blobs)
+        chunks.append(data + b"\0" * (align(len(data)) - len(data)))
+    return b"".join(chunks)

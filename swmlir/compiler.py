@@ -1,0 +1,185 @@
+"""The Python API: compile an ONNX model for a Sunway target, save the emitted code, run it on the emulator."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from mlir import ir
+
+from . import pipeline
+from .codegen import files as cfiles
+from .codegen.kernel_c import add_kernel_entries
+from .codegen.translate import mlir_to_c
+from .codegen.weights import weights_file
+from .dialects import load_sunway_dialect
+from .errors import CompileError, RuntimeFailure
+from .pass_pipeline import run_pipeline
+from .targets import Target, get_target
+
+
+@dataclass
+class CompiledModel:
+    """The emitted files of one model for one target, and how to run them on the host emulator."""
+    info: object                      # frontend.onnx.ModelInfo
+    target: Target
+    files: dict[str, str | bytes]     # file name -> contents, as written by save()
+    kernels: list[tuple[str, int]]
+    timings: dict[str, float] = field(default_factory=dict)
+    arena_bytes: int = 0
+    weights_bytes: int = 0
+    _exe: str | None = None
+    _workdir: str | None = None
+
+    def save(self, out_dir: str) -> list[str]:
+        """Write the emitted sources, headers, weights and build files into `out_dir`."""
+        os.makedirs(out_dir, exist_ok=True)
+        paths = []
+        for name, data in self.files.items():
+            p = os.path.join(out_dir, name)
+            with open(p, "wb") as f:
+                f.write(data if isinstance(data, bytes) else data.encode())
+            paths.append(p)
+        return paths
+
+    def build(self) -> str:
+        """Build the emitted C against the host emulator (once) and return the executable."""
+        if self._exe:
+            return self._exe
+        from .runtime import build_emulated_executable
+        self._workdir = tempfile.mkdtemp(prefix="swmlir-")
+        self.save(self._workdir)
+        try:
+            self._exe = build_emulated_executable(
+                self._workdir, [os.path.join(self._workdir, "model_host.c")],
+                [os.path.join(self._workdir, "model_slave.c")], ldm_bytes=self.target.ldm_bytes)
+        except RuntimeError as e:
+            raise RuntimeFailure(f"building the emitted C failed: {e}") from None
+        return self._exe
+
+    def run(self, inputs, *, stats_json: str | None = None) -> list[np.ndarray]:
+        """Run on the host emulator. `inputs`: a dict keyed by input name, or a list in graph order."""
+        from .runtime import run_emulated
+        arrays = self._input_list(inputs)
+        exe = self.build()
+        with tempfile.TemporaryDirectory(prefix="swmlir-run-") as d:
+            in_files, out_files = [], []
+            for i, (t, a) in enumerate(zip(self.info.inputs, arrays)):
+                p = os.path.join(d, f"in{i}.bin")
+                np.ascontiguousarray(a, dtype=t.dtype).tofile(p)
+                in_files.append(p)
+            out_files = [os.path.join(d, f"out{i}.bin") for i in range(len(self.info.outputs))]
+            try:
+                run_emulated(exe, os.path.join(self._workdir, "model.weights.bin"), in_files, out_files,
+                             stats_json=stats_json)
+            except RuntimeError as e:
+                raise RuntimeFailure(str(e)) from None
+            return [np.fromfile(p, dtype=t.dtype).reshape(t.shape) for p, t in zip(out_files, self.info.outputs)]
+
+    def _input_list(self, inputs) -> list[np.ndarray]:
+        specs = self.info.inputs
+        if isinstance(inputs, dict):
+            missing = [t.name for t in specs if t.name not in inputs]
+            if missing:
+                raise CompileError(f"missing inputs {missing}; the model takes {[t.name for t in specs]}",
+                                   stage="run")
+            inputs = [inputs[t.name] for t in specs]
+        inputs = list(inputs)
+        if len(inputs) != len(specs):
+            raise CompileError(f"expected {len(specs)} inputs, got {len(inputs)}", stage="run")
+        out = []
+        for t, a in zip(specs, inputs):
+            a = np.asarray(a)
+            if tuple(a.shape) != tuple(t.shape):
+                raise CompileError(f"input '{t.name}' has shape {list(a.shape)}, the model expects "
+                                   f"{list(t.shape)}", stage="run")
+            out.append(a.astype(t.dtype, copy=False))
+        return out
+
+
+def _load(model):
+    import onnx
+    if isinstance(model, (str, os.PathLike)):
+        try:
+            return onnx.load(os.fspath(model))
+        except Exception as e:  # a missing or corrupt file must not surface as a protobuf traceback
+            raise CompileError(f"cannot read ONNX model '{model}': {e}", stage="import") from None
+    return model
+
+
+def new_context() -> ir.Context:
+    ctx = ir.Context()
+    load_sunway_dialect(ctx)
+    return ctx
+
+
+def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None):
+    """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info)."""
+    stage = pipeline.canonical_stage(stage)
+    tgt = get_target(target)
+    ctx = new_context()
+    with ctx, ir.Location.unknown():
+        t0 = time.perf_counter()
+        from .frontend.onnx import import_onnx
+        module, info = import_onnx(_load(model), input_shapes=input_shapes)
+        main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
+        main.operation.attributes["swmlir.num_inputs"] = ir.IntegerAttr.get(
+            ir.IntegerType.get_signless(64), len(info.inputs))
+        if timings is not None:
+            timings["import"] = time.perf_counter() - t0
+        if stage == "import":
+            return ctx, module, info
+        last = stage if stage in ("graph", "schedule", "bufferize", "sunway") else "sunway"
+
+        def tick(name, seconds):
+            if timings is not None:
+                timings[name] = timings.get(name, 0.0) + seconds
+
+        pipeline.run_stages(module, tgt.name, last=last, timing=tick)
+        if stage in ("graph", "schedule", "bufferize", "sunway"):
+            return ctx, module, info
+        host, kernels = pipeline.split_host_and_kernels(module)
+        return ctx, (host, kernels), info
+
+
+def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None) -> CompiledModel:
+    """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel."""
+    tgt = get_target(target)
+    timings: dict[str, float] = {}
+    ctx, (host, kernels), info = lower_to_stage(model, "split", target=tgt, input_shapes=input_shapes,
+                                                timings=timings)
+    with ctx, ir.Location.unknown():
+        t0 = time.perf_counter()
+        weights = weights_file(host)
+        run_pipeline(kernels, pipeline.KERNEL_EMIT)
+        kernel_list = add_kernel_entries(kernels)
+        run_pipeline(host, pipeline.HOST_EMIT)
+        arena = ir.IntegerAttr(host.operation.attributes["swmlir.arena_bytes"]).value
+        slave_c = mlir_to_c(str(kernels))
+        host_c = mlir_to_c(str(host))
+        timings["emit"] = time.perf_counter() - t0
+    from .runtime import include_dir
+    runtime_dir = os.path.dirname(include_dir())
+    header = "/* Generated by swmlir for target {} ({}). */\n".format(tgt.name, tgt.description)
+    files = {
+        "model_host.c": header + host_c,
+        "model_slave.c": header + slave_c,
+        "model.h": cfiles.model_header(info, len(info.inputs) + len(info.outputs)),
+        "model_kernels.h": cfiles.kernels_header(kernel_list),
+        "model.weights.bin": weights,
+        "Makefile": cfiles.makefile(tgt),
+        "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
+    }
+    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights))
+
+
+def fingerprint(files: dict[str, str | bytes]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(files):
+        v = files[k]
+        h.update(k.encode())
+        h.update(v if isinstance(v, bytes) else v.encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Frontends: model formats that become `func.func @main` on tensors (linalg / tensor / arith)."""

@@ -1,0 +1,467 @@
+"""The graph walk: ONNX ModelProto -> one public `func.func @main` on static tensors.
+
+Order of work, so that a user learns everything wrong with a model before anything is built:
+1. every node is checked against the converter table (all unsupported ops are reported at once);
+2. every graph input gets a static shape (from the model or `input_shapes`);
+3. ONNX shape inference runs on the model with those shapes (to cross-check what the converters compute);
+4. nodes are converted in order; constants stay numpy arrays until an op needs them as an SSA value.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import onnx
+from mlir import ir
+from mlir.dialects import func
+
+from ...errors import CompileError, ImportError_, UnsupportedOpsError
+from . import builders as b
+from . import registry
+from .dtypes import SUPPORTED, is_float, mlir_to_numpy, numpy_to_mlir, onnx_to_numpy, onnx_type_name
+
+NODE_ATTR = "swmlir.node"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    opset: int
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """What ONNX (declarations + shape inference) knows of a value: dims may be None, shape None if unranked."""
+    shape: tuple[int | None, ...] | None
+    dtype: np.dtype | None
+
+
+class Node:
+    """The view of one ONNX node that converters get."""
+
+    def __init__(self, ctx: "ImportContext", proto: onnx.NodeProto, name: str, opset: int):
+        self.ctx, self.proto, self.name, self.opset = ctx, proto, name, opset
+        self.op_type = proto.op_type
+        self.input_names = list(proto.input)
+        self.output_names = list(proto.output)
+
+    # -- errors
+    def error(self, reason: str) -> ImportError_:
+        """An ImportError_ naming this node; `raise node.error(...)`."""
+        return ImportError_(reason, op=self.op_type, node=self.name)
+
+    # -- inputs
+    def input(self, i: int) -> ir.Value | None:
+        """Input `i` as an SSA value; None when the optional input is omitted."""
+        if i >= len(self.input_names) or not self.input_names[i]:
+            return None
+        return self.ctx.value(self.input_names[i])
+
+    @property
+    def inputs(self) -> list[ir.Value | None]:
+        return [self.input(i) for i in range(len(self.input_names))]
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.input_names) and bool(self.input_names[i])
+
+    def constant(self, i: int) -> np.ndarray | None:
+        """Input `i`'s value when it is known at import time (initializer or Constant), else None."""
+        if not self.has_input(i):
+            return None
+        return self.ctx.constant_value(self.input_names[i])
+
+    def require_input(self, i: int, what: str) -> ir.Value:
+        v = self.input(i)
+        if v is None:
+            raise self.error(f"missing required input #{i} ({what})")
+        return v
+
+    # -- outputs
+    def output_requested(self, i: int) -> bool:
+        return i < len(self.output_names) and bool(self.output_names[i])
+
+    @property
+    def output_infos(self) -> list[ValueInfo | None]:
+        return [self.ctx.info.get(n) if n else None for n in self.output_names]
+
+    @property
+    def output_shapes(self) -> list[tuple[int | None, ...] | None]:
+        return [i.shape if i else None for i in self.output_infos]
+
+    @property
+    def output_dtypes(self) -> list[np.dtype | None]:
+        return [i.dtype if i else None for i in self.output_infos]
+
+    # -- attributes
+    def has_attr(self, name: str) -> bool:
+        return any(a.name == name for a in self.proto.attribute)
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        """An attribute as a Python value: ints, floats, str, lists of them, numpy arrays for tensors."""
+        for a in self.proto.attribute:
+            if a.name != name:
+                continue
+            if a.ref_attr_name:
+                raise self.error(f"attribute '{name}' refers to a function attribute, which is not supported")
+            v = onnx.helper.get_attribute_value(a)
+            if isinstance(v, bytes):
+                return v.decode()
+            if isinstance(v, onnx.TensorProto):
+                return self.ctx.tensor_to_numpy(v)
+            if isinstance(v, onnx.SparseTensorProto):
+                return self.ctx.sparse_to_numpy(v)
+            if isinstance(v, list):
+                return [x.decode() if isinstance(x, bytes) else x for x in v]
+            return v
+        return default
+
+    def require_float(self, v: ir.Value, what: str = "input") -> None:
+        t = b.elem_of(v)
+        if not is_float(t):
+            raise self.error(f"{what} has element type {t}; only floating-point tensors are supported by this op")
+
+
+class ImportContext:
+    """State of one import: SSA values and constants by ONNX name, ONNX's shape knowledge, the current node."""
+
+    def __init__(self, model: onnx.ModelProto, opsets: dict[str, int], info: dict[str, ValueInfo], base_dir: str):
+        self.model, self.opsets, self.info, self.base_dir = model, opsets, info, base_dir
+        self.opset = opsets.get("", 0)
+        self.values: dict[str, ir.Value] = {}
+        self.constants: dict[str, np.ndarray] = {}
+        self.node: Node | None = None
+
+    # -- errors
+    def error(self, reason: str) -> ImportError_:
+        if self.node is None:
+            return ImportError_(reason)
+        return self.node.error(reason)
+
+    # -- tensors
+    def tensor_to_numpy(self, t: onnx.TensorProto) -> np.ndarray:
+        if onnx_to_numpy(t.data_type) is None:
+            raise self.error(f"tensor '{t.name}' has element type {onnx_type_name(t.data_type)}, which is not supported")
+        try:
+            return onnx.numpy_helper.to_array(t, self.base_dir)
+        except Exception as e:  # external data missing, truncated raw_data, ...
+            raise self.error(f"cannot read tensor '{t.name}': {e}") from None
+
+    def sparse_to_numpy(self, s: onnx.SparseTensorProto) -> np.ndarray:
+        values = self.tensor_to_numpy(s.values).reshape(-1)
+        indices = onnx.numpy_helper.to_array(s.indices).astype(np.int64)
+        shape = tuple(s.dims)
+        dense = np.zeros(int(np.prod(shape)), dtype=values.dtype)
+        if indices.ndim == 2:
+            indices = np.ravel_multi_index(tuple(indices.T), shape) if indices.size else indices.reshape(-1)
+        if indices.size != values.size or (indices.size and (indices.min() < 0 or indices.max() >= dense.size)):
+            raise self.error(f"sparse tensor '{s.values.name}' has inconsistent indices")
+        dense[indices] = values
+        return dense.reshape(shape)
+
+    # -- values
+    def constant_value(self, name: str) -> np.ndarray | None:
+        """The numpy value of `name` if it is known at import time (initializer, Constant, folded), else None."""
+        return self.constants.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.values or name in self.constants
+
+    def value(self, name: str) -> ir.Value:
+        """`name` as an SSA value; constants are materialised here, at their first use."""
+        v = self.values.get(name)
+        if v is not None:
+            return v
+        arr = self.constants.get(name)
+        if arr is None:
+            raise self.error(f"value '{name}' is used before it is defined (not a graph input, initializer "
+                             "or output of an earlier node)")
+        if arr.dtype not in SUPPORTED:
+            raise self.error(f"constant '{name}' has dtype {arr.dtype}, which is not supported")
+        v = b.constant(arr, name)
+        self.values[name] = v
+        return v
+
+    def define(self, name: str, value: ir.Value | np.ndarray) -> None:
+        if isinstance(value, np.ndarray):
+            self.constants[name] = value
+        else:
+            self.values[name] = value
+
+
+# ------------------------------------------------------------------------------------------------ model helpers
+def _load(model) -> tuple[onnx.ModelProto, str]:
+    if isinstance(model, onnx.ModelProto):
+        return model, ""
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        try:
+            return onnx.load(path), os.path.dirname(os.path.abspath(path))
+        except Exception as e:
+            raise ImportError_(f"cannot load ONNX model '{path}': {e}") from None
+    raise ImportError_(f"expected an onnx.ModelProto or a path, got {type(model).__name__}")
+
+
+def _opsets(model: onnx.ModelProto) -> dict[str, int]:
+    opsets = {}
+    for o in model.opset_import:
+        opsets["" if o.domain in registry.DEFAULT_DOMAINS else o.domain] = o.version
+    if "" not in opsets:
+        raise ImportError_("the model does not import the default ONNX domain (no opset_import for '')")
+    return opsets
+
+
+def _node_label(proto: onnx.NodeProto, index: int) -> str:
+    return proto.name or f"{proto.op_type}_{index}"
+
+
+def _check_supported(graph: onnx.GraphProto, opsets: dict[str, int]) -> None:
+    missing = []
+    for i, n in enumerate(graph.node):
+        opset = opsets.get("" if n.domain in registry.DEFAULT_DOMAINS else n.domain, 0)
+        if registry.lookup(n.op_type, opset, n.domain) is None:
+            op = n.op_type if n.domain in registry.DEFAULT_DOMAINS else f"{n.domain}.{n.op_type}"
+            missing.append((op, opset, _node_label(n, i)))
+    if missing:
+        raise UnsupportedOpsError(missing)
+
+
+def _declared_dims(vi: onnx.ValueInfoProto) -> list[int | str | None] | None:
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    out = []
+    for d in t.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(d.dim_value)
+        elif d.HasField("dim_param") and d.dim_param:
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return out
+
+
+def _resolve_inputs(graph: onnx.GraphProto, input_shapes: dict[str, Sequence[int]] | None) -> list[TensorInfo]:
+    """Static shape and dtype of every graph input that is not an initializer."""
+    inits = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    given = dict(input_shapes or {})
+    out = []
+    for vi in graph.input:
+        if vi.name in inits:
+            continue
+        if not vi.type.HasField("tensor_type"):
+            raise ImportError_(f"graph input '{vi.name}' is not a tensor (sequence/map/optional inputs are not supported)")
+        elem = vi.type.tensor_type.elem_type
+        dtype = onnx_to_numpy(elem)
+        if dtype is None:
+            raise ImportError_(f"graph input '{vi.name}' has element type {onnx_type_name(elem)}, which is not supported")
+        declared = _declared_dims(vi)
+        if vi.name in given:
+            shape = tuple(int(d) for d in given.pop(vi.name))
+            if declared is not None:
+                if len(declared) != len(shape):
+                    raise ImportError_(f"input_shapes gives input '{vi.name}' rank {len(shape)} {list(shape)}, "
+                                       f"but the model declares rank {len(declared)} {declared}")
+                for k, (d, s) in enumerate(zip(declared, shape)):
+                    if isinstance(d, int) and d > 0 and d != s:
+                        raise ImportError_(f"input_shapes gives dim {k} of input '{vi.name}' as {s}, "
+                                           f"but the model declares it as {d}")
+        else:
+            if declared is None:
+                raise ImportError_(f"graph input '{vi.name}' has no shape; give it in input_shapes")
+            for k, d in enumerate(declared):
+                if not isinstance(d, int) or d <= 0:
+                    what = f"symbolic dim '{d}'" if isinstance(d, str) else "an unknown dim"
+                    raise ImportError_(f"graph input '{vi.name}' has {what} at index {k} (shape {declared}); "
+                                       f"give its static shape in input_shapes={{'{vi.name}': [...]}}")
+            shape = tuple(declared)
+        if any(s <= 0 for s in shape):
+            raise ImportError_(f"graph input '{vi.name}' has shape {list(shape)}: dims must be positive")
+        out.append(TensorInfo(vi.name, shape, dtype))
+    if given:
+        raise ImportError_(f"input_shapes names {sorted(given)}, which are not graph inputs "
+                           f"(inputs: {[t.name for t in out]})")
+    return out
+
+
+def _with_static_inputs(model: onnx.ModelProto, inputs: list[TensorInfo]) -> onnx.ModelProto:
+    """A copy of `model` whose graph inputs carry the resolved static shapes (for shape inference)."""
+    shapes = {t.name: t.shape for t in inputs}
+    changed = False
+    for vi in model.graph.input:
+        if vi.name in shapes and _declared_dims(vi) != list(shapes[vi.name]):
+            changed = True
+    if not changed:
+        return model
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for vi in m.graph.input:
+        if vi.name in shapes:
+            dims = vi.type.tensor_type.shape.dim
+            del dims[:]
+            for s in shapes[vi.name]:
+                dims.add().dim_value = s
+    return m
+
+
+def _value_infos(model: onnx.ModelProto) -> dict[str, ValueInfo]:
+    info = {}
+    g = model.graph
+    for vi in list(g.value_info) + list(g.output) + list(g.input):
+        if not vi.type.HasField("tensor_type"):
+            continue
+        dims = _declared_dims(vi)
+        shape = None if dims is None else tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+        info[vi.name] = ValueInfo(shape, onnx_to_numpy(vi.type.tensor_type.elem_type))
+    return info
+
+
+def _infer(model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception:  # inference is advisory: the converters compute every shape themselves
+        return model
+
+
+# ------------------------------------------------------------------------------------------------ conversion
+def _check_output(node: Node, name: str, value: ir.Value | np.ndarray) -> None:
+    if isinstance(value, np.ndarray):
+        shape, elem = tuple(value.shape), numpy_to_mlir(value.dtype)
+    else:
+        if not isinstance(value.type, ir.RankedTensorType):
+            raise node.error(f"converter produced a non-tensor value for output '{name}'")
+        shape, elem = b.shape_of(value), b.elem_of(value)
+        if any(d == ir.ShapedType.get_dynamic_size() for d in shape):
+            raise node.error(f"output '{name}' would have a dynamic shape")
+    if any(d == 0 for d in shape):
+        raise node.error(f"output '{name}' would have the zero-size shape {list(shape)}; zero-size tensors "
+                         "are not supported")
+    vi = node.ctx.info.get(name)
+    if vi is None:
+        return
+    if vi.shape is not None and (len(vi.shape) != len(shape) or
+                                 any(k is not None and k != s for k, s in zip(vi.shape, shape))):
+        known = ["?" if k is None else k for k in vi.shape]
+        raise node.error(f"output '{name}' has shape {list(shape)} here, but the model (ONNX shape inference) "
+                         f"says {known}")
+    if vi.dtype is not None and numpy_to_mlir(vi.dtype) != elem:
+        raise node.error(f"output '{name}' has element type {elem} here, but the model says {vi.dtype}")
+
+
+def _convert_node(ctx: ImportContext, proto: onnx.NodeProto, index: int) -> None:
+    domain = "" if proto.domain in registry.DEFAULT_DOMAINS else proto.domain
+    opset = ctx.opsets.get(domain, 0)
+    conv = registry.lookup(proto.op_type, opset, domain)
+    node = Node(ctx, proto, _node_label(proto, index), opset)
+    ctx.node = node
+    with ir.Location.name(node.name):
+        try:
+            results = conv.fn(ctx, node)
+        except CompileError:
+            raise
+        except Exception as e:  # a converter bug must still name the node, and never take the process down
+            raise node.error(f"converter failed: {type(e).__name__}: {e}") from e
+    if not isinstance(results, (list, tuple)):
+        results = [results]
+    for i, name in enumerate(node.output_names):
+        if not name:
+            continue
+        r = results[i] if i < len(results) else None
+        if r is None:
+            raise node.error(f"output #{i} ('{name}') is requested but this converter does not produce it")
+        _check_output(node, name, r)
+        ctx.define(name, r)
+    ctx.node = None
+
+
+def _tag_linalg_ops(fn: func.FuncOp) -> None:
+    """Copy each linalg op's node name (its NameLoc) into the `swmlir.node` attribute later stages report."""
+
+    def visit(op):
+        name = op.name
+        if name.startswith("linalg.") and name not in ("linalg.yield", "linalg.index"):
+            loc = op.location
+            if loc.is_a_name():
+                op.attributes[NODE_ATTR] = ir.StringAttr.get(loc.name_str)
+        return ir.WalkResult.ADVANCE
+
+    fn.operation.walk(visit)
+
+
+def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
+                input_shapes: dict[str, list[int]] | None = None) -> tuple[ir.Module, ModelInfo]:
+    """Import `model` into a new Module of the current MLIR Context (see the package docstring)."""
+    registry._load_converters()
+    model, base_dir = _load(model)
+    opsets = _opsets(model)
+    if len(model.functions):
+        try:
+            model = onnx.inliner.inline_local_functions(model)
+        except Exception as e:
+            raise ImportError_(f"cannot inline the model's local functions: {e}") from None
+    graph = model.graph
+    _check_supported(graph, opsets)
+    inputs = _resolve_inputs(graph, input_shapes)
+    inferred = _infer(_with_static_inputs(model, inputs))
+    ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir)
+
+    for t in graph.initializer:
+        ctx.constants[t.name] = ctx.tensor_to_numpy(t)
+    for s in graph.sparse_initializer:
+        ctx.constants[s.values.name] = ctx.sparse_to_numpy(s)
+
+    with ir.Location.name(graph.name or "main"):
+        module = ir.Module.create()
+        arg_types = [b.ranked(t.shape, numpy_to_mlir(t.dtype)) for t in inputs]
+        with ir.InsertionPoint(module.body):
+            fn = func.FuncOp("main", (arg_types, []))
+        block = fn.add_entry_block()
+        for t, arg in zip(inputs, block.arguments):
+            ctx.values[t.name] = arg
+        with ir.InsertionPoint(block):
+            for index, proto in enumerate(graph.node):
+                _convert_node(ctx, proto, index)
+            if not len(graph.output):
+                raise ImportError_("the graph has no outputs")
+            results = []
+            for o in graph.output:
+                if not ctx.has(o.name):
+                    raise ImportError_(f"graph output '{o.name}' is not produced by any node")
+                results.append(ctx.value(o.name))
+            func.ReturnOp(results)
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(arg_types, [r.type for r in results]))
+
+    outputs = []
+    for o, r in zip(graph.output, results):
+        shape, elem = b.shape_of(r), b.elem_of(r)
+        declared = _declared_dims(o)
+        if declared is not None and (len(declared) != len(shape) or any(
+                isinstance(d, int) and d > 0 and d != s for d, s in zip(declared, shape))):
+            raise ImportError_(f"graph output '{o.name}' is computed with shape {list(shape)}, "
+                               f"but the model declares {declared}")
+        elem_type = o.type.tensor_type.elem_type if o.type.HasField("tensor_type") else 0
+        if elem_type:
+            dtype = onnx_to_numpy(elem_type)
+            if dtype is None or numpy_to_mlir(dtype) != elem:
+                raise ImportError_(f"graph output '{o.name}' is computed as {elem}, but the model declares "
+                                   f"{onnx_type_name(elem_type)}")
+        else:
+            dtype = mlir_to_numpy(elem)
+        outputs.append(TensorInfo(o.name, shape, np.dtype(dtype)))
+
+    _tag_linalg_ops(fn)
+    try:
+        module.operation.verify()
+    except ir.MLIRError as e:
+        raise ImportError_(f"the imported module does not verify (importer bug): {e}") from None
+    return module, ModelInfo(graph.name, ctx.opset, inputs, outputs)

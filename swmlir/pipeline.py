@@ -1,0 +1,72 @@
+"""The pipeline: named stages, each a textual pass pipeline over the module (upstream passes and ours).
+
+  import    ONNX -> func.func @main on tensors (linalg, tensor, arith)         swmlir.frontend.onnx
+  graph     simplification: canonicalize, cse                                  upstream
+  schedule  scf.forall over the CPEs, LDM tiles promoted to memory space 2     passes/schedule.py
+  bufferize memrefs; main memory = space 0, LDM = space 2                      upstream one-shot-bufferize
+  sunway    LDM buffers, DMA, kernels outlined and mapped to CPE ids            passes/lower_ldm.py ...
+  split     host module (MPE) and kernel module (CPE)                          split_host_and_kernels
+  emit      C for the athread API through EmitC                                passes/lower_to_athread.py,
+                                                                               passes/host_to_emitc.py
+"""
+from __future__ import annotations
+
+from mlir import ir
+
+from .pass_pipeline import run_pipeline
+from .passes._util import KERNEL_ATTR
+
+STAGES = ("import", "graph", "schedule", "bufferize", "sunway", "split", "emit")
+STAGE_ALIASES = {"linalg": "import", "onnx": "import", "tiled": "schedule", "memref": "bufferize",
+                 "c": "emit", "kernels": "split", "host": "split"}
+
+
+def stage_pipelines(target: str) -> dict[str, list[str]]:
+    return {
+        "graph": ["canonicalize", "cse"],
+        "schedule": [f"sunway-schedule{{target={target}}}"],
+        "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
+                      "function-boundary-type-conversion=identity-layout-map}",
+                      "canonicalize", "cse",
+                      "buffer-results-to-out-params{modify-public-functions hoist-static-allocs}",
+                      "canonicalize"],
+        "sunway": ["sunway-lower-ldm", "sunway-lower-dma", "sunway-outline-kernels",
+                   f"sunway-map-cpes{{target={target}}}", f"sunway-check-ldm{{target={target}}}",
+                   "canonicalize", "cse"],
+    }
+
+
+KERNEL_EMIT = ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
+               "sunway-lower-to-athread", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize",
+               "form-expressions"]
+HOST_EMIT = ["sunway-host-to-emitc"]
+
+
+def canonical_stage(name: str) -> str:
+    name = STAGE_ALIASES.get(name, name)
+    if name not in STAGES:
+        from .errors import CompileError
+        raise CompileError(f"unknown stage '{name}'; stages: {', '.join(STAGES)} "
+                           f"(aliases: {', '.join(STAGE_ALIASES)})", stage="pipeline")
+    return name
+
+
+def run_stages(module: ir.Module, target: str, *, first: str = "graph", last: str = "sunway",
+               timing=None, print_ir_after_all: bool = False) -> None:
+    """Run the stages from `first` to `last` (inclusive) of graph..sunway on `module` in place."""
+    pipes = stage_pipelines(target)
+    order = [s for s in STAGES if s in pipes]
+    for stage in order[order.index(first):order.index(last) + 1]:
+        run_pipeline(module, pipes[stage], timing=timing, print_ir_after_all=print_ir_after_all)
+
+
+def split_host_and_kernels(module: ir.Module) -> tuple[ir.Module, ir.Module]:
+    """Move the kernel functions into a module of their own; what stays is the host module."""
+    with module.context, ir.Location.unknown():
+        kernels = ir.Module.create()
+    for op in list(module.body.operations):
+        op = op.operation
+        if op.name == "func.func" and KERNEL_ATTR in op.attributes:
+            op.clone(ir.InsertionPoint(kernels.body))
+            op.erase()
+    return module, kernels

@@ -1,0 +1,190 @@
+"""Build emitted C against the athread emulator with gcc, and run the result.
+
+The objects that do not depend on the model (emulator, runtime) are compiled once per (compiler, flags, LDM size,
+sources) and cached in ``$SWMLIR_CACHE_DIR`` (default ``~/.cache/swmlir``); cache entries are written under a temporary
+name and renamed into place, so concurrent builds (pytest-xdist workers) never see a partial object.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+_INCLUDE = _HERE / "include"
+_EMULATOR_C = _HERE / "emulator.c"
+_RUNTIME_C = _HERE / "swmlir_runtime.c"
+_DRIVER_C = _HERE / "driver.c"
+
+# Flags of the runtime's own objects; they are part of the cache key.
+_RUNTIME_WARNINGS = ("-Wall", "-Wextra")
+_STD = ("-std=gnu99", "-fPIC", "-pthread")
+
+EMULATOR_EXIT_CODE = 3  # status of a process stopped by an emulator error
+
+
+def include_dir() -> str:
+    """Directory holding athread.h, slave.h (emulated), swmlir_runtime.h and swmlir_slave.h (portable)."""
+    return str(_INCLUDE)
+
+
+def runtime_sources(*, emulator: bool = True) -> list[str]:
+    """C sources to link with a model: the portable host runtime, plus the emulator unless ``emulator=False``
+    (for the real Sunway machine, where the vendor's athread library is used)."""
+    return [str(_RUNTIME_C)] + ([str(_EMULATOR_C)] if emulator else [])
+
+
+def driver_source() -> str:
+    """The generic ``main`` (includes the compiler-generated ``model.h``)."""
+    return str(_DRIVER_C)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SWMLIR_CACHE_DIR") or Path.home() / ".cache" / "swmlir")
+
+
+def _compiler() -> str:
+    cc = os.environ.get("SWMLIR_CC") or shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        raise RuntimeError("no C compiler found (tried $SWMLIR_CC, gcc, cc)")
+    return cc
+
+
+def _run_cc(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"C compilation failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}")
+
+
+def _runtime_key(cc: str, flags: list[str]) -> str:
+    h = hashlib.sha256()
+    resolved = shutil.which(cc) or cc
+    try:
+        st = os.stat(resolved)
+        h.update(f"{resolved}:{st.st_size}:{st.st_mtime_ns}".encode())
+    except OSError:
+        h.update(resolved.encode())
+    h.update("\0".join(flags).encode())
+    for src in sorted([_EMULATOR_C, _RUNTIME_C, *_INCLUDE.glob("*.h")]):
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def _cached_runtime_objects(cc: str, flags: list[str]) -> list[str]:
+    """Objects of the emulator and the runtime, compiled once per key and reused."""
+    entry = cache_dir() / "runtime" / _runtime_key(cc, flags)
+    entry.mkdir(parents=True, exist_ok=True)
+    objs = []
+    for src in (_EMULATOR_C, _RUNTIME_C):
+        obj = entry / (src.stem + ".o")
+        if not obj.exists():
+            fd, tmp = tempfile.mkstemp(prefix=obj.name + ".", suffix=".tmp", dir=entry)
+            os.close(fd)
+            try:
+                _run_cc([cc, *flags, "-c", str(src), "-o", tmp])
+                os.replace(tmp, obj)  # atomic: a concurrent builder sees the old state or a whole object
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        objs.append(str(obj))
+    return objs
+
+
+def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sources: list[str], *, ldm_bytes: int,
+                              output: str = "model", extra_include_dirs=(), opt: str = "-O2",
+                              driver: bool = True, extra_cflags=()) -> str:
+    """Compile emitted host and slave C for the emulator and link an executable; returns its path.
+
+    Host sources get ``-DSWMLIR_HOST``, slave sources ``-DSWMLIR_SLAVE`` (the emitted kernel header then renames
+    kernel ``k`` to ``slave_k``, the symbol ``athread_spawn(k, ...)`` refers to); all get ``-DSWMLIR_EMULATOR
+    -DSWMLIR_LDM_BYTES=<ldm_bytes>``. ``driver=True`` links driver.c, which includes ``model.h`` (looked for in the
+    host sources' directories and ``extra_include_dirs``); with ``driver=False`` the host sources provide ``main``.
+    Raises RuntimeError with the compiler's messages on failure.
+    """
+    if ldm_bytes <= 0:
+        raise ValueError(f"ldm_bytes must be positive, got {ldm_bytes}")
+    cc = _compiler()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    defines = ["-DSWMLIR_EMULATOR", f"-DSWMLIR_LDM_BYTES={int(ldm_bytes)}"]
+    runtime_flags = [*_STD, opt, *_RUNTIME_WARNINGS, *defines, f"-I{_INCLUDE}"]
+
+    inc_dirs = [str(_INCLUDE), *map(str, extra_include_dirs)]
+    for src in host_sources:
+        d = str(Path(src).resolve().parent)
+        if d not in inc_dirs:
+            inc_dirs.append(d)
+    incs = [f"-I{d}" for d in inc_dirs]
+    model_flags = [*_STD, opt, *defines, *incs, *extra_cflags]
+
+    jobs = []  # (command, object)
+    obj_dir = out / "obj"
+    obj_dir.mkdir(exist_ok=True)
+    for role, sources in (("host", host_sources), ("slave", slave_sources)):
+        for i, src in enumerate(sources):
+            obj = obj_dir / f"{role}{i}_{Path(src).stem}.o"
+            jobs.append(([cc, *model_flags, f"-DSWMLIR_{role.upper()}", "-c", str(src), "-o", str(obj)], str(obj)))
+    if driver:
+        obj = obj_dir / "driver.o"
+        jobs.append(([cc, *model_flags, "-DSWMLIR_HOST", "-c", str(_DRIVER_C), "-o", str(obj)], str(obj)))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs) + 1, os.cpu_count() or 1))) as pool:
+        runtime = pool.submit(_cached_runtime_objects, cc, runtime_flags)
+        for f in [pool.submit(_run_cc, cmd) for cmd, _ in jobs]:
+            f.result()
+        runtime_objs = runtime.result()
+
+    exe = out / output
+    _run_cc([cc, "-pthread", "-o", str(exe), *[o for _, o in jobs], *runtime_objs, "-lpthread", "-lm"])
+    return str(exe)
+
+
+_ERROR_LINE = re.compile(r"^swmlir-(?:emulator|driver): error:.*$|^swmlir: error:.*$", re.M)
+
+
+def run_emulated(exe: str, weights: str, input_files: list[str], output_files: list[str], *,
+                 stats_json: str | None = None, timeout: float = 600, repeat: int = 1,
+                 env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run an executable built with ``driver=True``; raises RuntimeError (with the emulator's error line first)
+    on a nonzero exit, a signal or a timeout. ``stats_json``: where the emulator writes its counters."""
+    cmd = [exe, weights, *input_files, *output_files]
+    if repeat != 1:
+        cmd += ["--repeat", str(int(repeat))]
+    run_env = dict(os.environ)
+    run_env.pop("SWMLIR_EMU_STATS", None)
+    if env:
+        run_env.update(env)
+    if stats_json:
+        run_env["SWMLIR_EMU_STATS"] = str(stats_json)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=run_env)
+    except subprocess.TimeoutExpired as e:
+        raise RuntimeError(f"{shlex.join(cmd)} timed out after {timeout} s") from e
+    if proc.returncode != 0:
+        errors = _ERROR_LINE.findall(proc.stderr)
+        if proc.returncode < 0:
+            import signal
+            what = f"killed by signal {signal.Signals(-proc.returncode).name}"
+        elif proc.returncode == EMULATOR_EXIT_CODE:
+            what = "stopped by an emulator error"
+        else:
+            what = f"exited with status {proc.returncode}"
+        head = errors[0] if errors else what
+        raise RuntimeError(f"{head}\n{Path(exe).name} {what}; stderr:\n{proc.stderr[-8000:]}")
+    return proc
+
+
+_TIME = re.compile(r"swmlir-driver: time_ms=([0-9.eE+-]+)")
+
+
+def parse_time_ms(stderr: str) -> float | None:
+    """Mean time per run printed by the driver with --repeat, or None."""
+    m = _TIME.search(stderr)
+    return float(m.group(1)) if m else None

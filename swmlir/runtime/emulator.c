@@ -1,0 +1,1146 @@
+/*
+ * emulator.c -- the athread API (SW26010) on an ordinary Linux host.
+ *
+ * Why: swmlir emits C for the Sunway many-core processor and nobody here has one. Every compiled model is run
+ * against this emulator to check its numbers, and the counters kept here (DMA requests, bytes, block sizes,
+ * LDM use, barriers) feed the performance model, so they are exact.
+ *
+ * Model of the machine:
+ *  - the 64 CPEs are a persistent pool of 64 threads; athread_spawn runs fn(arg) on each, athread_join waits;
+ *  - a CPE's LDM is its thread stack (kernel-local arrays live there, as on the real CPE, where the slave stack
+ *    is in LDM) plus its ldm_malloc heap plus its __thread_local data. The "top" of the LDM is the frame address
+ *    just above the kernel's frame; a DMA into a local array at p means top - p bytes of stack are in use;
+ *  - a DMA is a synchronous copy, checked (LDM side in this CPE's LDM, main-memory side inside one registered
+ *    buffer and not in any LDM, LDM use <= SWMLIR_LDM_BYTES) and counted;
+ *  - any error prints one line "swmlir-emulator: error: ..." and ends the process with status 3 (never a hang:
+ *    barriers that can no longer complete and waits for replies that will never come are errors too).
+ * Counters are accumulated per CPE without sharing and merged at athread_join.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "athread.h"
+#include "slave.h"
+
+#ifndef SWMLIR_LDM_BYTES
+#define SWMLIR_LDM_BYTES 65536
+#endif
+
+#define NCPE 64
+#define HOST_STACK_EXTRA (1u << 20) /* CPE stack room for what is not LDM: emulator, libc and signal frames */
+#define LDM_HEAP_ALIGN 64           /* ldm_malloc alignment (enough for 512-bit SIMD) */
+#define ALTSTACK_BYTES (64u << 10)  /* signal stack, so that a stack overflow can still be reported */
+#define EXIT_EMULATOR_ERROR 3
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Counters
+ * ---------------------------------------------------------------------------------------------------------- */
+
+/* Histogram of DMA block sizes: open addressing, key 0 = empty slot (block sizes are > 0). */
+typedef struct {
+    uint64_t *keys, *counts;
+    size_t cap, n;
+} hist_t;
+
+typedef struct {
+    uint64_t get_requests, put_requests, get_bytes, put_bytes, syncs, ldm_peak;
+    hist_t blocks;
+} counters_t;
+
+typedef struct {
+    char *kernel;
+    long launch;
+    counters_t c;
+} launch_t;
+
+static void *xcalloc(size_t n, size_t size);
+
+static void hist_add(hist_t *h, uint64_t key, uint64_t count)
+{
+    size_t i;
+
+    if (2 * (h->n + 1) > h->cap) { /* keep the load under 1/2 */
+        hist_t g = {0, 0, h->cap ? 2 * h->cap : 16, 0};
+        g.keys = (uint64_t *)xcalloc(g.cap, sizeof *g.keys);
+        g.counts = (uint64_t *)xcalloc(g.cap, sizeof *g.counts);
+        for (i = 0; i < h->cap; i++)
+            if (h->keys[i])
+                hist_add(&g, h->keys[i], h->counts[i]);
+        free(h->keys);
+        free(h->counts);
+        *h = g;
+    }
+    for (i = (size_t)(key * 0x9E3779B97F4A7C15ull) & (h->cap - 1); h->keys[i] && h->keys[i] != key;
+         i = (i + 1) & (h->cap - 1))
+        ;
+    if (!h->keys[i]) {
+        h->keys[i] = key;
+        h->n++;
+    }
+    h->counts[i] += count;
+}
+
+static void hist_clear(hist_t *h)
+{
+    if (h->cap) {
+        memset(h->keys, 0, h->cap * sizeof *h->keys);
+        memset(h->counts, 0, h->cap * sizeof *h->counts);
+    }
+    h->n = 0;
+}
+
+static void hist_free(hist_t *h)
+{
+    free(h->keys);
+    free(h->counts);
+    memset(h, 0, sizeof *h);
+}
+
+static void counters_merge(counters_t *dst, const counters_t *src)
+{
+    size_t i;
+
+    dst->get_requests += src->get_requests;
+    dst->put_requests += src->put_requests;
+    dst->get_bytes += src->get_bytes;
+    dst->put_bytes += src->put_bytes;
+    dst->syncs += src->syncs;
+    if (src->ldm_peak > dst->ldm_peak)
+        dst->ldm_peak = src->ldm_peak;
+    for (i = 0; i < src->blocks.cap; i++)
+        if (src->blocks.keys[i])
+            hist_add(&dst->blocks, src->blocks.keys[i], src->blocks.counts[i]);
+}
+
+static void counters_clear(counters_t *c)
+{
+    hist_t h = c->blocks;
+
+    hist_clear(&h);
+    memset(c, 0, sizeof *c);
+    c->blocks = h;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * State
+ * ---------------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    size_t off, size, asked; /* offset in the heap, rounded size, size asked for */
+} ldm_block_t;
+
+typedef struct {
+    pthread_cond_t cv;
+    int expected, arrived, finished; /* CPEs in the barrier's group, waiting now, returned from the kernel */
+    unsigned long phase;
+} barrier_t;
+
+typedef struct {
+    int id;
+    pthread_t thread;
+    char *stack_lo, *stack_hi; /* this thread's stack (guard page excluded) */
+    char *top;                 /* LDM top: frame address just above the kernel's frame */
+    char *stack_low;           /* lowest stack address used as LDM (DMA buffer, reply word) in this launch */
+    char *heap;                /* ldm_malloc heap, ldm_bytes long */
+    ldm_block_t *blocks;       /* live heap blocks, sorted by offset */
+    size_t nblocks, capblocks, heap_high;
+    char *tls_lo;              /* this thread's __thread_local block */
+    int in_kernel;
+    unsigned long seen_gen;
+    counters_t c;
+    char *altstack;
+} __attribute__((aligned(64))) cpe_t; /* one cache line apart: no false sharing of the counters */
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t start_cv, done_cv;
+    int initialized, stop, active;
+    unsigned long gen;         /* spawn generation, workers wait for it to change */
+    void (*fn)(void *);
+    void *arg;
+    char *name;                /* kernel of the current / last launch */
+    long launch;
+    int nthreads, next_nthreads, remaining;
+    size_t ldm_bytes, stack_bytes, guard_bytes, tls_bytes;
+    char *stacks, *heaps;      /* one mapping each for the 64 CPEs */
+    size_t stacks_len, heaps_len;
+    pthread_key_t self_key;
+    int key_made;
+    /* barriers, all under syn_mu; blocked / finished count CPEs over the whole spawn (deadlock detection) */
+    pthread_mutex_t syn_mu;
+    barrier_t array, rows[8], cols[8];
+    int blocked, finished;
+    cpe_t cpes[NCPE];
+} E = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .start_cv = PTHREAD_COND_INITIALIZER,
+    .done_cv = PTHREAD_COND_INITIALIZER,
+    .syn_mu = PTHREAD_MUTEX_INITIALIZER,
+    .next_nthreads = NCPE,
+};
+
+/* Launch records: touched by the host thread only (join, reset, write), under stats_mu. */
+static struct {
+    pthread_mutex_t mu;
+    launch_t *v;
+    size_t n, cap;
+    counters_t totals;
+    long next_launch;
+    int dirty; /* something counted since the last write of SWMLIR_EMU_STATS */
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Registered main memory: sorted by start. Written by the host, read by every DMA. */
+typedef struct {
+    uintptr_t lo, hi;
+} range_t;
+
+static struct {
+    pthread_rwlock_t lock;
+    range_t *v;
+    size_t n, cap;
+} R = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+
+static const char *const mode_names[] = {"PE_MODE", "BCAST_MODE", "ROW_MODE", "BROW_MODE", "RANK_MODE"};
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Errors: one line, then exit(3) without running atexit handlers or flushing streams other threads may hold
+ * (that could hang); the first error wins, the others wait on the lock until the process is gone.
+ * ---------------------------------------------------------------------------------------------------------- */
+
+static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void emu_fail(const cpe_t *c, const char *call, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+static void emu_fail(const cpe_t *c, const char *call, const char *fmt, ...)
+{
+    char line[1024];
+    int n;
+    va_list ap;
+
+    pthread_mutex_lock(&err_mu);
+    if (c)
+        n = snprintf(line, sizeof line, "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d, %s: ",
+                     E.name ? E.name : "?", E.launch, c->id, call);
+    else
+        n = snprintf(line, sizeof line, "swmlir-emulator: error: %s: ", call);
+    if (n < 0 || (size_t)n >= sizeof line)
+        n = 0;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "%s\n", line);
+    fflush(stderr);
+    _exit(EXIT_EMULATOR_ERROR);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        emu_fail(NULL, "emulator", "out of host memory (%zu x %zu bytes)", n, size);
+    return p;
+}
+
+static cpe_t *self_cpe(void)
+{
+    return E.key_made ? (cpe_t *)pthread_getspecific(E.self_key) : NULL;
+}
+
+static cpe_t *require_cpe(const char *call)
+{
+    cpe_t *c = self_cpe();
+    if (!c || !c->in_kernel)
+        emu_fail(NULL, call, "called outside a kernel (only CPE code spawned by athread_spawn may call it)");
+    return c;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Crash reports: a kernel that faults (typically a local array larger than the CPE stack) says which kernel
+ * and which CPE, instead of a bare "Segmentation fault".
+ * ---------------------------------------------------------------------------------------------------------- */
+
+static char main_altstack[ALTSTACK_BYTES];
+
+static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
+{
+    char buf[512];
+    const cpe_t *c = self_cpe();
+    const char *what = sig == SIGSEGV   ? "segmentation fault"
+                       : sig == SIGBUS  ? "bus error"
+                       : sig == SIGFPE  ? "arithmetic exception (integer division by zero?)"
+                                        : "illegal instruction";
+    const char *addr = (const char *)si->si_addr;
+    int n;
+
+    (void)uc;
+    if (c && c->in_kernel && addr < c->stack_lo && addr >= c->stack_lo - E.guard_bytes)
+        n = snprintf(buf, sizeof buf,
+                     "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d: stack overflow: the kernel's "
+                     "frames exceed the emulated CPE stack of %zu bytes (LDM is %zu bytes)\n",
+                     E.name ? E.name : "?", E.launch, c->id, E.stack_bytes, E.ldm_bytes);
+    else if (c && c->in_kernel)
+        n = snprintf(buf, sizeof buf, "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d: %s at address %p\n",
+                     E.name ? E.name : "?", E.launch, c->id, what, (void *)addr);
+    else
+        n = snprintf(buf, sizeof buf, "swmlir-emulator: error: %s on the host (MPE) at address %p\n", what,
+                     (void *)addr);
+    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        n = 0;
+    _exit(EXIT_EMULATOR_ERROR);
+}
+
+static void set_altstack(char *mem)
+{
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = mem;
+    ss.ss_size = ALTSTACK_BYTES;
+    sigaltstack(&ss, NULL);
+}
+
+static void install_signal_handlers(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    size_t i;
+
+    set_altstack(main_altstack);
+    for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        /* Leave handlers someone else installed (sanitizers, debuggers' helpers) alone. */
+        if (sigaction(sigs[i], NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_fatal_signal;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * __thread_local data: the PT_TLS segment of the module that holds the emulator (the executable, or the
+ * shared object the kernels are linked into). dlpi_tls_data is the calling thread's copy of it.
+ * ---------------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    size_t bytes;
+} tls_info_t;
+
+static int find_tls(struct dl_phdr_info *info, size_t size, void *out)
+{
+    const uintptr_t me = (uintptr_t)&swmlir_emu_spawn;
+    const ElfW(Phdr) *tls = NULL;
+    int mine = 0, i;
+
+    (void)size;
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz)
+            mine = 1;
+        if (ph->p_type == PT_TLS)
+            tls = ph;
+    }
+    if (!mine)
+        return 0;
+    if (tls && info->dlpi_tls_data) {
+        ((tls_info_t *)out)->data = (char *)info->dlpi_tls_data;
+        ((tls_info_t *)out)->bytes = tls->p_memsz;
+    }
+    return 1;
+}
+
+static tls_info_t thread_tls(void)
+{
+    tls_info_t t = {NULL, 0};
+    dl_iterate_phdr(find_tls, &t);
+    return t;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Registered main memory
+ * ---------------------------------------------------------------------------------------------------------- */
+
+void swmlir_emu_register_range(const void *p, size_t bytes)
+{
+    size_t i;
+
+    if (!p)
+        return;
+    pthread_rwlock_wrlock(&R.lock);
+    if (R.n == R.cap) {
+        range_t *v = (range_t *)realloc(R.v, (R.cap ? 2 * R.cap : 64) * sizeof *v);
+        if (!v)
+            emu_fail(NULL, "swmlir_register_buffer", "out of host memory");
+        R.v = v;
+        R.cap = R.cap ? 2 * R.cap : 64;
+    }
+    for (i = R.n; i > 0 && R.v[i - 1].lo > (uintptr_t)p; i--)
+        R.v[i] = R.v[i - 1];
+    R.v[i].lo = (uintptr_t)p;
+    R.v[i].hi = (uintptr_t)p + bytes;
+    R.n++;
+    pthread_rwlock_unlock(&R.lock);
+}
+
+void swmlir_emu_unregister_range(const void *p)
+{
+    size_t i;
+
+    pthread_rwlock_wrlock(&R.lock);
+    for (i = R.n; i > 0; i--)
+        if (R.v[i - 1].lo == (uintptr_t)p) {
+            memmove(&R.v[i - 1], &R.v[i], (R.n - i) * sizeof *R.v);
+            R.n--;
+            break;
+        }
+    pthread_rwlock_unlock(&R.lock);
+}
+
+/* Index of the last range starting at or before a, or -1. */
+static long range_floor(uintptr_t a)
+{
+    long lo = 0, hi = (long)R.n - 1, best = -1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (R.v[mid].lo <= a) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
+}
+
+/* 1 if [a, b) lies in one registered range, or if nothing is registered (no check then). On failure, *near is
+ * the range containing a, if any (for the message). */
+static int range_check(uintptr_t a, uintptr_t b, range_t *near, int *any)
+{
+    long i;
+    int ok = 0;
+
+    pthread_rwlock_rdlock(&R.lock);
+    *any = R.n > 0;
+    near->lo = near->hi = 0;
+    if (!*any)
+        ok = 1;
+    for (i = range_floor(a); i >= 0 && !ok; i--) { /* ranges may nest (a registered view of a buffer) */
+        if (b <= R.v[i].hi)
+            ok = 1;
+        else if (a < R.v[i].hi && !near->lo)
+            *near = R.v[i];
+    }
+    pthread_rwlock_unlock(&R.lock);
+    return ok;
+}
+
+static int in_registered(uintptr_t a)
+{
+    range_t near;
+    int any;
+    return range_check(a, a + 1, &near, &any) && any;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * LDM accounting and checks
+ * ---------------------------------------------------------------------------------------------------------- */
+
+static size_t ldm_in_use(const cpe_t *c, size_t *stack, size_t *heap)
+{
+    *stack = (size_t)(c->top - c->stack_low);
+    *heap = c->heap_high;
+    return *stack + *heap + E.tls_bytes;
+}
+
+static void ldm_account(cpe_t *c, const char *call)
+{
+    size_t stack, heap, use = ldm_in_use(c, &stack, &heap);
+    if (use > E.ldm_bytes)
+        emu_fail(c, call,
+                 "LDM overflow: %zu bytes in use > %zu (stack %zu + ldm_malloc %zu + __thread_local %zu; "
+                 "LDM size from SWMLIR_LDM_BYTES)",
+                 use, E.ldm_bytes, stack, heap, E.tls_bytes);
+    if (use > c->c.ldm_peak)
+        c->c.ldm_peak = use;
+}
+
+/* Which CPE's LDM (stack, heap or TLS) holds a, or -1. */
+static int ldm_owner(const char *a)
+{
+    int i;
+    if (a >= E.stacks && a < E.stacks + E.stacks_len) /* glibc puts the TLS at the top of these stacks too */
+        return (int)((size_t)(a - E.stacks) / (E.guard_bytes + E.stack_bytes));
+    if (a >= E.heaps && a < E.heaps + E.heaps_len)
+        return (int)((size_t)(a - E.heaps) / E.ldm_bytes);
+    for (i = 0; i < NCPE; i++)
+        if (E.cpes[i].tls_lo && a >= E.cpes[i].tls_lo && a < E.cpes[i].tls_lo + E.tls_bytes)
+            return i;
+    return -1;
+}
+
+/* [p, p + n) must be in this CPE's LDM: its stack below the LDM top, a live ldm_malloc block, or its
+ * __thread_local data. Updates the LDM use of the launch. */
+static void check_ldm(cpe_t *c, const char *call, const char *what, char *p, size_t n)
+{
+    /* TLS first: glibc puts it at the top of the thread's stack mapping, above the LDM top. */
+    if (c->tls_lo && p >= c->tls_lo && p < c->tls_lo + E.tls_bytes) {
+        if (p + n > c->tls_lo + E.tls_bytes)
+            emu_fail(c, call, "%s [%p,+%zu) runs past the end of the __thread_local data", what, (void *)p, n);
+    } else if (p >= c->stack_lo && p < c->stack_hi) {
+        if (p + n > c->top)
+            emu_fail(c, call,
+                     "%s [%p,+%zu) ends %td bytes above the LDM top (it is not inside the kernel's stack frames)",
+                     what, (void *)p, n, p + n - c->top);
+        if (p < c->stack_low)
+            c->stack_low = p;
+    } else if (p >= c->heap && p < c->heap + E.ldm_bytes) {
+        size_t off = (size_t)(p - c->heap), i;
+        for (i = 0; i < c->nblocks && c->blocks[i].off + c->blocks[i].asked <= off; i++)
+            ;
+        if (i == c->nblocks || off < c->blocks[i].off)
+            emu_fail(c, call, "%s [%p,+%zu) is in the ldm_malloc heap but not in a live block", what, (void *)p, n);
+        if (off + n > c->blocks[i].off + c->blocks[i].asked)
+            emu_fail(c, call, "%s [%p,+%zu) runs %zu bytes past the end of its %zu-byte ldm_malloc block", what,
+                     (void *)p, n, off + n - c->blocks[i].off - c->blocks[i].asked, c->blocks[i].asked);
+    } else {
+        int owner = ldm_owner(p);
+        if (owner >= 0)
+            emu_fail(c, call, "%s [%p,+%zu) is in the LDM of CPE %d, not of CPE %d", what, (void *)p, n, owner,
+                     c->id);
+        if (in_registered((uintptr_t)p))
+            emu_fail(c, call, "%s [%p,+%zu) points into main memory (a registered buffer), not into LDM", what,
+                     (void *)p, n);
+        emu_fail(c, call,
+                 "%s [%p,+%zu) is not in this CPE's LDM (a local array of the kernel, an ldm_malloc block or "
+                 "__thread_local data)",
+                 what, (void *)p, n);
+    }
+    ldm_account(c, call);
+}
+
+static void check_main(cpe_t *c, const char *call, const char *mem, size_t span)
+{
+    range_t near;
+    int any, owner;
+
+    owner = ldm_owner(mem);
+    if (owner < 0)
+        owner = ldm_owner(mem + span - 1);
+    if (owner >= 0)
+        emu_fail(c, call, "main-memory range [%p,+%zu) points into the LDM of CPE %d", (const void *)mem, span,
+                 owner);
+    if (!range_check((uintptr_t)mem, (uintptr_t)mem + span, &near, &any)) {
+        if (near.lo)
+            emu_fail(c, call,
+                     "main-memory range [%p,+%zu) runs %zu bytes past the end of the registered buffer [%p,+%zu)",
+                     (const void *)mem, span, (size_t)((uintptr_t)mem + span - near.hi), (void *)near.lo,
+                     (size_t)(near.hi - near.lo));
+        emu_fail(c, call, "main-memory range [%p,+%zu) outside every registered buffer (swmlir_alloc / "
+                 "swmlir_register_buffer)", (const void *)mem, span);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * DMA
+ * ---------------------------------------------------------------------------------------------------------- */
+
+static int dma(int is_get, dma_mode mode, char *mem, char *ldm, int len, void *reply, int stride, int bsize)
+{
+    const char *call = is_get ? "athread_get" : "athread_put";
+    cpe_t *c = require_cpe(call);
+    size_t nblocks, block, pitch, span, i;
+
+    if ((unsigned)mode != PE_MODE)
+        emu_fail(c, call, "mode %s not emulated (only PE_MODE)",
+                 (unsigned)mode < 5 ? mode_names[mode] : "(invalid)");
+    if (len <= 0 || stride < 0 || bsize < 0)
+        emu_fail(c, call, "len %d, stride %d, bsize %d: len must be > 0, stride and bsize >= 0", len, stride, bsize);
+    if ((stride == 0 && bsize == 0) || bsize == len) {
+        nblocks = 1; /* contiguous */
+        block = (size_t)len;
+    } else {
+        if (bsize == 0)
+            emu_fail(c, call, "stride %d with bsize 0 (a strided DMA needs bsize > 0)", stride);
+        if (len % bsize != 0)
+            emu_fail(c, call, "len %d is not a multiple of bsize %d", len, bsize);
+        nblocks = (size_t)(len / bsize);
+        block = (size_t)bsize;
+    }
+    pitch = block + (size_t)stride;
+    span = (nblocks - 1) * pitch + block;
+    if (!mem || !ldm || !reply)
+        emu_fail(c, call, "null pointer (main memory %p, LDM %p, reply %p)", (void *)mem, (void *)ldm, reply);
+
+    check_ldm(c, call, "reply word", (char *)reply, sizeof(int));
+    check_ldm(c, call, "LDM range", ldm, (size_t)len);
+    check_main(c, call, mem, span);
+
+    for (i = 0; i < nblocks; i++) {
+        if (is_get)
+            memcpy(ldm + i * block, mem + i * pitch, block);
+        else
+            memcpy(mem + i * pitch, ldm + i * block, block);
+    }
+    if (is_get) {
+        c->c.get_requests++;
+        c->c.get_bytes += (uint64_t)len;
+    } else {
+        c->c.put_requests++;
+        c->c.put_bytes += (uint64_t)len;
+    }
+    hist_add(&c->c.blocks, block, nblocks);
+    *(volatile int *)reply += 1; /* completion, after the data is in place */
+    return 0;
+}
+
+int athread_get(dma_mode mode, void *src_mem, void *dst_ldm, int len, void *reply, char mask, int stride, int bsize)
+{
+    (void)mask; /* row mask: broadcast modes only */
+    return dma(1, mode, (char *)src_mem, (char *)dst_ldm, len, reply, stride, bsize);
+}
+
+int athread_put(dma_mode mode, void *src_ldm, void *dst_mem, int len, void *reply, int stride, int bsize)
+{
+    return dma(0, mode, (char *)dst_mem, (char *)src_ldm, len, reply, stride, bsize);
+}
+
+void swmlir_emu_dma_wait_check(volatile int *reply, int count)
+{
+    cpe_t *c = require_cpe("swmlir_dma_wait");
+    if (*reply != count)
+        emu_fail(c, "swmlir_dma_wait",
+                 "waiting for %d DMA replies but the reply word holds %d: this would spin forever "
+                 "(DMAs complete when issued in the emulator)",
+                 count, *reply);
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * LDM heap: first fit over the sorted live blocks; the high-water mark is what the heap takes from the LDM.
+ * ---------------------------------------------------------------------------------------------------------- */
+
+void *ldm_malloc(size_t size)
+{
+    cpe_t *c = require_cpe("ldm_malloc");
+    size_t want = ((size ? size : 1) + LDM_HEAP_ALIGN - 1) / LDM_HEAP_ALIGN * LDM_HEAP_ALIGN;
+    size_t off = 0, i;
+
+    for (i = 0; i < c->nblocks && c->blocks[i].off < off + want; i++)
+        off = c->blocks[i].off + c->blocks[i].size;
+    if (off + want > E.ldm_bytes)
+        emu_fail(c, "ldm_malloc", "LDM overflow: ldm_malloc(%zu) does not fit (heap blocks end at %zu, LDM %zu)",
+                 size, off, E.ldm_bytes);
+    if (c->nblocks == c->capblocks) {
+        size_t cap = c->capblocks ? 2 * c->capblocks : 16;
+        ldm_block_t *b = (ldm_block_t *)realloc(c->blocks, cap * sizeof *b);
+        if (!b)
+            emu_fail(c, "ldm_malloc", "out of host memory");
+        c->blocks = b;
+        c->capblocks = cap;
+    }
+    memmove(&c->blocks[i + 1], &c->blocks[i], (c->nblocks - i) * sizeof *c->blocks);
+    c->blocks[i].off = off;
+    c->blocks[i].size = want;
+    c->blocks[i].asked = size;
+    c->nblocks++;
+    if (off + want > c->heap_high)
+        c->heap_high = off + want;
+    ldm_account(c, "ldm_malloc");
+    return c->heap + off;
+}
+
+void ldm_free(void *p, size_t size)
+{
+    cpe_t *c = require_cpe("ldm_free");
+    size_t i;
+
+    for (i = 0; i < c->nblocks && c->heap + c->blocks[i].off != (char *)p; i++)
+        ;
+    if (i == c->nblocks)
+        emu_fail(c, "ldm_free", "%p is not a live block from ldm_malloc", p);
+    if (size != c->blocks[i].asked)
+        emu_fail(c, "ldm_free", "size %zu given, the block was allocated with ldm_malloc(%zu)", size,
+                 c->blocks[i].asked);
+    memmove(&c->blocks[i], &c->blocks[i + 1], (c->nblocks - i - 1) * sizeof *c->blocks);
+    c->nblocks--;
+    c->heap_high = c->nblocks ? c->blocks[c->nblocks - 1].off + c->blocks[c->nblocks - 1].size : 0;
+}
+
+size_t get_allocatable_size(void)
+{
+    cpe_t *c = require_cpe("get_allocatable_size");
+    size_t stack, heap, use = ldm_in_use(c, &stack, &heap);
+    return use < E.ldm_bytes ? E.ldm_bytes - use : 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Ids and barriers
+ * ---------------------------------------------------------------------------------------------------------- */
+
+int athread_get_id(int core)
+{
+    if (core == -1) {
+        cpe_t *c = self_cpe();
+        return c ? c->id : -1;
+    }
+    return core >= 0 && core < NCPE ? core : -1; /* logical ids are the physical ones here */
+}
+
+int athread_get_core(int id)
+{
+    return id >= 0 && id < NCPE ? id : -1;
+}
+
+static void barrier_wait(cpe_t *c, barrier_t *b, const char *scope)
+{
+    pthread_mutex_lock(&E.syn_mu);
+    if (b->finished > 0)
+        emu_fail(c, "athread_syn", "deadlock: %d CPE(s) of this %s barrier already returned from the kernel",
+                 b->finished, scope);
+    if (++b->arrived == b->expected) {
+        b->arrived = 0;
+        b->phase++;
+        E.blocked -= b->expected - 1;
+        pthread_cond_broadcast(&b->cv);
+    } else {
+        unsigned long phase = b->phase;
+        E.blocked++;
+        if (E.blocked + E.finished == E.nthreads)
+            emu_fail(c, "athread_syn",
+                     "deadlock: no barrier can complete (%d CPE(s) wait in athread_syn, %d returned from the "
+                     "kernel)",
+                     E.blocked, E.finished);
+        while (b->phase == phase)
+            pthread_cond_wait(&b->cv, &E.syn_mu);
+    }
+    pthread_mutex_unlock(&E.syn_mu);
+}
+
+int athread_syn(int scope, int mask)
+{
+    cpe_t *c = require_cpe("athread_syn");
+    int full = scope == ARRAY_SCOPE ? (mask & 0xffff) == 0xffff : (mask & 0xff) == 0xff;
+
+    if (scope != ARRAY_SCOPE && scope != ROW_SCOPE && scope != COL_SCOPE)
+        emu_fail(c, "athread_syn", "unknown scope %d", scope);
+    if (!full)
+        emu_fail(c, "athread_syn", "mask 0x%x not emulated (only full masks: 0xffff for ARRAY_SCOPE, 0xff for "
+                 "ROW_SCOPE / COL_SCOPE)", (unsigned)mask);
+    c->c.syncs++;
+    if (scope == ARRAY_SCOPE)
+        barrier_wait(c, &E.array, "ARRAY_SCOPE");
+    else if (scope == ROW_SCOPE)
+        barrier_wait(c, &E.rows[c->id >> 3], "ROW_SCOPE");
+    else
+        barrier_wait(c, &E.cols[c->id & 7], "COL_SCOPE");
+    return 0;
+}
+
+/* A CPE returned from the kernel: the barriers of its groups can no longer complete. */
+static void kernel_returned(cpe_t *c)
+{
+    barrier_t *mine[3];
+    int i;
+
+    mine[0] = &E.array;
+    mine[1] = &E.rows[c->id >> 3];
+    mine[2] = &E.cols[c->id & 7];
+    pthread_mutex_lock(&E.syn_mu);
+    E.finished++;
+    for (i = 0; i < 3; i++) {
+        mine[i]->finished++;
+        if (mine[i]->arrived > 0)
+            emu_fail(c, "return from kernel",
+                     "deadlock: returned while %d CPE(s) of its %s barrier wait for it in athread_syn",
+                     mine[i]->arrived, i == 0 ? "ARRAY_SCOPE" : i == 1 ? "ROW_SCOPE" : "COL_SCOPE");
+    }
+    if (E.blocked > 0 && E.blocked + E.finished == E.nthreads)
+        emu_fail(c, "return from kernel", "deadlock: %d CPE(s) wait in athread_syn, all others returned",
+                 E.blocked);
+    pthread_mutex_unlock(&E.syn_mu);
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * The CPE threads
+ * ---------------------------------------------------------------------------------------------------------- */
+
+/* Not inlined: its frame address is the LDM top, everything the kernel puts on the stack lies below it. */
+static void __attribute__((noinline)) run_kernel(cpe_t *c, void (*fn)(void *), void *arg)
+{
+    c->top = (char *)__builtin_frame_address(0);
+    c->stack_low = c->top;
+    c->in_kernel = 1;
+    fn(arg);
+    c->in_kernel = 0;
+}
+
+static void *worker(void *p)
+{
+    cpe_t *c = (cpe_t *)p;
+    tls_info_t tls = thread_tls();
+
+    c->tls_lo = tls.data;
+    pthread_setspecific(E.self_key, c);
+    set_altstack(c->altstack);
+    pthread_mutex_lock(&E.mu);
+    for (;;) {
+        void (*fn)(void *);
+        void *arg;
+
+        while (E.gen == c->seen_gen && !E.stop)
+            pthread_cond_wait(&E.start_cv, &E.mu);
+        if (E.stop)
+            break;
+        c->seen_gen = E.gen;
+        if (c->id >= E.nthreads)
+            continue;
+        fn = E.fn;
+        arg = E.arg;
+        pthread_mutex_unlock(&E.mu);
+        run_kernel(c, fn, arg);
+        kernel_returned(c);
+        pthread_mutex_lock(&E.mu);
+        if (--E.remaining == 0)
+            pthread_cond_signal(&E.done_cv);
+    }
+    pthread_mutex_unlock(&E.mu);
+    return NULL;
+}
+
+static size_t env_ldm_bytes(void)
+{
+    const char *s = getenv("SWMLIR_LDM_BYTES");
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s)
+        return SWMLIR_LDM_BYTES;
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || v < 1024 || v > (1ull << 30))
+        emu_fail(NULL, "athread_init", "SWMLIR_LDM_BYTES='%s' is not a byte count in [1024, 2^30]", s);
+    return (size_t)v;
+}
+
+static void write_stats_at_exit(void);
+
+int athread_init(void)
+{
+    static int once_done;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), i;
+    pthread_attr_t attr;
+
+    pthread_mutex_lock(&E.mu);
+    if (E.initialized) {
+        pthread_mutex_unlock(&E.mu);
+        return 0;
+    }
+    E.ldm_bytes = env_ldm_bytes();
+    E.tls_bytes = thread_tls().bytes;
+    /* Stack = LDM + host frames + the TLS block, which glibc carves from the top of a user-given stack. */
+    E.stack_bytes = (E.ldm_bytes + HOST_STACK_EXTRA + E.tls_bytes + page - 1) / page * page;
+    E.guard_bytes = page;
+    E.stacks_len = NCPE * (E.guard_bytes + E.stack_bytes);
+    E.stacks = (char *)mmap(NULL, E.stacks_len, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    E.heaps_len = NCPE * E.ldm_bytes;
+    E.heaps = (char *)mmap(NULL, E.heaps_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                           -1, 0);
+    if (E.stacks == MAP_FAILED || E.heaps == MAP_FAILED)
+        emu_fail(NULL, "athread_init", "cannot map the CPE stacks and LDM heaps (%zu bytes)",
+                 E.stacks_len + E.heaps_len);
+    if (!once_done) { /* things that survive athread_halt */
+        pthread_key_create(&E.self_key, NULL);
+        E.key_made = 1;
+        pthread_cond_init(&E.array.cv, NULL);
+        for (i = 0; i < 8; i++) {
+            pthread_cond_init(&E.rows[i].cv, NULL);
+            pthread_cond_init(&E.cols[i].cv, NULL);
+        }
+        atexit(write_stats_at_exit);
+        once_done = 1;
+    }
+    install_signal_handlers();
+    E.stop = 0;
+    E.active = 0;
+    pthread_attr_init(&attr);
+    for (i = 0; i < NCPE; i++) {
+        cpe_t *c = &E.cpes[i];
+        char *slot = E.stacks + i * (E.guard_bytes + E.stack_bytes);
+        int rc;
+
+        c->id = (int)i;
+        c->stack_lo = slot + E.guard_bytes;
+        c->stack_hi = c->stack_lo + E.stack_bytes;
+        c->heap = E.heaps + i * E.ldm_bytes;
+        c->seen_gen = E.gen;
+        if (!c->altstack)
+            c->altstack = (char *)xcalloc(1, ALTSTACK_BYTES);
+        mprotect(slot, E.guard_bytes, PROT_NONE); /* a kernel that overflows its stack faults here */
+        pthread_attr_setstack(&attr, c->stack_lo, E.stack_bytes);
+        rc = pthread_create(&c->thread, &attr, worker, c);
+        if (rc != 0)
+            emu_fail(NULL, "athread_init", "cannot create CPE thread %zu: %s", i, strerror(rc));
+    }
+    pthread_attr_destroy(&attr);
+    E.initialized = 1;
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+int swmlir_emu_spawn(void (*fn)(void *), void *arg, const char *name)
+{
+    int i, n;
+
+    if (!fn)
+        emu_fail(NULL, "athread_spawn", "kernel '%s' is a null function", name ? name : "?");
+    athread_init(); /* lazily, as a convenience; no-op when already done */
+    pthread_mutex_lock(&E.mu);
+    if (E.active)
+        emu_fail(NULL, "athread_spawn",
+                 "spawning kernel '%s' while kernel '%s' still runs (athread_join missing)", name ? name : "?",
+                 E.name ? E.name : "?");
+    n = E.next_nthreads;
+    for (i = 0; i < n; i++) {
+        counters_clear(&E.cpes[i].c);
+        E.cpes[i].nblocks = 0; /* the LDM heap starts empty at every launch */
+        E.cpes[i].heap_high = 0;
+    }
+    /* Barrier groups: the whole spawn, and the CPEs of each row / column taking part. */
+    pthread_mutex_lock(&E.syn_mu);
+    E.array.expected = n;
+    for (i = 0; i < 8; i++) {
+        int r, cnt_row = 0, cnt_col = 0;
+        for (r = 0; r < 8; r++) {
+            cnt_row += i * 8 + r < n;
+            cnt_col += r * 8 + i < n;
+        }
+        E.rows[i].expected = cnt_row;
+        E.cols[i].expected = cnt_col;
+        E.rows[i].arrived = E.cols[i].arrived = E.rows[i].finished = E.cols[i].finished = 0;
+    }
+    E.array.arrived = E.array.finished = 0;
+    E.blocked = E.finished = 0;
+    pthread_mutex_unlock(&E.syn_mu);
+
+    free(E.name);
+    E.name = strdup(name ? name : "?");
+    pthread_mutex_lock(&S.mu);
+    E.launch = S.next_launch++;
+    pthread_mutex_unlock(&S.mu);
+    E.fn = fn;
+    E.arg = arg;
+    E.nthreads = n;
+    E.remaining = n;
+    E.active = 1;
+    E.gen++;
+    pthread_cond_broadcast(&E.start_cv);
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+int athread_join(void)
+{
+    launch_t rec;
+    int i;
+
+    pthread_mutex_lock(&E.mu);
+    if (!E.active) {
+        pthread_mutex_unlock(&E.mu);
+        return 0;
+    }
+    while (E.remaining > 0)
+        pthread_cond_wait(&E.done_cv, &E.mu);
+    E.active = 0;
+
+    /* The CPEs are idle: their counters can be read without races. */
+    memset(&rec, 0, sizeof rec);
+    rec.kernel = strdup(E.name);
+    rec.launch = E.launch;
+    for (i = 0; i < E.nthreads; i++)
+        counters_merge(&rec.c, &E.cpes[i].c);
+    pthread_mutex_unlock(&E.mu);
+
+    pthread_mutex_lock(&S.mu);
+    if (S.n == S.cap) {
+        size_t cap = S.cap ? 2 * S.cap : 64;
+        launch_t *v = (launch_t *)realloc(S.v, cap * sizeof *v);
+        if (!v)
+            emu_fail(NULL, "athread_join", "out of host memory");
+        S.v = v;
+        S.cap = cap;
+    }
+    S.v[S.n++] = rec;
+    counters_merge(&S.totals, &rec.c);
+    S.dirty = 1;
+    pthread_mutex_unlock(&S.mu);
+    return 0;
+}
+
+int athread_halt(void)
+{
+    const char *path = getenv("SWMLIR_EMU_STATS");
+    int i;
+
+    athread_join(); /* a forgotten join is harmless here */
+    pthread_mutex_lock(&E.mu);
+    if (!E.initialized) {
+        pthread_mutex_unlock(&E.mu);
+        return 0;
+    }
+    E.stop = 1;
+    pthread_cond_broadcast(&E.start_cv);
+    pthread_mutex_unlock(&E.mu);
+    for (i = 0; i < NCPE; i++)
+        pthread_join(E.cpes[i].thread, NULL);
+    pthread_mutex_lock(&E.mu);
+    munmap(E.stacks, E.stacks_len);
+    munmap(E.heaps, E.heaps_len);
+    E.stacks = E.heaps = NULL;
+    E.stacks_len = E.heaps_len = 0;
+    for (i = 0; i < NCPE; i++)
+        E.cpes[i].tls_lo = NULL;
+    E.initialized = 0;
+    pthread_mutex_unlock(&E.mu);
+    if (path && *path && swmlir_emu_write_stats(path) != 0)
+        emu_fail(NULL, "athread_halt", "cannot write the counters to SWMLIR_EMU_STATS='%s'", path);
+    return 0;
+}
+
+int athread_set_num_threads(int n)
+{
+    if (n < 1 || n > NCPE)
+        return -1;
+    pthread_mutex_lock(&E.mu);
+    E.next_nthreads = n;
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+int athread_get_num_threads(void)
+{
+    return E.next_nthreads;
+}
+
+int athread_get_max_threads(void)
+{
+    return NCPE;
+}
+
+size_t swmlir_emu_ldm_bytes(void)
+{
+    return E.initialized ? E.ldm_bytes : env_ldm_bytes();
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Counters out
+ * ---------------------------------------------------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void write_counters(FILE *f, const counters_t *c)
+{
+    uint64_t *keys = (uint64_t *)xcalloc(c->blocks.n, sizeof *keys);
+    size_t i, k = 0;
+
+    fprintf(f,
+            "\"get_requests\": %llu, \"put_requests\": %llu, \"get_bytes\": %llu, \"put_bytes\": %llu, "
+            "\"block_sizes\": {",
+            (unsigned long long)c->get_requests, (unsigned long long)c->put_requests,
+            (unsigned long long)c->get_bytes, (unsigned long long)c->put_bytes);
+    for (i = 0; i < c->blocks.cap; i++)
+        if (c->blocks.keys[i])
+            keys[k++] = c->blocks.keys[i];
+    qsort(keys, k, sizeof *keys, cmp_u64);
+    for (i = 0; i < k; i++) {
+        size_t j;
+        for (j = 0; c->blocks.keys[j] != keys[i]; j++)
+            ;
+        fprintf(f, "%s\"%llu\": %llu", i ? ", " : "", (unsigned long long)keys[i],
+                (unsigned long long)c->blocks.counts[j]);
+    }
+    fprintf(f, "}, \"ldm_peak_bytes\": %llu, \"syncs\": %llu", (unsigned long long)c->ldm_peak,
+            (unsigned long long)c->syncs);
+    free(keys);
+}
+
+static void write_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int swmlir_emu_write_stats(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    size_t i;
+    int rc;
+
+    if (!f)
+        return -1;
+    pthread_mutex_lock(&S.mu);
+    fprintf(f, "{\n\"ldm_bytes\": %zu,\n\"launches\": [", swmlir_emu_ldm_bytes());
+    for (i = 0; i < S.n; i++) {
+        fprintf(f, "%s\n  {\"kernel\": ", i ? "," : "");
+        write_json_string(f, S.v[i].kernel);
+        fprintf(f, ", \"launch\": %ld, ", S.v[i].launch);
+        write_counters(f, &S.v[i].c);
+        fputc('}', f);
+    }
+    fprintf(f, "\n],\n\"totals\": {\"launches\": %zu, ", S.n);
+    write_counters(f, &S.totals);
+    fprintf(f, "}\n}\n");
+    S.dirty = 0;
+    pthread_mutex_unlock(&S.mu);
+    rc = ferror(f);
+    return (fclose(f) != 0 || rc) ? -1 : 0;
+}
+
+void swmlir_emu_reset_stats(void)
+{
+    size_t i;
+
+    pthread_mutex_lock(&S.mu);
+    for (i = 0; i < S.n; i++) {
+        free(S.v[i].kernel);
+        hist_free(&S.v[i].c.blocks);
+    }
+    S.n = 0;
+    counters_clear(&S.totals);
+    S.next_launch = 0;
+    S.dirty = 0;
+    pthread_mutex_unlock(&S.mu);
+}
+
+/* A program that ends without athread_halt still gets its counters written. */
+static void write_stats_at_exit(void)
+{
+    const char *path = getenv("SWMLIR_EMU_STATS");
+    if (path && *path && S.dirty)
+        swmlir_emu_write_stats(path);
+}
