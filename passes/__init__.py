@@ -31,6 +31,7 @@ class PassInfo:
         values: dict[str, Any] = {}
         for item in text.split():
             key, _, raw = item.partition("=")
+            key = key.replace("-", "_")
             if key not in self.options:
                 known = ", ".join(self.options) or "none"
                 raise ValueError(f"pass '{self.flag}' has no option '{key}' (options: {known})")
@@ -51,7 +52,8 @@ def register_pass(flag: str, summary: str, options: dict[str, tuple[Any, str]] |
     """Decorator: register `fn(module_op, **options)` as the pass `flag`."""
 
     def wrap(fn):
-        REGISTRY[flag] = PassInfo(flag, summary, fn, {k: PassOption(*v) for k, v in (options or {}).items()})
+        REGISTRY[flag] = PassInfo(flag, summary, fn,
+                                  {k.replace("-", "_"): PassOption(*v) for k, v in (options or {}).items()})
         return fn
 
     return wrap

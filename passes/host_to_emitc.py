@@ -60,7 +60,7 @@ def kernel_struct(name: str) -> str:
 
 @register_pass("sunway-host-to-emitc",
                "Rewrite the host function (allocations, views, copies, kernel launches) into the C API via EmitC",
-               options={"num-inputs": (-1, "leading function arguments that are model inputs (-1: read "
+               options={"num_inputs": (-1, "leading function arguments that are model inputs (-1: read "
                                            "the swmlir.num_inputs attribute)")})
 def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
     hosts = funcs(module, kernels=False)

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <link.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -156,16 +157,15 @@ typedef struct {
     size_t nblocks, capblocks, heap_high;
     char *tls_lo;              /* this thread's __thread_local block */
     int in_kernel;
-    unsigned long seen_gen;
+    sem_t go;                  /* posted by athread_spawn (or athread_halt, to stop) */
     counters_t c;
     char *altstack;
 } __attribute__((aligned(64))) cpe_t; /* one cache line apart: no false sharing of the counters */
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t start_cv, done_cv;
     int initialized, stop, active;
-    unsigned long gen;         /* spawn generation, workers wait for it to change */
+    sem_t done;                /* posted by the last CPE to return from the kernel */
     void (*fn)(void *);
     void *arg;
     char *name;                /* kernel of the current / last launch */
@@ -183,8 +183,6 @@ static struct {
     cpe_t cpes[NCPE];
 } E = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
-    .start_cv = PTHREAD_COND_INITIALIZER,
-    .done_cv = PTHREAD_COND_INITIALIZER,
     .syn_mu = PTHREAD_MUTEX_INITIALIZER,
     .next_nthreads = NCPE,
 };
@@ -787,6 +785,13 @@ static void __attribute__((noinline)) run_kernel(cpe_t *c, void (*fn)(void *), v
     c->in_kernel = 0;
 }
 
+static void sem_wait_intr(sem_t *s)
+{
+    while (sem_wait(s) != 0 && errno == EINTR)
+        ;
+}
+
+/* One semaphore per CPE rather than a broadcast: 64 threads waking on one mutex cost more than the kernels. */
 static void *worker(void *p)
 {
     cpe_t *c = (cpe_t *)p;
@@ -795,28 +800,15 @@ static void *worker(void *p)
     c->tls_lo = tls.data;
     pthread_setspecific(E.self_key, c);
     set_altstack(c->altstack);
-    pthread_mutex_lock(&E.mu);
     for (;;) {
-        void (*fn)(void *);
-        void *arg;
-
-        while (E.gen == c->seen_gen && !E.stop)
-            pthread_cond_wait(&E.start_cv, &E.mu);
+        sem_wait_intr(&c->go); /* the semaphore orders E's fields written by the spawner before our reads */
         if (E.stop)
             break;
-        c->seen_gen = E.gen;
-        if (c->id >= E.nthreads)
-            continue;
-        fn = E.fn;
-        arg = E.arg;
-        pthread_mutex_unlock(&E.mu);
-        run_kernel(c, fn, arg);
+        run_kernel(c, E.fn, E.arg);
         kernel_returned(c);
-        pthread_mutex_lock(&E.mu);
-        if (--E.remaining == 0)
-            pthread_cond_signal(&E.done_cv);
+        if (__atomic_sub_fetch(&E.remaining, 1, __ATOMIC_ACQ_REL) == 0)
+            sem_post(&E.done);
     }
-    pthread_mutex_unlock(&E.mu);
     return NULL;
 }
 
@@ -865,6 +857,7 @@ int athread_init(void)
     if (!once_done) { /* things that survive athread_halt */
         pthread_key_create(&E.self_key, NULL);
         E.key_made = 1;
+        sem_init(&E.done, 0, 0);
         pthread_cond_init(&E.array.cv, NULL);
         for (i = 0; i < 8; i++) {
             pthread_cond_init(&E.rows[i].cv, NULL);
@@ -886,7 +879,7 @@ int athread_init(void)
         c->stack_lo = slot + E.guard_bytes;
         c->stack_hi = c->stack_lo + E.stack_bytes;
         c->heap = E.heaps + i * E.ldm_bytes;
-        c->seen_gen = E.gen;
+        sem_init(&c->go, 0, 0);
         if (!c->altstack)
             c->altstack = (char *)xcalloc(1, ALTSTACK_BYTES);
         mprotect(slot, E.guard_bytes, PROT_NONE); /* a kernel that overflows its stack faults here */
@@ -946,8 +939,8 @@ int swmlir_emu_spawn(void (*fn)(void *), void *arg, const char *name)
     E.nthreads = n;
     E.remaining = n;
     E.active = 1;
-    E.gen++;
-    pthread_cond_broadcast(&E.start_cv);
+    for (i = 0; i < n; i++)
+        sem_post(&E.cpes[i].go);
     pthread_mutex_unlock(&E.mu);
     return 0;
 }
@@ -962,8 +955,7 @@ int athread_join(void)
         pthread_mutex_unlock(&E.mu);
         return 0;
     }
-    while (E.remaining > 0)
-        pthread_cond_wait(&E.done_cv, &E.mu);
+    sem_wait_intr(&E.done);
     E.active = 0;
 
     /* The CPEs are idle: their counters can be read without races. */
@@ -1002,10 +994,13 @@ int athread_halt(void)
         return 0;
     }
     E.stop = 1;
-    pthread_cond_broadcast(&E.start_cv);
-    pthread_mutex_unlock(&E.mu);
     for (i = 0; i < NCPE; i++)
+        sem_post(&E.cpes[i].go);
+    pthread_mutex_unlock(&E.mu);
+    for (i = 0; i < NCPE; i++) {
         pthread_join(E.cpes[i].thread, NULL);
+        sem_destroy(&E.cpes[i].go);
+    }
     pthread_mutex_lock(&E.mu);
     munmap(E.stacks, E.stacks_len);
     munmap(E.heaps, E.heaps_len);

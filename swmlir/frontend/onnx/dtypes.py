@@ -60,3 +60,8 @@ def mlir_to_numpy(t: ir.Type) -> np.dtype:
 
 def is_float(t: ir.Type) -> bool:
     return isinstance(t, (ir.F16Type, ir.F32Type, ir.F64Type))
+
+
+def is_int(t: ir.Type) -> bool:
+    """An integer type other than i1 (bool)."""
+    return isinstance(t, ir.IntegerType) and t.width > 1

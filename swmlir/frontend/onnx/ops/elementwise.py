@@ -4,7 +4,7 @@ from __future__ import annotations
 from mlir.dialects import arith
 
 from .. import builders as b
-from ..dtypes import is_float
+from ..dtypes import is_float, is_int
 from ..registry import converter
 
 # ONNX op -> (float op, integer op or None when integers are refused)
@@ -24,7 +24,7 @@ def _binary(ctx, node):
     fop, iop = _BINARY[node.op_type]
     if is_float(ta):
         fn = fop
-    elif iop is not None and not (hasattr(ta, "width") and ta.width == 1):
+    elif iop is not None and is_int(ta):
         fn = iop
     else:
         raise node.error(f"element type {ta} is not supported (floating point"
@@ -51,6 +51,6 @@ def relu(ctx, node):
     t = b.elem_of(x)
     if is_float(t):
         return b.elementwise([x], lambda v: arith.maximumf(v, b.scalar(t, 0.0)))
-    if hasattr(t, "width") and t.width > 1:  # 14: signed integers
+    if is_int(t):  # 14: signed integers
         return b.elementwise([x], lambda v: arith.maxsi(v, b.scalar(t, 0)))
     raise node.error(f"element type {t} is not supported")
