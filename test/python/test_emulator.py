@@ -319,6 +319,14 @@ BAD_SLAVE = """
     struct args { char *buf; int mode; };
     static char unregistered[4096];
     """ + rename("bad") + """
+    /* Frames far larger than any LDM: the emulated CPE stack overflows into its guard page. */
+    static __attribute__((noinline)) int huge_frame(int id)
+    {
+        volatile char huge[4 << 20];
+        huge[0] = (char)id;
+        return huge[0];
+    }
+
     void bad(void *arg)
     {
         struct args *a = (struct args *)arg;
@@ -358,6 +366,9 @@ BAD_SLAVE = """
         case 9: /* strided: the last block ends past the buffer (pitch 1024: 4 blocks of 64 B span 3*1024 + 64) */
             athread_get(PE_MODE, a->buf + 1024, ldm, 256, (void *)&reply, 0, 1024 - 64, 64);
             break;
+        case 11:
+            a->mode += huge_frame(id);
+            break;
         case 10: /* DMA past the end of an ldm_malloc block */
             {
                 char *h = (char *)ldm_malloc(100);
@@ -385,12 +396,13 @@ def bad_exe(tmp_path_factory):
     (8, None, None, ["deadlock"]),
     (9, "athread_get", None, ["[", "+3136)", "past the end of the registered buffer"]),
     (10, "athread_get", None, ["runs 28 bytes past the end of its 100-byte ldm_malloc block"]),
+    (11, None, None, ["stack overflow"]),
 ])
 def test_errors_are_reported_in_one_line(bad_exe, mode, call, cpe, words):
     p = run(bad_exe, mode)
     assert p.returncode == runtime.EMULATOR_EXIT_CODE, p.stderr
     line = error_line(p.stderr)
-    assert "kernel 'bad' (launch 0), CPE " in line
+    assert line.startswith(f"{ERROR} kernel 'bad' (launch 0), CPE ")
     if cpe is not None:
         assert f"CPE {cpe}, " in line
     if call is not None:
@@ -618,3 +630,27 @@ def test_runtime_compiles_without_warnings(tmp_path):
         p = subprocess.run([*cmd, "-O2", "-Wall", "-Wextra", "-Werror", f"-I{inc}", "-o", str(tmp_path / "x.o")],
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("cmake"), reason="needs cmake")
+def test_cmake_library(tmp_path):
+    """The runtime's CMakeLists.txt, used through add_subdirectory as a generated project would."""
+    write(tmp_path, "host.c", BAD_HOST)
+    write(tmp_path, "kernels.c", BAD_SLAVE)
+    write(tmp_path, "CMakeLists.txt", f"""
+        cmake_minimum_required(VERSION 3.16)
+        project(model C)
+        add_subdirectory({Path(runtime.include_dir()).parent.as_posix()} swmlir_runtime)
+        add_executable(model host.c kernels.c)
+        set_source_files_properties(host.c PROPERTIES COMPILE_DEFINITIONS SWMLIR_HOST)
+        set_source_files_properties(kernels.c PROPERTIES COMPILE_DEFINITIONS SWMLIR_SLAVE)
+        target_link_libraries(model PRIVATE swmlir_emulator)
+    """)
+    for cmd in (["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build")],
+                ["cmake", "--build", str(tmp_path / "build")]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    assert "warning" not in p.stdout.lower() + p.stderr.lower()
+    assert run(str(tmp_path / "build" / "model"), 0).returncode == 0
+    p = run(str(tmp_path / "build" / "model"), 2)
+    assert p.returncode == 3 and "outside every registered buffer" in error_line(p.stderr)

@@ -1,0 +1,171 @@
+"""The `swmlir` command: compile a model, run it on the host emulator, check it against onnxruntime."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from .errors import CompileError
+from .targets import TARGETS
+
+
+def _shapes(items: list[str] | None) -> dict[str, list[int]] | None:
+    """--input-shape x=1,3,224,224 (repeatable)."""
+    if not items:
+        return None
+    out = {}
+    for it in items:
+        name, _, dims = it.partition("=")
+        try:
+            out[name] = [int(d) for d in dims.split(",") if d]
+        except ValueError:
+            raise CompileError(f"bad --input-shape '{it}' (expected name=1,3,224,224)", stage="cli") from None
+    return out
+
+
+def _mlir_text(module) -> str:
+    return module.operation.get_asm(large_elements_limit=16, large_resource_limit=64)
+
+
+def cmd_compile(a) -> int:
+    from . import compiler
+    if a.emit and a.emit not in ("c", "emit"):
+        ctx, result, info = compiler.lower_to_stage(a.model, a.emit, target=a.target,
+                                                   input_shapes=_shapes(a.input_shape))
+        with ctx:
+            if isinstance(result, tuple):
+                text = "// ----- host module (MPE)\n" + _mlir_text(result[0]) + \
+                       "\n// ----- kernel module (CPE)\n" + _mlir_text(result[1])
+            else:
+                text = _mlir_text(result)
+        _write_or_print(text, a.output)
+        return 0
+    t0 = time.perf_counter()
+    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape))
+    if a.emit:  # --emit=c: print or write the C sources only
+        text = "/* ===== model_host.c ===== */\n" + m.files["model_host.c"] + \
+               "\n/* ===== model_slave.c ===== */\n" + m.files["model_slave.c"]
+        if a.output and not os.path.isdir(a.output) and a.output.endswith(".c"):
+            _write_or_print(text, a.output)
+            return 0
+        if not a.output:
+            _write_or_print(text, None)
+            return 0
+    out = a.output or "swmlir-out"
+    m.save(out)
+    print(f"swmlir: compiled {a.model} for {m.target.name} in {time.perf_counter() - t0:.2f} s -> {out}/")
+    print(f"  {len(m.kernels)} CPE kernels, weights {m.weights_bytes} bytes, work arena {m.arena_bytes} bytes")
+    print(f"  files: {', '.join(sorted(m.files))}")
+    if a.timing:
+        for k, v in m.timings.items():
+            print(f"  time {k:<40} {v * 1000:9.1f} ms")
+    return 0
+
+
+def _write_or_print(text: str, path: str | None) -> None:
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _random_inputs(info, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for t in info.inputs:
+        if np.issubdtype(t.dtype, np.floating):
+            out[t.name] = rng.standard_normal(t.shape).astype(t.dtype)
+        elif t.dtype == np.bool_:
+            out[t.name] = rng.integers(0, 2, t.shape).astype(np.bool_)
+        else:
+            out[t.name] = rng.integers(0, 5, t.shape).astype(t.dtype)
+    return out
+
+
+def onnxruntime_outputs(model_path_or_proto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import onnx
+    import onnxruntime as ort
+    proto = model_path_or_proto
+    if not isinstance(proto, (str, os.PathLike)):
+        proto = proto.SerializeToString()
+    elif isinstance(proto, os.PathLike):
+        proto = os.fspath(proto)
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(proto, so, providers=["CPUExecutionProvider"])
+    del onnx
+    return sess.run(None, feeds)
+
+
+def cmd_run(a) -> int:
+    from . import compiler
+    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape))
+    if a.inputs:
+        with np.load(a.inputs) as z:
+            feeds = {k: z[k] for k in z.files}
+    else:
+        feeds = _random_inputs(m.info, a.seed)
+        print(f"swmlir: no --inputs given: random inputs (seed {a.seed})")
+    outs = m.run(feeds)
+    names = [t.name for t in m.info.outputs]
+    if a.output:
+        np.savez(a.output, **dict(zip(names, outs)))
+        print(f"swmlir: wrote {', '.join(names)} to {a.output}")
+    for n, o in zip(names, outs):
+        print(f"  {n}: {o.dtype} {list(o.shape)}")
+    if not a.check:
+        return 0
+    ref = onnxruntime_outputs(a.model, {t.name: np.asarray(feeds[t.name]).astype(t.dtype)
+                                        for t in m.info.inputs})
+    ok = True
+    for n, o, r in zip(names, outs, ref):
+        diff = np.abs(o.astype(np.float64) - r.astype(np.float64))
+        worst = float(diff.max()) if diff.size else 0.0
+        close = np.allclose(o, r, rtol=a.rtol, atol=a.atol, equal_nan=True)
+        ok &= bool(close)
+        print(f"  check {n}: max |swmlir - onnxruntime| = {worst:.3g} "
+              f"({'OK' if close else 'MISMATCH'} at rtol={a.rtol}, atol={a.atol})")
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="swmlir", description="ONNX -> Sunway compiler built on MLIR")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("compile", help="compile an ONNX model to C for a Sunway target")
+    c.add_argument("model")
+    c.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    c.add_argument("-o", "--output", help="output directory (or file with --emit)")
+    c.add_argument("--emit", help="stop after a stage and print it: import|linalg, graph, schedule, bufferize, "
+                                  "sunway, split, c")
+    c.add_argument("--input-shape", action="append", help="name=d0,d1,... for inputs with unknown dims")
+    c.add_argument("--timing", action="store_true", help="print the time of each stage")
+    c.set_defaults(fn=cmd_compile)
+    r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
+    r.add_argument("model")
+    r.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    r.add_argument("--inputs", help=".npz keyed by graph input names (default: random inputs)")
+    r.add_argument("--output", help=".npz to write the outputs to, keyed by output names")
+    r.add_argument("--check", action="store_true", help="compare with onnxruntime")
+    r.add_argument("--rtol", type=float, default=1e-4)
+    r.add_argument("--atol", type=float, default=1e-5)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--input-shape", action="append")
+    r.set_defaults(fn=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except CompileError as e:
+        print(f"swmlir: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

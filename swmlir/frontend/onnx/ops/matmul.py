@@ -1,0 +1,111 @@
+"""MatMul (numpy semantics: 1-D promotion, batch broadcasting) and Gemm, on linalg.matmul / batch_matmul.
+
+Batch dims are folded so that only two named ops appear: `linalg.matmul` (2-D, and N-D x 2-D with the batch
+folded into M) and `linalg.batch_matmul` (one collapsed batch dim). Accumulators are zero-filled; bias and
+scaling are a separate elementwise generic that the graph stage may fuse.
+"""
+from __future__ import annotations
+
+import math
+
+from mlir.dialects import arith, linalg
+
+from .. import builders as b
+from ..registry import converter
+
+
+def matmul_2d(x, y):
+    """(M, K) x (K, N) into a zero-filled (M, N)."""
+    (m, _), (_, n) = b.shape_of(x), b.shape_of(y)
+    return linalg.matmul(x, y, outs=[b.fill([m, n], b.elem_of(x), 0.0)])
+
+
+def _float_operands(node, x, y):
+    node.require_float(x, "A")
+    node.require_float(y, "B")
+    if b.elem_of(x) != b.elem_of(y):
+        raise node.error(f"operands have different element types {b.elem_of(x)} and {b.elem_of(y)}")
+
+
+@converter("MatMul", since=7)
+@converter("MatMul", since=9)
+@converter("MatMul", since=13)
+def matmul(ctx, node):
+    x, y = node.require_input(0, "A"), node.require_input(1, "B")
+    _float_operands(node, x, y)
+    sa, sb = b.shape_of(x), b.shape_of(y)
+    if not sa or not sb:
+        raise node.error(f"operands must have rank >= 1, got shapes {list(sa)} and {list(sb)}")
+    a2 = sa if len(sa) >= 2 else (1, sa[0])
+    b2 = sb if len(sb) >= 2 else (sb[0], 1)
+    (m, k), (k2, n) = a2[-2:], b2[-2:]
+    if k != k2:
+        raise node.error(f"inner dimensions differ: A {list(sa)} x B {list(sb)}")
+    try:
+        batch = b.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError as e:
+        raise node.error(f"batch dimensions do not broadcast: {e}") from None
+    final = batch + ((m,) if len(sa) >= 2 else ()) + ((n,) if len(sb) >= 2 else ())
+    x, y = b.reshape(x, a2), b.reshape(y, b2)
+    if math.prod(b2[:-2]) == 1:
+        # B is one matrix: fold A's batch dims into M and use a plain matmul.
+        r = matmul_2d(b.reshape(x, (math.prod(a2[:-2]) * m, k)), b.reshape(y, (k, n)))
+        return b.reshape(r, final)
+    nb = math.prod(batch)
+    x3 = b.reshape(b.broadcast_to(x, batch + (m, k)), (nb, m, k))
+    y3 = b.reshape(b.broadcast_to(y, batch + (k, n)), (nb, k, n))
+    r = linalg.batch_matmul(x3, y3, outs=[b.fill([nb, m, n], b.elem_of(x), 0.0)])
+    return b.reshape(r, final)
+
+
+def _transposed(node, i, v):
+    """Input i transposed: in numpy for a constant (free at run time), else a linalg.transpose."""
+    c = node.constant(i)
+    if c is not None:
+        return b.constant(c.T, f"{node.input_names[i]}_T")
+    return b.transpose(v, [1, 0])
+
+
+@converter("Gemm", since=7)
+@converter("Gemm", since=9)
+@converter("Gemm", since=11)  # C became optional
+@converter("Gemm", since=13)
+def gemm(ctx, node):
+    x, y = node.require_input(0, "A"), node.require_input(1, "B")
+    c = node.input(2)
+    if c is None and node.opset < 11:
+        raise node.error("input C is required before opset 11")
+    _float_operands(node, x, y)
+    sa, sb = b.shape_of(x), b.shape_of(y)
+    if len(sa) != 2 or len(sb) != 2:
+        raise node.error(f"A and B must be 2-D, got shapes {list(sa)} and {list(sb)}")
+    trans_a, trans_b = node.attr("transA", 0), node.attr("transB", 0)
+    alpha, beta = float(node.attr("alpha", 1.0)), float(node.attr("beta", 1.0))
+    m, k = (sa[1], sa[0]) if trans_a else sa
+    k2, n = (sb[1], sb[0]) if trans_b else sb
+    if k != k2:
+        ta, tb = "A^T" if trans_a else "A", "B^T" if trans_b else "B"
+        raise node.error(f"inner dimensions differ: {ta} is {m}x{k}, {tb} is {k2}x{n}")
+    if c is not None:
+        sc = b.shape_of(c)
+        if b.elem_of(c) != b.elem_of(x):
+            raise node.error(f"C has element type {b.elem_of(c)}, A has {b.elem_of(x)}")
+        if len(sc) > 2 or any(d not in (1, o) for d, o in zip(reversed(sc), (n, m))):
+            raise node.error(f"C of shape {list(sc)} does not broadcast to the result shape [{m}, {n}]")
+    if trans_a:
+        x = _transposed(node, 0, x)
+    if trans_b:
+        y = _transposed(node, 1, y)
+    acc = matmul_2d(x, y)
+    t = b.elem_of(acc)
+    if c is None or beta == 0.0:
+        if alpha == 1.0:
+            return acc
+        return b.elementwise([acc], lambda v: arith.mulf(v, b.scalar(t, alpha)))
+
+    def body(v, w):
+        v = v if alpha == 1.0 else arith.mulf(v, b.scalar(t, alpha))
+        w = w if beta == 1.0 else arith.mulf(w, b.scalar(t, beta))
+        return arith.addf(v, w)
+
+    return b.elementwise([acc, c], body, out_shape=(m, n))
