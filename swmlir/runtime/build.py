@@ -122,7 +122,9 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
         if d not in inc_dirs:
             inc_dirs.append(d)
     incs = [f"-I{d}" for d in inc_dirs]
-    model_flags = [*_STD, opt, *defines, *incs, *extra_cflags]
+    # Stack-clash probes: a kernel frame larger than the emulated CPE stack hits the guard page (reported as a
+    # stack overflow) instead of silently landing in another CPE's stack.
+    model_flags = [*_STD, opt, "-fstack-clash-protection", *defines, *incs, *extra_cflags]
 
     jobs = []  # (command, object)
     obj_dir = out / "obj"

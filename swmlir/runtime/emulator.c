@@ -215,7 +215,15 @@ static const char *const mode_names[] = {"PE_MODE", "BCAST_MODE", "ROW_MODE", "B
  * (that could hang); the first error wins, the others wait on the lock until the process is gone.
  * ---------------------------------------------------------------------------------------------------------- */
 
-static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
+static int failing; /* set by the first error or fatal signal */
+
+/* Only the first error is reported; later ones (other CPEs) wait here for the process to end. */
+static void claim_failure(void)
+{
+    if (__atomic_exchange_n(&failing, 1, __ATOMIC_SEQ_CST))
+        for (;;)
+            pause();
+}
 
 static void emu_fail(const cpe_t *c, const char *call, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
@@ -226,7 +234,7 @@ static void emu_fail(const cpe_t *c, const char *call, const char *fmt, ...)
     int n;
     va_list ap;
 
-    pthread_mutex_lock(&err_mu);
+    claim_failure();
     if (c)
         n = snprintf(line, sizeof line, "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d, %s: ",
                      E.name ? E.name : "?", E.launch, c->id, call);
@@ -283,6 +291,7 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
     int n;
 
     (void)uc;
+    claim_failure(); /* async-signal-safe: an atomic exchange and pause() */
     if (c && c->in_kernel && addr < c->stack_lo && addr >= c->stack_lo - E.guard_bytes)
         n = snprintf(buf, sizeof buf,
                      "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d: stack overflow: the kernel's "

@@ -29,14 +29,17 @@ def _domain(domain: str) -> str:
     return "" if domain in DEFAULT_DOMAINS else domain
 
 
-def converter(op_type: str, *, since: int, domain: str = ""):
-    """Register the decorated `fn(ctx, node)` for `op_type` from opset `since` on."""
+def converter(op_type: str, *, since: int | tuple[int, ...], domain: str = ""):
+    """Register the decorated `fn(ctx, node)` for `op_type` from opset `since` on. A tuple registers the same
+    function at each of those versions (ONNX's version boundaries that the converter was checked against)."""
+    sinces = since if isinstance(since, tuple) else (since,)
 
     def register(fn):
         entries = _TABLE.setdefault((_domain(domain), op_type), [])
-        if any(c.since == since for c in entries):
-            raise ValueError(f"two converters for {op_type} since opset {since}")
-        bisect.insort(entries, Converter(_domain(domain), op_type, since, fn), key=lambda c: c.since)
+        for v in sinces:
+            if any(c.since == v for c in entries):
+                raise ValueError(f"two converters for {op_type} since opset {v}")
+            bisect.insort(entries, Converter(_domain(domain), op_type, v, fn), key=lambda c: c.since)
         return fn
 
     return register
