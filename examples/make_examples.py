@@ -4,7 +4,7 @@ import sys
 
 import onnx
 
-from swmlir.testing.models import lenet, mlp
+from swmlir.testing.networks import lenet, mlp
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."
 os.makedirs(out, exist_ok=True)

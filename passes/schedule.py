@@ -85,13 +85,20 @@ def _generalize_keeping_names(module: ir.Operation) -> None:
                 op.attributes["swmlir.node"] = ir.StringAttr.get(name)
 
 
+def _mapping(choice: TileChoice) -> str:
+    """A processor mapping for the forall. Canonicalization folds single-iteration foralls unless they are
+    mapped to processors; IRDL cannot define a mapping attribute, so the CPEs borrow gpu's linear thread ids."""
+    n = sum(1 for t in choice.forall if t)
+    return ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
+
+
 def _script_for(idx: int, choice: TileChoice, promote: list[int], init_index: int) -> str:
     """Transform IR for one op, tagged `swmlir.sched = idx`."""
     lines = [
         f'%op{idx} = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
         f' : (!transform.any_op) -> !transform.any_op',
         f'%t{idx}, %fa{idx} = transform.structured.tile_using_forall %op{idx} tile_sizes {choice.forall}'
-        f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
+        f' (mapping = [{_mapping(choice)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
     tiled = f"%t{idx}"
     if any(choice.reduction):

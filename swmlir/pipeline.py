@@ -37,7 +37,7 @@ def stage_pipelines(target: str) -> dict[str, list[str]]:
 
 
 KERNEL_EMIT = ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
-               "sunway-lower-to-athread", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize",
+               "sunway-lower-to-athread", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize",
                "form-expressions"]
 HOST_EMIT = ["sunway-host-to-emitc"]
 

@@ -187,7 +187,7 @@ static struct {
     .next_nthreads = NCPE,
 };
 
-/* Launch records: touched by the host thread only (join, reset, write), under stats_mu. */
+/* Launch records: touched by the host thread only (join, reset, write), under S.mu. */
 static struct {
     pthread_mutex_t mu;
     launch_t *v;
@@ -211,8 +211,8 @@ static struct {
 static const char *const mode_names[] = {"PE_MODE", "BCAST_MODE", "ROW_MODE", "BROW_MODE", "RANK_MODE"};
 
 /* ------------------------------------------------------------------------------------------------------------
- * Errors: one line, then exit(3) without running atexit handlers or flushing streams other threads may hold
- * (that could hang); the first error wins, the others wait on the lock until the process is gone.
+ * Errors: one line on stderr, then _exit(3): atexit handlers must not run while CPE threads are still live.
+ * The first error wins; the others wait in claim_failure until the process is gone.
  * ---------------------------------------------------------------------------------------------------------- */
 
 static int failing; /* set by the first error or fatal signal */

@@ -654,3 +654,80 @@ def test_cmake_library(tmp_path):
     assert run(str(tmp_path / "build" / "model"), 0).returncode == 0
     p = run(str(tmp_path / "build" / "model"), 2)
     assert p.returncode == 3 and "outside every registered buffer" in error_line(p.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The host runtime API, a smaller spawn, reset of the counters.
+# ---------------------------------------------------------------------------------------------------------------------
+
+API_HOST = """
+    #include <stdio.h>
+    #include <stdint.h>
+    #include <athread.h>
+    #include "swmlir_runtime.h"
+    extern void SLAVE_FUN(one_get)(void *);
+
+    int main(int argc, char **argv)
+    {
+        char *p = swmlir_alloc(1000), *w;
+        char mine[256];
+        size_t i;
+        int zero = 1;
+
+        for (i = 0; i < 1000; i++) zero &= p[i] == 0;
+        printf("aligned=%d zero=%d\\n", (int)((uintptr_t)p % 128 == 0), zero);
+        w = swmlir_load_weights(NULL, 0);
+        printf("noweights=%d\\n", w != NULL);
+        printf("badweights=%d\\n", swmlir_load_weights(argv[0], 3) == NULL);
+        swmlir_free(w);
+
+        athread_init();
+        athread_spawn(one_get, p); /* counted, then forgotten */
+        athread_join();
+        swmlir_emu_reset_stats();
+        athread_set_num_threads(8);
+        printf("threads=%d max=%d\\n", athread_get_num_threads(), athread_get_max_threads());
+        athread_spawn(one_get, p);
+        athread_join();
+        athread_set_num_threads(64);
+        swmlir_register_buffer(mine, sizeof mine); /* a caller-owned buffer becomes valid DMA memory */
+        athread_spawn(one_get, mine);
+        athread_join();
+        swmlir_unregister_buffer(mine);
+        swmlir_emu_write_stats(argv[1]);
+        if (argc > 2) { /* now unregistered: must be refused */
+            athread_spawn(one_get, mine);
+            athread_join();
+        }
+        athread_halt();
+        swmlir_free(p);
+        return 0;
+    }
+"""
+
+API_SLAVE = """
+    #include <slave.h>
+    #include "swmlir_slave.h"
+    """ + rename("one_get") + """
+    void one_get(void *arg)
+    {
+        char buf[64];
+        volatile int reply = 0;
+        athread_get(PE_MODE, (char *)arg + 2 * _MYID, buf, 64, (void *)&reply, 0, 0, 0);
+        swmlir_dma_wait(&reply, 1);
+    }
+"""
+
+
+def test_runtime_api_and_partial_spawn(tmp_path):
+    exe = build(tmp_path, API_HOST, API_SLAVE)
+    stats = tmp_path / "s.json"
+    p = run(exe, stats)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["aligned=1", "zero=1", "noweights=1", "badweights=1", "threads=8", "max=64"]
+    assert "the model expects 3" in p.stderr
+    s = json.loads(stats.read_text())
+    assert [(l["kernel"], l["launch"], l["get_requests"]) for l in s["launches"]] == [
+        ("one_get", 0, 8), ("one_get", 1, 64)]
+    p = run(exe, stats, "again")
+    assert p.returncode == 3 and "outside every registered buffer" in error_line(p.stderr)

@@ -7,7 +7,7 @@ import pytest
 
 import swmlir
 from swmlir.cli import onnxruntime_outputs
-from swmlir.testing.models import lenet, mlp
+from swmlir.testing.networks import lenet, mlp
 
 RTOL, ATOL = 1e-4, 1e-5
 

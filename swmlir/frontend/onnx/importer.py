@@ -188,6 +188,9 @@ class ImportContext:
                              "or output of an earlier node)")
         if arr.dtype not in SUPPORTED:
             raise self.error(f"constant '{name}' has dtype {arr.dtype}, which is not supported")
+        if arr.size == 0:
+            raise self.error(f"constant '{name}' is empty (shape {list(arr.shape)}); zero-size tensors are "
+                             "not supported as operands")
         v = b.constant(arr, name)
         self.values[name] = v
         return v
@@ -343,7 +346,7 @@ def _check_output(node: Node, name: str, value: ir.Value | np.ndarray) -> None:
         shape, elem = b.shape_of(value), b.elem_of(value)
         if any(d == ir.ShapedType.get_dynamic_size() for d in shape):
             raise node.error(f"output '{name}' would have a dynamic shape")
-    if any(d == 0 for d in shape):
+    if any(d == 0 for d in shape) and not isinstance(value, np.ndarray):  # empty constants are fine as shapes
         raise node.error(f"output '{name}' would have the zero-size shape {list(shape)}; zero-size tensors "
                          "are not supported")
     vi = node.ctx.info.get(name)

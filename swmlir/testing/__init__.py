@@ -1,0 +1,1 @@
+"""Test support: the reference JIT for imported modules, model builders, and the onnxruntime comparison."""
