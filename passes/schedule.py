@@ -92,6 +92,41 @@ def _mapping(choice: TileChoice) -> str:
     return ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
 
 
+def _add_unit_parallel_loop(op: ir.Operation) -> None:
+    """A full reduction (no parallel loop, rank-0 results) gets a leading loop of size 1, its results become
+    tensor<1xT> (collapsed back to rank 0 after the op), so it can be put on a CPE like any other op."""
+    from mlir.dialects import tensor as tensor_d
+
+    n_res = len(op.results)
+    n_in = len(op.operands) - n_res
+    maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+    n_dims = maps[0].n_dims
+    new_maps = []
+    for i, m in enumerate(maps):
+        shifted = [e.shift_dims(n_dims, 1) for e in m.results]
+        if i >= n_in:
+            shifted = [ir.AffineDimExpr.get(0)] + shifted
+        new_maps.append(ir.AffineMapAttr.get(ir.AffineMap.get(n_dims + 1, 0, shifted)))
+    iters = list(op.attributes["iterator_types"])
+    par = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    with ir.InsertionPoint(op), op.location:
+        for i in range(n_in, len(op.operands)):
+            v = op.operands[i]
+            t = v.type
+            expanded_t = ir.RankedTensorType.get([1], t.element_type)
+            op.operands[i] = tensor_d.ExpandShapeOp(expanded_t, v, ir.ArrayAttr.get([]), [], [1]).result
+    op.attributes["indexing_maps"] = ir.ArrayAttr.get(new_maps)
+    op.attributes["iterator_types"] = ir.ArrayAttr.get([par] + iters)
+    after = op
+    for r in op.results:
+        t = r.type
+        r.set_type(ir.RankedTensorType.get([1], t.element_type))
+        with ir.InsertionPoint.after(after), op.location:
+            c = tensor_d.CollapseShapeOp(t, r, ir.ArrayAttr.get([]))
+        r.replace_all_uses_except(c.result, c.operation)
+        after = c.operation
+
+
 def _script_for(idx: int, choice: TileChoice, promote: list[int], init_index: int) -> str:
     """Transform IR for one op, tagged `swmlir.sched = idx`."""
     lines = [
@@ -126,6 +161,9 @@ def build_schedule(module: ir.Operation, target: str) -> tuple[str, list[tuple[s
     idx = 0
     for f in _funcs(module):
         for op in _linalg_ops(f):
+            if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
+                _add_unit_parallel_loop(op)
+        for op in _linalg_ops(f):
             if op.name != "linalg.generic":
                 raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",
                                     op=op.name, node=_node_name(op))
@@ -135,9 +173,6 @@ def build_schedule(module: ir.Operation, target: str) -> tuple[str, list[tuple[s
             except ValueError as e:
                 raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
                                     op=op.name, node=_node_name(op)) from None
-            if not nest.parallel_dims:
-                raise ScheduleError("ops without parallel loops are not scheduled yet", op=op.name,
-                                    node=_node_name(op))
             op.attributes["swmlir.sched"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), idx)
             op.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
             promote = [o.index for o in nest.operands]

@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--input-shape", action="append")
     r.set_defaults(fn=cmd_run)
+    k = sub.add_parser("conformance", help="run the ONNX backend node tests through the full Sunway path")
+    k.add_argument("--filter", help="regular expression on test names (e.g. '^test_(relu|add)')")
+    k.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    k.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    k.add_argument("--json", help="write every test's name, status and reason to this file")
+    k.add_argument("--timeout", type=float, default=300.0, help="seconds per test")
+    k.add_argument("--quiet", action="store_true", help="only the closing line")
+    k.set_defaults(fn=lambda a: __import__("swmlir.conformance", fromlist=["main"]).main(a))
     return p
 
 

@@ -86,7 +86,10 @@ def run_pipeline(module: ir.Module, pipeline: str | list[str], *, print_ir_after
         flush()
         info, options = ours
         t0 = time.perf_counter()
-        info.run(module.operation, **options)
+        try:
+            info.run(module.operation, **options)
+        except ir.MLIRError as e:
+            raise CompileError(f"pass {info.flag} failed: {e}", stage=info.flag) from None
         if timing:
             timing(info.flag, time.perf_counter() - t0)
         if print_ir_after_all:

@@ -82,7 +82,7 @@ def run_linalg(module: ir.Module, inputs: Sequence[np.ndarray]) -> list[np.ndarr
             x = np.asarray(x)
             if not (x.dtype.kind == "u" and dtype.kind == "i" and x.dtype.itemsize == dtype.itemsize):
                 x = x.astype(dtype, copy=False)  # unsigned data passes as is: MLIR integers are signless
-            x = np.ascontiguousarray(x)
+            x = np.require(x, requirements="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
             if tuple(x.shape) != tuple(t.shape):
                 raise ValueError(f"input #{i} has shape {x.shape}, @main expects {tuple(t.shape)}")
             args.append(x)

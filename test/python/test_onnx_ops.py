@@ -11,8 +11,13 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
+from swmlir.errors import ImportError_
 from swmlir.testing.compare import check_against_onnxruntime
 from swmlir.testing.models import make_model, single_node
+
+# ONNX shape inference ignores ceil_mode's rule that a last window starting in the end padding is dropped
+# (onnxruntime and the ONNX reference drop it); the importer warns and keeps onnxruntime's shape.
+ceil_mode_shapes = pytest.mark.filterwarnings("ignore::swmlir.frontend.onnx.ShapeMismatchWarning")
 
 
 def rng_for(*key) -> np.random.Generator:
@@ -214,6 +219,7 @@ def _pool_id(a):
     return "-".join(f"{k}={v}" for k, v in a.items())
 
 
+@ceil_mode_shapes
 @pytest.mark.parametrize("attrs", POOL_CASES, ids=_pool_id)
 def test_max_pool(attrs):
     rng = rng_for("max", attrs)
@@ -240,6 +246,7 @@ def test_max_pool_opsets(opset):
     check_against_onnxruntime(model, {"x": randn(rng, (1, 2, 6, 7))})
 
 
+@ceil_mode_shapes
 @pytest.mark.parametrize("count_include_pad", [0, 1])
 @pytest.mark.parametrize("attrs", POOL_CASES, ids=_pool_id)
 def test_average_pool(attrs, count_include_pad):
@@ -380,7 +387,7 @@ def test_constant_into_add(attr, opset):
 def test_constant_as_output(attr):
     const = helper.make_node("Constant", [], ["c"], **attr)
     relu = helper.make_node("Relu", ["x"], ["y"])
-    model = make_model([const, relu], {"x": (3,)}, {"y": None, "c": None}, opset=13)
+    model = make_model([const, relu], {"x": (3,)}, {"y": None, "c": (None, np.int64)}, opset=13)
     check_against_onnxruntime(model, {"x": randn(rng_for("co"), (3,))})
 
 
@@ -410,7 +417,9 @@ def test_identity_of_initializer():
 @pytest.mark.parametrize("opset", [7, 10, 12, 13, 22])
 @pytest.mark.parametrize("mask", [False, True])
 def test_dropout(opset, mask):
-    outputs = {"y": None, "mask": None} if mask else {"y": None}
+    if mask and opset < 12:
+        pytest.skip("the mask before opset 12 is refused (test_onnx_errors)")
+    outputs = {"y": None, "mask": (None, np.bool_)} if mask else {"y": None}
     model = single_node("Dropout", {"x": (7, 5)}, outputs, opset=opset, **({"ratio": 0.3} if opset < 12 else {}))
     check_against_onnxruntime(model, {"x": randn(rng_for("do", opset, mask), (7, 5))})
 
@@ -419,7 +428,7 @@ def test_dropout(opset, mask):
 def test_dropout_training_mode_inputs(training):
     # training_mode=True is only deterministic with ratio 0; that case is accepted too.
     ratio = 0.0 if training else 0.5
-    model = single_node("Dropout", {"x": (3, 4)}, {"y": None, "mask": None}, opset=13,
+    model = single_node("Dropout", {"x": (3, 4)}, {"y": None, "mask": (None, np.bool_)}, opset=13,
                         initializers={"ratio": np.array(ratio, np.float32), "training_mode": np.array(training)})
     check_against_onnxruntime(model, {"x": randn(rng_for("dt", training), (3, 4))})
 

@@ -7,7 +7,8 @@ linalg op carries `swmlir.node = "<node name>"`; weights above 16 elements are `
 
 Call it inside an active `mlir.ir.Context`. Converters live in `ops/` and register themselves in `registry`.
 """
-from .importer import ImportContext, ModelInfo, Node, TensorInfo, import_onnx
+from .importer import ImportContext, ModelInfo, Node, ShapeMismatchWarning, TensorInfo, import_onnx
 from .registry import converter, supported_ops
 
-__all__ = ["import_onnx", "ModelInfo", "TensorInfo", "ImportContext", "Node", "converter", "supported_ops"]
+__all__ = ["import_onnx", "ModelInfo", "TensorInfo", "ImportContext", "Node", "ShapeMismatchWarning", "converter",
+           "supported_ops"]

@@ -62,7 +62,7 @@ def _is_splat(flat: np.ndarray) -> bool:
 def constant(array: np.ndarray, name: str = "cst") -> ir.Value:
     """A tensor constant. Splats and tiny tensors are inline; anything bigger is a `dense_resource` blob named
     after the ONNX value, so the printed IR never carries a weight's numbers in its body."""
-    arr = np.ascontiguousarray(array)
+    arr = np.require(np.asarray(array), requirements="C")  # (ascontiguousarray turns 0-d into 1-d)
     elem = numpy_to_mlir(arr.dtype)
     t = ranked(arr.shape, elem)
     flat = arr.reshape(-1)
@@ -168,7 +168,7 @@ def transpose(v: ir.Value, perm: Sequence[int]) -> ir.Value:
     if list(perm) == list(range(len(s))):
         return v
     out = empty([s[p] for p in perm], elem_of(v))
-    return linalg.transpose(v, outs=[out], permutation=list(perm)).result
+    return linalg.transpose(v, outs=[out], permutation=list(perm)).results[0]
 
 
 def pad(v: ir.Value, low: Sequence[int], high: Sequence[int], value) -> ir.Value:

@@ -3,12 +3,14 @@
 Order of work, so that a user learns everything wrong with a model before anything is built:
 1. every node is checked against the converter table (all unsupported ops are reported at once);
 2. every graph input gets a static shape (from the model or `input_shapes`);
-3. ONNX shape inference runs on the model with those shapes (to cross-check what the converters compute);
+3. ONNX shape inference runs on the model with those shapes; converters compute every shape themselves, and a
+   disagreement is reported as a ShapeMismatchWarning (dtypes must agree);
 4. nodes are converted in order; constants stay numpy arrays until an op needs them as an SSA value.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -23,6 +25,13 @@ from . import registry
 from .dtypes import SUPPORTED, is_float, mlir_to_numpy, numpy_to_mlir, onnx_to_numpy, onnx_type_name
 
 NODE_ATTR = "swmlir.node"
+
+
+class ShapeMismatchWarning(UserWarning):
+    """A converter computed a shape other than the one the model declares or ONNX shape inference gives.
+
+    The converter's shape wins: it is the one onnxruntime computes (ONNX shape inference is known to differ,
+    e.g. for pools with ceil_mode whose last window would start in the padding)."""
 
 
 @dataclass(frozen=True)
@@ -355,8 +364,9 @@ def _check_output(node: Node, name: str, value: ir.Value | np.ndarray) -> None:
     if vi.shape is not None and (len(vi.shape) != len(shape) or
                                  any(k is not None and k != s for k, s in zip(vi.shape, shape))):
         known = ["?" if k is None else k for k in vi.shape]
-        raise node.error(f"output '{name}' has shape {list(shape)} here, but the model (ONNX shape inference) "
-                         f"says {known}")
+        warnings.warn(ShapeMismatchWarning(
+            f"{node.op_type} (node '{node.name}'): output '{name}' has shape {list(shape)}, but the model or ONNX "
+            f"shape inference says {known}; keeping {list(shape)} (the shape onnxruntime computes)"), stacklevel=2)
     if vi.dtype is not None and numpy_to_mlir(vi.dtype) != elem:
         raise node.error(f"output '{name}' has element type {elem} here, but the model says {vi.dtype}")
 
@@ -450,8 +460,8 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
         declared = _declared_dims(o)
         if declared is not None and (len(declared) != len(shape) or any(
                 isinstance(d, int) and d > 0 and d != s for d, s in zip(declared, shape))):
-            raise ImportError_(f"graph output '{o.name}' is computed with shape {list(shape)}, "
-                               f"but the model declares {declared}")
+            warnings.warn(ShapeMismatchWarning(f"graph output '{o.name}' is computed with shape {list(shape)}, but "
+                                               f"the model declares {declared}"), stacklevel=2)
         elem_type = o.type.tensor_type.elem_type if o.type.HasField("tensor_type") else 0
         if elem_type:
             dtype = onnx_to_numpy(elem_type)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dtypes import mlir_to_numpy
 from ..registry import converter
 
 _CONSTANT_ATTRS = ("value", "sparse_value", "value_float", "value_floats", "value_int", "value_ints",
@@ -67,8 +66,8 @@ def dropout(ctx, node):
                          "model in inference mode")
     if not node.output_requested(1):
         return out
+    if node.opset < 12:
+        raise node.error("the mask output of Dropout before opset 12 is not supported: its inference value is "
+                         "not agreed on (onnxruntime gives all-false, the ONNX reference all-true)")
     shape = out.shape if isinstance(out, np.ndarray) else tuple(out.type.shape)
-    if node.opset >= 10:
-        return [out, np.ones(shape, dtype=np.bool_)]
-    dtype = out.dtype if isinstance(out, np.ndarray) else mlir_to_numpy(out.type.element_type)
-    return [out, np.ones(shape, dtype=dtype)]
+    return [out, np.ones(shape, dtype=np.bool_)]  # inference: nothing is dropped

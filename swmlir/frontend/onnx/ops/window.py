@@ -58,6 +58,10 @@ def resolve(node, in_sizes: list[int], kernel: list[int], *, ceil_mode: bool = F
     if any(p < 0 for p in pads):
         raise node.error(f"negative pads {pads} are not supported")
     auto_pad = node.attr("auto_pad", "NOTSET")
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER") and any(d != 1 for d in dilations):
+        # The ONNX spec says out = ceil(in / stride); onnxruntime refuses this for Conv and pads by the
+        # undilated kernel for pools (smaller outputs). Nothing to agree with: refuse.
+        raise node.error(f"auto_pad={auto_pad} with dilations {dilations} is not supported")
     eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
     begin, end, out = [], [], []
     for i, n in enumerate(in_sizes):
@@ -70,7 +74,7 @@ def resolve(node, in_sizes: list[int], kernel: list[int], *, ceil_mode: bool = F
             pb, pe = (pads[i], pads[i + r]) if auto_pad == "NOTSET" else (0, 0)
             span = n + pb + pe - eff[i]
             if span < 0:
-                raise node.error(f"the window ({eff[i]} with dilation) is larger than the padded input "
+                raise node.error(f"the window ({eff[i]} wide, dilation included) is larger than the padded input "
                                  f"({n + pb + pe}) along spatial dim {i}")
             o = (-(-span // strides[i]) if ceil_mode else span // strides[i]) + 1
             if ceil_mode and (o - 1) * strides[i] >= n + pb:

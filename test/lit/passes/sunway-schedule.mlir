@@ -1,0 +1,178 @@
+// RUN: swmlir-opt %s --split-input-file --sunway-schedule | FileCheck %s
+// RUN: swmlir-opt %s --split-input-file --sunway-schedule=target=sw26010pro | FileCheck %s --check-prefix=PRO
+
+// Elementwise: the rows are dealt to the 64 CPEs (one forall iteration per work item; unit loops are kept and
+// mapped, so that every op has its forall); the input tile is
+// promoted to the LDM (memory space 2) and copied in; the output tile is an LDM buffer that is only written,
+// so nothing is copied into it.
+
+// CHECK-LABEL: func.func @elementwise
+//  CHECK-SAME:   (%[[X:.*]]: tensor<64x128xf32>)
+//       CHECK:   scf.forall (%[[I:.*]], %{{.*}}) in (64, 1) shared_outs(%[[OUT:.*]] = %{{.*}})
+//       CHECK:     %[[XS:.*]] = tensor.extract_slice %[[X]][%[[I]], 0] [1, 128] [1, 1] : tensor<64x128xf32> to tensor<1x128xf32>
+//       CHECK:     %[[XL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x128xf32>
+//       CHECK:     %[[XIN:.*]] = bufferization.materialize_in_destination %[[XS]] in %[[XL]]
+//       CHECK:     %[[YL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x128xf32>
+//   CHECK-NOT:     materialize_in_destination
+//       CHECK:     %[[Y:.*]] = linalg.generic
+//  CHECK-SAME:       ins(%[[XIN]] : tensor<1x128xf32>) outs(%[[YL]] : tensor<1x128xf32>)
+//  CHECK-SAME:       swmlir.node = "relu1"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 128] (64 work items, 1024 bytes of LDM)"
+//       CHECK:       arith.maximumf
+//       CHECK:     scf.forall.in_parallel
+//  CHECK-NEXT:       tensor.parallel_insert_slice %[[Y]] into %[[OUT]][%[[I]], 0] [1, 128] [1, 1]
+//       CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @elementwise(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64x128xf32>) outs(%e : tensor<64x128xf32>) attrs = {swmlir.node = "relu1"} {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.maximumf %a, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// -----
+
+// A named op is generalized (keeping its ONNX node name). The accumulator is read, so its tile is copied in;
+// B is needed whole by every row of C and is promoted whole.
+
+// CHECK-LABEL: func.func @matmul
+//  CHECK-SAME:   (%[[A:.*]]: tensor<64x32xf32>, %[[B:.*]]: tensor<32x64xf32>, %[[C:.*]]: tensor<64x64xf32>)
+//   CHECK-NOT:   linalg.matmul
+//       CHECK:   scf.forall (%[[I:.*]], %{{.*}}) in (64, 1) shared_outs(%[[OUT:.*]] = %[[C]])
+//       CHECK:     %[[AS:.*]] = tensor.extract_slice %[[A]][%[[I]], 0] [1, 32] [1, 1]
+//       CHECK:     %[[AL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x32xf32>
+//       CHECK:     %[[AIN:.*]] = bufferization.materialize_in_destination %[[AS]] in %[[AL]]
+//       CHECK:     %[[BL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<32x64xf32>
+//       CHECK:     %[[BIN:.*]] = bufferization.materialize_in_destination %[[B]] in %[[BL]]
+//       CHECK:     %[[CS:.*]] = tensor.extract_slice %[[OUT]][%[[I]], 0] [1, 64] [1, 1]
+//       CHECK:     %[[CL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x64xf32>
+//       CHECK:     %[[CIN:.*]] = bufferization.materialize_in_destination %[[CS]] in %[[CL]]
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       iterator_types = ["parallel", "parallel", "reduction"]
+//  CHECK-SAME:       ins(%[[AIN]], %[[BIN]] : tensor<1x32xf32>, tensor<32x64xf32>) outs(%[[CIN]] : tensor<1x64xf32>)
+//  CHECK-SAME:       swmlir.node = "mm"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64, 0] (64 work items, 8576 bytes of LDM)"
+//   CHECK-NOT:   linalg.matmul
+func.func @matmul(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %r = linalg.matmul {swmlir.node = "mm"} ins(%a, %b : tensor<64x32xf32>, tensor<32x64xf32>)
+      outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
+}
+
+// -----
+
+// Convolution: a tile of 6 output columns of one output row of one channel reads the input window of
+// 3 rows x (6 + 3 - 1) = 8 columns, and the 3x3 filter of its channel.
+
+// CHECK-LABEL: func.func @conv
+//  CHECK-SAME:   (%[[X:.*]]: tensor<1x1x14x14xf32>, %[[W:.*]]: tensor<4x1x3x3xf32>, %[[O:.*]]: tensor<1x4x12x12xf32>)
+//   CHECK-NOT:   linalg.conv_2d_nchw_fchw
+//       CHECK:   scf.forall (%{{.*}}, %[[F:.*]], %[[H:.*]], %[[WB:.*]]) in (1, 4, 12, 2)
+//       CHECK:     %[[W0:.*]] = affine.apply #{{.*}}(%[[WB]])
+//       CHECK:     %[[WIN:.*]] = tensor.extract_slice %[[X]][0, 0, %[[H]], %[[W0]]] [1, 1, 3, 8] [1, 1, 1, 1] : tensor<1x1x14x14xf32> to tensor<1x1x3x8xf32>
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x3x8xf32>
+//       CHECK:     tensor.extract_slice %[[W]][%[[F]], 0, 0, 0] [1, 1, 3, 3] [1, 1, 1, 1]
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x3x3xf32>
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x1x6xf32>
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       swmlir.node = "conv1"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 1, 1, 6, 0, 0, 0] (96 work items, 156 bytes of LDM)"
+//       CHECK:       -> tensor<1x1x1x6xf32>
+//       CHECK:       tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[F]], %[[H]], %[[W0]]] [1, 1, 1, 6]
+func.func @conv(%x: tensor<1x1x14x14xf32>, %w: tensor<4x1x3x3xf32>, %o: tensor<1x4x12x12xf32>) -> tensor<1x4x12x12xf32> {
+  %c = linalg.conv_2d_nchw_fchw {swmlir.node = "conv1", dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : tensor<1x1x14x14xf32>, tensor<4x1x3x3xf32>) outs(%o : tensor<1x4x12x12xf32>) -> tensor<1x4x12x12xf32>
+  return %c : tensor<1x4x12x12xf32>
+}
+
+// -----
+
+// Tile sizes divide the loop sizes, so every tile is static: 100 columns are split in tiles of 4 (3 x 25 = 75
+// work items for 64 CPEs), not in tiles of 64 / 3 that would leave a partial tile (affine.min, dynamic shapes).
+
+// CHECK-LABEL: func.func @static_tiles
+//   CHECK-NOT:   affine.min
+//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (3, 25)
+//   CHECK-NOT:   affine.min
+//   CHECK-NOT:   tensor<?
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x4xf32>
+//       CHECK:     swmlir.tiles = "tiles [1, 4] (75 work items, 32 bytes of LDM)"
+//   CHECK-NOT:   affine.min
+//   CHECK-NOT:   tensor<?
+//       CHECK:   return
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
+  %e = tensor.empty() : tensor<3x100xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<3x100xf32>) outs(%e : tensor<3x100xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.negf %a : f32
+    linalg.yield %m : f32
+  } -> tensor<3x100xf32>
+  return %r : tensor<3x100xf32>
+}
+
+// -----
+
+// A large K: on SW26010 (56 KB of LDM usable) even a 1x1 tile of C needs a row of A and a column of B of
+// 8192 floats each (64 KB), so K is tiled by a sequential loop inside the CPE; the accumulator is promoted
+// once, before that loop. On SW26010-Pro (216 KB usable) the whole K fits and 4 columns of C fit per tile.
+
+// CHECK-LABEL: func.func @large_k
+//   CHECK-DAG:   %[[C0:.*]] = arith.constant 0 : index
+//   CHECK-DAG:   %[[K:.*]] = arith.constant 8192 : index
+//   CHECK-DAG:   %[[KT:.*]] = arith.constant 4096 : index
+//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 64)
+//       CHECK:     %[[ACC:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1xf32>
+//       CHECK:     %[[ACCIN:.*]] = bufferization.materialize_in_destination %{{.*}} in %[[ACC]]
+//       CHECK:     scf.for %{{.*}} = %[[C0]] to %[[K]] step %[[KT]] iter_args(%[[ARG:.*]] = %[[ACCIN]])
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x4096xf32>
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<4096x1xf32>
+//       CHECK:       linalg.generic
+//  CHECK-SAME:         outs(%[[ARG]] : tensor<1x1xf32>)
+//  CHECK-SAME:         swmlir.tiles = "tiles [1, 1, 0], reduction tiles [0, 0, 4096] (4096 work items, 32772 bytes of LDM)"
+//       CHECK:       scf.yield
+
+// PRO-LABEL: func.func @large_k
+//   PRO-NOT:   scf.for %
+//       PRO:   scf.forall (%{{.*}}, %{{.*}}) in (64, 16)
+//       PRO:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x8192xf32>
+//       PRO:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<8192x4xf32>
+//       PRO:     linalg.generic
+//  PRO-SAME:       swmlir.tiles = "tiles [1, 4, 0] (1024 work items, 163856 bytes of LDM)"
+//   PRO-NOT:   scf.for %
+//       PRO:   return
+func.func @large_k(%a: tensor<64x8192xf32>, %b: tensor<8192x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %r = linalg.matmul {swmlir.node = "fc"} ins(%a, %b : tensor<64x8192xf32>, tensor<8192x64xf32>)
+      outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
+}
+
+// -----
+
+// tensor.pad is decomposed first: a fill of the padded tensor and a copy of the input into its interior, each
+// a kernel of its own, so that every byte moved in main memory is moved by the CPEs.
+
+// CHECK-LABEL: func.func @pad
+//   CHECK-NOT:   tensor.pad
+//       CHECK:   %[[FILLED:.*]] = scf.forall ({{.*}}) in (1, 1, 14, 7)
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       swmlir.node = "linalg.fill"
+//       CHECK:   %[[INNER:.*]] = tensor.extract_slice %[[FILLED]][0, 0, 1, 1] [1, 1, 12, 12] [1, 1, 1, 1]
+//       CHECK:   %[[COPIED:.*]] = scf.forall ({{.*}}) in (1, 1, 12, 6) shared_outs(%{{.*}} = %[[INNER]])
+//       CHECK:     bufferization.materialize_in_destination
+//       CHECK:   tensor.insert_slice %[[COPIED]] into %[[FILLED]][0, 0, 1, 1] [1, 1, 12, 12] [1, 1, 1, 1]
+//   CHECK-NOT:   tensor.pad
+func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %z : f32
+  } : tensor<1x1x12x12xf32> to tensor<1x1x14x14xf32>
+  return %p : tensor<1x1x14x14xf32>
+}
