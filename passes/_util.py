@@ -64,8 +64,14 @@ def memref_bytes(t: ir.MemRefType) -> int:
     return n * elem_bytes(t.element_type)
 
 
+def as_operation(op) -> ir.Operation:
+    """OpView or Operation -> Operation (use.owner and value.owner return OpViews)."""
+    return op.operation if hasattr(op, "operation") else op
+
+
 def is_inside(op: ir.Operation, ancestor: ir.Operation) -> bool:
-    p = op
+    p = as_operation(op)
+    ancestor = as_operation(ancestor)
     while p is not None:
         if p == ancestor:
             return True

@@ -15,7 +15,8 @@ from mlir.dialects import func, memref
 from swmlir.errors import LoweringError
 
 from . import register_pass
-from ._util import KERNEL_ATTR, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside, str_attr, sym_name
+from ._util import (KERNEL_ATTR, as_operation, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside, is_ldm_type,
+                    str_attr, sym_name)
 
 
 def _captured(loop: ir.Operation) -> list[ir.Value]:
@@ -48,6 +49,8 @@ def _clone_views_and_constants(loop: ir.Operation, captured: list[ir.Value]) -> 
         op = defining_op(v)
         if op is None or op.name not in _CLONABLE:
             continue
+        if op.name == "memref.expand_shape" and op.operands[0].type.rank == 0:
+            continue  # C has no rank-0 arrays: the kernel receives the one-element view
         clone = op.clone(ir.InsertionPoint.at_block_begin(entry))
         for use in list(v.uses):
             if is_inside(use.owner, loop) and use.owner != clone:
@@ -55,6 +58,43 @@ def _clone_views_and_constants(loop: ir.Operation, captured: list[ir.Value]) -> 
         for operand in clone.operands:
             if not defined_inside(operand, loop):
                 work.append(operand)
+
+
+def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
+    """A tile operand the forall does not slice (e.g. a bias read through a constant index) is promoted to LDM
+    where it is defined, outside the loop. LDM belongs to a CPE, so its allocation and the copies that fill it
+    are cloned into the loop body; the host keeps none."""
+    entry = loop.regions[0].blocks[0]
+    for v in captured:
+        if not is_ldm_type(v.type):
+            continue
+        alloc = defining_op(v)
+        if alloc is None or alloc.name != "memref.alloc":
+            raise LoweringError(f"an LDM buffer {v.type} made by {alloc.name if alloc else 'an argument'} "
+                                "outside a kernel", op="scf.forall")
+        writers = []
+        for use in v.uses:
+            owner = as_operation(use.owner)
+            if is_inside(owner, loop) or owner.name == "memref.dealloc":
+                continue
+            if owner.name == "memref.copy" and owner.operands[1] == v and owner.block == alloc.block:
+                writers.append(owner)
+            elif owner.name != "scf.forall":
+                raise LoweringError(f"LDM buffer written on the host by {owner.name}", op=owner.name)
+        new_alloc = alloc.clone(ir.InsertionPoint.at_block_begin(entry))
+        after = new_alloc
+        for w in sorted(writers, key=lambda o: 0):
+            c = w.clone(ir.InsertionPoint.after(after))
+            c.operands[1] = new_alloc.results[0]
+            after = c
+        for use in list(v.uses):
+            if is_inside(use.owner, loop) and use.owner != after:
+                use.owner.operands[use.operand_number] = new_alloc.results[0]
+        outside = [as_operation(u.owner) for u in v.uses if not is_inside(u.owner, loop)]
+        if all(o.name in ("memref.copy", "memref.dealloc") for o in outside):
+            for o in outside:
+                o.erase()
+            alloc.erase()
 
 
 def _describe(loop: ir.Operation) -> tuple[str, str]:
@@ -81,6 +121,8 @@ def outline_kernels(module: ir.Operation) -> None:
             node, tiles = _describe(loop)
             name = f"{sym_name(host)}_k{count}_{_c_ident(node)}"
             count += 1
+            captured = _captured(loop)
+            _sink_ldm_staging(loop, captured)
             captured = _captured(loop)
             _clone_views_and_constants(loop, captured)
             args = _captured(loop)

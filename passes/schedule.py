@@ -127,6 +127,26 @@ def _add_unit_parallel_loop(op: ir.Operation) -> None:
         after = c.operation
 
 
+def _lift_rank0_inputs(op: ir.Operation) -> None:
+    """Rank-0 tensor inputs become tensor<1xT> read at index 0: C has no rank-0 arrays, and a one-element
+    tile is staged in LDM like any other."""
+    from mlir.dialects import tensor as tensor_d
+
+    n_in = len(op.operands) - len(op.results)
+    maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+    changed = False
+    for i in range(n_in):
+        v = op.operands[i]
+        if isinstance(v.type, ir.RankedTensorType) and v.type.rank == 0:
+            with ir.InsertionPoint(op), op.location:
+                t1 = ir.RankedTensorType.get([1], v.type.element_type)
+                op.operands[i] = tensor_d.ExpandShapeOp(t1, v, ir.ArrayAttr.get([]), [], [1]).result
+            maps[i] = ir.AffineMap.get(maps[i].n_dims, 0, [ir.AffineConstantExpr.get(0)])
+            changed = True
+    if changed:
+        op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps])
+
+
 def _script_for(idx: int, choice: TileChoice, promote: list[int], init_index: int) -> str:
     """Transform IR for one op, tagged `swmlir.sched = idx`."""
     lines = [
@@ -163,6 +183,8 @@ def build_schedule(module: ir.Operation, target: str) -> tuple[str, list[tuple[s
         for op in _linalg_ops(f):
             if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
                 _add_unit_parallel_loop(op)
+            if op.name == "linalg.generic":
+                _lift_rank0_inputs(op)
         for op in _linalg_ops(f):
             if op.name != "linalg.generic":
                 raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",

@@ -30,7 +30,7 @@ def stage_pipelines(target: str) -> dict[str, list[str]]:
                       "canonicalize", "cse",
                       "buffer-results-to-out-params{modify-public-functions hoist-static-allocs}",
                       "canonicalize"],
-        "sunway": ["sunway-lower-ldm", "sunway-lower-dma", "sunway-outline-kernels",
+        "sunway": ["sunway-outline-kernels", "sunway-lower-ldm", "sunway-lower-dma",
                    f"sunway-map-cpes{{target={target}}}", f"sunway-check-ldm{{target={target}}}",
                    "canonicalize", "cse"],
     }
