@@ -174,11 +174,40 @@ def _key(v: ir.Value):
     return v
 
 
+# math ops -> C99 libm (float suffix `f` for f32). convert-math-to-emitc covers only a few of these.
+_LIBM = {"math.erf": "erf", "math.tanh": "tanh", "math.tan": "tan", "math.atan": "atan", "math.sinh": "sinh",
+         "math.cosh": "cosh", "math.asinh": "asinh", "math.acosh": "acosh", "math.atanh": "atanh",
+         "math.asin": "asin", "math.acos": "acos", "math.log1p": "log1p", "math.expm1": "expm1",
+         "math.exp2": "exp2", "math.log2": "log2", "math.log10": "log10", "math.cbrt": "cbrt",
+         "math.sin": "sin", "math.cos": "cos", "math.exp": "exp", "math.log": "log", "math.sqrt": "sqrt",
+         "math.floor": "floor", "math.ceil": "ceil", "math.absf": "fabs", "math.powf": "pow",
+         "math.atan2": "atan2", "math.round": "round", "math.roundeven": "rint", "math.trunc": "trunc",
+         "math.copysign": "copysign", "math.fma": "fma", "math.erfc": "erfc"}
+
+
+def _lower_libm(kfn: ir.Operation) -> None:
+    """Scalar float math ops become libm calls (expf, erff, tanhf, ...); rsqrt becomes 1 / sqrt."""
+    for op in collect(kfn, tuple(_LIBM) + ("math.rsqrt",)):
+        t = op.results[0].type
+        if not isinstance(t, (ir.F32Type, ir.F64Type)):
+            continue
+        suffix = "f" if isinstance(t, ir.F32Type) else ""
+        with ir.InsertionPoint(op), op.location:
+            if op.name == "math.rsqrt":
+                root = emitc.CallOpaqueOp([t], f"sqrt{suffix}", [op.operands[0]]).results[0]
+                new = arith.DivFOp(arith.ConstantOp(t, 1.0).result, root).result
+            else:
+                new = emitc.CallOpaqueOp([t], f"{_LIBM[op.name]}{suffix}", list(op.operands)).results[0]
+        op.results[0].replace_all_uses_with(new)
+        op.erase()
+
+
 @register_pass("sunway-lower-to-athread",
                "Lower sunway ops in CPE kernels to the athread slave API (EmitC calls, LDM arrays, reply words)")
 def lower_to_athread(module: ir.Operation) -> None:
     ensure_sunway(module)
     for kfn in funcs(module, kernels=True):
+        _lower_libm(kfn)
         for op in collect(kfn, "sunway.cpe_id"):
             with ir.InsertionPoint(op), op.location:
                 i32 = ir.IntegerType.get_signless(32)
