@@ -124,7 +124,14 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
     with ctx, ir.Location.unknown():
         t0 = time.perf_counter()
         from .frontend.onnx import import_onnx
-        module, info = import_onnx(_load(model), input_shapes=input_shapes)
+        from .frontend.onnx.builders import RESOURCE_SINK
+        resources: dict = {}
+        token = RESOURCE_SINK.set(resources)
+        try:
+            module, info = import_onnx(_load(model), input_shapes=input_shapes)
+        finally:
+            RESOURCE_SINK.reset(token)
+        info.resources = resources
         main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
         main.operation.attributes["swmlir.num_inputs"] = ir.IntegerAttr.get(
             ir.IntegerType.get_signless(64), len(info.inputs))
@@ -153,7 +160,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
                                                 timings=timings)
     with ctx, ir.Location.unknown():
         t0 = time.perf_counter()
-        weights = weights_file(host)
+        weights = weights_file(host, getattr(info, "resources", None))
         run_pipeline(kernels, pipeline.KERNEL_EMIT)
         kernel_list = add_kernel_entries(kernels)
         run_pipeline(host, pipeline.HOST_EMIT)

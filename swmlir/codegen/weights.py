@@ -93,12 +93,33 @@ def weight_layout(module_op: ir.Operation) -> list[WeightEntry]:
     return entries
 
 
-def weights_file(module: ir.Module) -> bytes:
+class _Blobs(dict):
+    """Resource bytes: from the importer's arrays when it kept them, else read back from the printed module."""
+
+    def __init__(self, module: ir.Module, arrays: dict | None):
+        super().__init__()
+        self.module, self.arrays, self.printed = module, arrays or {}, None
+
+    def __contains__(self, key):
+        return key in self.arrays or key in self._printed()
+
+    def __getitem__(self, key):
+        if key in self.arrays:
+            return np.ascontiguousarray(self.arrays[key]).tobytes()
+        return self._printed()[key]
+
+    def _printed(self):
+        if self.printed is None:
+            self.printed = resource_blobs(self.module)
+        return self.printed
+
+
+def weights_file(module: ir.Module, arrays: dict | None = None) -> bytes:
     """The weights file's bytes, in the order and at the offsets of `weight_layout`."""
     globals_ = _weight_globals(module.operation)
     if not globals_:
         return b""
-    blobs = resource_blobs(module)
+    blobs = _Blobs(module, arrays)
     chunks = []
     for op in globals_:
         data = global_bytes(op, blobs)

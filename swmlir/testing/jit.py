@@ -51,7 +51,10 @@ def lower_to_llvm(module: ir.Module) -> tuple[ir.Module, list[ir.RankedTensorTyp
         fn_type = ir.FunctionType(ir.TypeAttr(_find_main(module).attributes["function_type"]).value)
         ins = [ir.RankedTensorType(t) for t in fn_type.inputs]
         outs = [ir.RankedTensorType(t) for t in fn_type.results]
-        lowered = ir.Module.parse(str(module))  # a deep copy, resources included
+        with ir.Location.unknown():
+            lowered = ir.Module.create()
+        for op in module.body.operations:  # a deep copy; resource blobs live in the context and are shared
+            op.operation.clone(ip=ir.InsertionPoint(lowered.body))
         _find_main(lowered).attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
         PassManager.parse(f"builtin.module({LOWER_TO_LLVM})").run(lowered.operation)
         leftover = set()

@@ -8,12 +8,15 @@ import onnx
 from onnx import helper, numpy_helper
 
 
-def _value_info(name: str, spec) -> onnx.ValueInfoProto:
+def _split(spec):
     """spec: a shape (float32), or (shape, numpy dtype); a shape of None means unknown."""
     if isinstance(spec, tuple) and len(spec) == 2 and not isinstance(spec[1], (int, str, type(None))):
-        shape, dtype = spec
-    else:
-        shape, dtype = spec, np.float32
+        return spec
+    return spec, np.float32
+
+
+def _value_info(name: str, spec) -> onnx.ValueInfoProto:
+    shape, dtype = _split(spec)
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     return helper.make_tensor_value_info(name, elem, None if shape is None else list(shape))
 
@@ -30,7 +33,7 @@ def make_model(nodes: Sequence[onnx.NodeProto], inputs: dict, outputs: dict, *, 
     )
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets))
-    if all(s is not None for s in outputs.values()):  # the checker wants shapes on every graph output
+    if all(_split(s)[0] is not None for s in outputs.values()):  # the checker wants shapes on every graph output
         onnx.checker.check_model(model)
     return model
 

@@ -6,6 +6,8 @@ verifier (or an assertion inside MLIR) is much harder to attribute to a node.
 """
 from __future__ import annotations
 
+import contextvars
+
 import math
 import re
 from typing import Callable, Sequence
@@ -54,6 +56,10 @@ def _resource_name(name: str) -> str:
     return name if (name[0].isalpha() or name[0] == "_") else "_" + name
 
 
+RESOURCE_SINK: "contextvars.ContextVar[dict | None]" = contextvars.ContextVar("swmlir_resource_sink", default=None)
+"""When set to a dict, `constant` records every dense_resource blob it creates (resource key -> numpy array)."""
+
+
 def _is_splat(flat: np.ndarray) -> bool:
     raw = flat.view(np.uint8).reshape(flat.size, flat.itemsize)
     return bool((raw == raw[0]).all())
@@ -76,6 +82,10 @@ def constant(array: np.ndarray, name: str = "cst") -> ir.Value:
     else:
         signed = arr.view(f"i{arr.itemsize}") if arr.dtype.kind == "u" else arr
         attr = ir.DenseResourceElementsAttr.get_from_buffer(signed, _resource_name(name), t)
+        sink = RESOURCE_SINK.get()
+        if sink is not None:  # the weights file is written from these arrays, not from printed hex
+            key = str(attr)[len("dense_resource<"):].split(">", 1)[0]
+            sink[key] = signed
     return arith.ConstantOp(t, attr).result
 
 
