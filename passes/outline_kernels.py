@@ -98,6 +98,10 @@ def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
 
 
 def _describe(loop: ir.Operation) -> tuple[str, str]:
+    """The ONNX node(s) a kernel computes (its fusion group) and its tile sizes."""
+    for op in collect(loop, "linalg.generic"):
+        if "swmlir.group" in op.attributes:
+            return str_attr(op, "swmlir.group"), str_attr(op, "swmlir.tiles")
     for op in collect(loop, "linalg.generic"):
         if "swmlir.node" in op.attributes:
             return str_attr(op, "swmlir.node"), str_attr(op, "swmlir.tiles")

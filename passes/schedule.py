@@ -16,7 +16,7 @@ from mlir.dialects.transform import interpreter
 from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
-from swmlir.schedule.loop_nest import loop_nest_of
+from swmlir.schedule.fusion import Group, form_groups, nests_of
 from swmlir.schedule.tiling import TileChoice, choose_tiles
 from swmlir.targets import get_target
 
@@ -147,65 +147,111 @@ def _lift_rank0_inputs(op: ir.Operation) -> None:
         op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps])
 
 
-def _script_for(idx: int, choice: TileChoice, promote: list[int], init_index: int) -> str:
-    """Transform IR for one op, tagged `swmlir.sched = idx`."""
+def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int,
+                member_ids: list[int]) -> str:
+    """Transform IR for one group: its root is tagged `swmlir.sched = idx`, its producers `swmlir.fuse = id`.
+    `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM."""
     lines = [
         f'%op{idx} = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
         f' : (!transform.any_op) -> !transform.any_op',
-        f'%t{idx}, %fa{idx} = transform.structured.tile_using_forall %op{idx} tile_sizes {choice.forall}'
+        f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall %op{idx} tile_sizes {choice.forall}'
         f' (mapping = [{_mapping(choice)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
-    tiled = f"%t{idx}"
+    handles = {0: f"%t{idx}"}
+    for j, mid in enumerate(member_ids, start=1):
+        lines += [
+            f'%m{mid} = transform.structured.match attributes{{swmlir.fuse = {mid} : i64}} in %root'
+            f' : (!transform.any_op) -> !transform.any_op',
+            f'%mf{mid}, %fa{idx}_{j} = transform.structured.fuse_into_containing_op %m{mid} into %fa{idx}_{j - 1}'
+            f' : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)',
+        ]
+        handles[j] = f"%mf{mid}"
+    root_promote = promote.get(0, [])
     if any(choice.reduction):
         # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction.
         lines += [
-            f'%acc{idx} = transform.get_operand {tiled}[{init_index}] : (!transform.any_op) -> !transform.any_value',
+            f'%acc{idx} = transform.get_operand %t{idx}[{init_index}] : (!transform.any_op) -> !transform.any_value',
             f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
-            f'%r{idx}, %rl{idx} = transform.structured.tile_using_for {tiled} tile_sizes {choice.reduction}'
+            f'%r{idx}, %rl{idx} = transform.structured.tile_using_for %t{idx} tile_sizes {choice.reduction}'
             f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
         ]
-        tiled = f"%r{idx}"
-        promote = [p for p in promote if p != init_index]
-    for p in promote:
-        lines += [
-            f'%v{idx}_{p} = transform.get_operand {tiled}[{p}] : (!transform.any_op) -> !transform.any_value',
-            f'%p{idx}_{p} = transform.structured.promote_tensor to 2 %v{idx}_{p} : !transform.any_value',
-        ]
+        handles[0] = f"%r{idx}"
+        root_promote = [p for p in root_promote if p != init_index]
+    for j, handle in handles.items():
+        for p in (root_promote if j == 0 else promote.get(j, [])):
+            v = f"%v{idx}_{j}_{p}"
+            lines += [
+                f'{v} = transform.get_operand {handle}[{p}] : (!transform.any_op) -> !transform.any_value',
+                f'%p{idx}_{j}_{p} = transform.structured.promote_tensor to 2 {v} : !transform.any_value',
+            ]
     return "\n    ".join(lines)
 
 
-def build_schedule(module: ir.Operation, target: str) -> tuple[str, list[tuple[str, TileChoice]]]:
-    """Choose tiles for every linalg op, tag the ops, and return the transform script text."""
+def _i64(v: int) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+
+
+def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tuple[str, list[tuple[str, TileChoice]]]:
+    """Form fusion groups, choose tiles for each, tag the ops, and return the transform script text."""
     tgt = get_target(target)
     parts, chosen = [], []
     idx = 0
+    fuse_id = 0
     for f in _funcs(module):
         for op in _linalg_ops(f):
             if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
                 _add_unit_parallel_loop(op)
             if op.name == "linalg.generic":
                 _lift_rank0_inputs(op)
-        for op in _linalg_ops(f):
+        ops = _linalg_ops(f)
+        for op in ops:
             if op.name != "linalg.generic":
                 raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",
                                     op=op.name, node=_node_name(op))
-            try:
-                nest = loop_nest_of(op)
-                choice = choose_tiles(nest, cpes=tgt.cpes_per_cg, ldm_budget=tgt.ldm_budget)
-            except ValueError as e:
-                raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
-                                    op=op.name, node=_node_name(op)) from None
-            op.attributes["swmlir.sched"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), idx)
-            op.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
-            promote = [o.index for o in nest.operands]
-            init_index = len(op.operands) - 1
-            parts.append(_script_for(idx, choice, promote, init_index))
-            chosen.append((_node_name(op), choice))
+        groups = []
+        for g in form_groups(ops, enabled=fuse):
+            groups += _fit_or_split(g, tgt)
+        for g, choice in groups:
+            root = g.root
+            root.attributes["swmlir.sched"] = _i64(idx)
+            names = []
+            for o in reversed(g.ops):
+                if _node_name(o) not in names:
+                    names.append(_node_name(o))
+            root.attributes["swmlir.group"] = ir.StringAttr.get("+".join(names))
+            root.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
+            member_ids = []
+            for m in g.members:
+                m.attributes["swmlir.fuse"] = _i64(fuse_id)
+                member_ids.append(fuse_id)
+                fuse_id += 1
+            promote = {j: g.external_operands(o) for j, o in enumerate(g.ops)}
+            parts.append(_script_for(idx, choice, promote, len(root.operands) - 1, member_ids))
+            chosen.append(("+".join(names), choice))
             idx += 1
     script = ("module attributes {transform.with_named_sequence} {\n"
               "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
               + "\n    ".join(parts) + "\n    transform.yield\n  }\n}\n")
     return script, chosen
+
+
+def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
+    """Tiles for a group; a fused group whose tiles cannot fit without tiling a reduction is split up."""
+    try:
+        nests = nests_of(g)
+        root_nest = nests[g.root]
+        choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=tgt.ldm_budget,
+                              ldm_of=lambda t: g.ldm_bytes(t, nests) if g.members else root_nest.ldm_bytes(t),
+                              allow_reduction_tiles=not g.members)
+        return [(g, choice)]
+    except ValueError as e:
+        if g.members:
+            out = []
+            for op in reversed(g.ops):
+                out += _fit_or_split(Group(op), tgt)
+            return out
+        raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
+                            op=g.root.name, node=_node_name(g.root)) from None
 
 
 def _apply(module: ir.Operation, script: str) -> None:
@@ -218,11 +264,13 @@ def _apply(module: ir.Operation, script: str) -> None:
 
 @register_pass("sunway-schedule",
                "Tile every linalg op over the CPEs (scf.forall) and into LDM tiles (promote_tensor to space 2)",
-               options={"target": ("sw26010", "target whose CPE count and LDM size decide the tiles")})
-def schedule(module: ir.Operation, *, target: str = "sw26010") -> None:
+               options={"target": ("sw26010", "target whose CPE count and LDM size decide the tiles"),
+                        "fuse": (True, "compute single-use producers (fill, conv, elementwise) in their "
+                                       "consumer's tiles")})
+def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True) -> None:
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
-    script, chosen = build_schedule(module, target)
+    script, chosen = build_schedule(module, target, fuse)
     if chosen:
         _apply(module, script)
     PassManager.parse("builtin.module(canonicalize,cse)", module.context).run(module)

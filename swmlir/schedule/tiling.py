@@ -33,15 +33,18 @@ def _combined(forall: list[int], reduction: list[int]) -> list[int]:
     return [f if f else r for f, r in zip(forall, reduction)]
 
 
-def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int) -> TileChoice:
+def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of=None,
+                 allow_reduction_tiles: bool = True) -> TileChoice:
     """Greedy: first split outer parallel loops until every CPE has work, then shrink the largest tile until
-    the tile fits in LDM, then tile reduction loops. Raises ValueError when even unit tiles do not fit."""
+    the tile fits in LDM, then tile reduction loops. Raises ValueError when even unit tiles do not fit.
+    `ldm_of(tiles)` overrides the LDM bytes of a tile (a fusion group counts all its ops)."""
     forall = [s if p else 0 for s, p in zip(nest.sizes, nest.parallel)]
     reduction = [0] * len(nest.sizes)
     par = nest.parallel_dims
+    measure = ldm_of or nest.ldm_bytes
 
     def ldm():
-        return nest.ldm_bytes(_combined(forall, reduction))
+        return measure(_combined(forall, reduction))
 
     # 1. parallelism: split the outermost splittable parallel loop until there are `cpes` work items.
     while nest.work_items(forall) < cpes:
@@ -58,7 +61,7 @@ def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int) -> TileChoice:
         d = max(cand, key=lambda i: (forall[i], -i))
         forall[d] = _next_divisor_below(nest.sizes[d], forall[d])
     # 3. still too big: tile the reduction loops, largest first.
-    while ldm() > ldm_budget:
+    while allow_reduction_tiles and ldm() > ldm_budget:
         cand = [d for d in nest.reduction_dims if (reduction[d] or nest.sizes[d]) > 1]
         if not cand:
             break

@@ -15,7 +15,7 @@ config.name = "swmlir"
 # lit 23 removed execute_external=True (it raises ValueError): use lit's internal shell.
 config.test_format = lit.formats.ShTest()
 config.suffixes = [".mlir", ".py"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "__pycache__"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "__pycache__", "Inputs"]  # Inputs: files that RUN lines read
 
 config.test_source_root = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(config.test_source_root))

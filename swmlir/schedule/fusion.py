@@ -1,0 +1,113 @@
+"""Fusion groups: a root op and the producers computed inside its tiles, so that they cost no extra kernel
+launch and no DMA round trip through main memory.
+
+A producer P joins the group of its consumer C when P's only use is C, P writes its result with the identity
+map over its leading (parallel) loops, and C reads it with the identity map over C's leading loops (which are
+the root's leading loops, transitively). Then a tile of the root needs exactly the same-index tile of P, so
+`fuse_into_containing_op` computes P's tile in the root's forall and the intermediate stays in LDM. Typical
+groups: fill -> conv -> bias add -> relu; fill -> matmul -> add; a chain of elementwise ops.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlir import ir
+
+from .loop_nest import LoopNest, loop_nest_of
+
+
+def _maps(op: ir.Operation) -> list[ir.AffineMap]:
+    return [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+
+
+def _is_leading_identity(m: ir.AffineMap, rank: int) -> bool:
+    res = list(m.results)
+    return len(res) == rank and all(isinstance(e, ir.AffineDimExpr) and e.position == i for i, e in enumerate(res))
+
+
+def _parallel(op: ir.Operation) -> list[bool]:
+    return ["parallel" in str(a) for a in op.attributes["iterator_types"]]
+
+
+def _producer(v: ir.Value) -> ir.Operation | None:
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return None
+    op = owner.operation if hasattr(owner, "operation") else owner
+    return op if op.name == "linalg.generic" else None
+
+
+def _fusible(p: ir.Operation, c: ir.Operation, operand: int) -> bool:
+    if len(p.results) != 1 or len(list(p.results[0].uses)) != 1:
+        return False
+    rank = p.results[0].type.rank
+    if rank == 0:
+        return False
+    pm, cm = _maps(p), _maps(c)
+    if not _is_leading_identity(pm[-1], rank) or not all(_parallel(p)[:rank]):
+        return False
+    return _is_leading_identity(cm[operand], rank) and all(_parallel(c)[:rank])
+
+
+@dataclass
+class Group:
+    root: ir.Operation
+    members: list[ir.Operation] = field(default_factory=list)  # producers, nearest to the root first
+
+    @property
+    def ops(self) -> list[ir.Operation]:
+        return [self.root] + self.members
+
+    def external_operands(self, op: ir.Operation) -> list[int]:
+        """Operand numbers of `op` staged in LDM: tensors not computed by another op of the group."""
+        out = []
+        for i, v in enumerate(op.operands):
+            if not isinstance(v.type, ir.RankedTensorType) or v.type.rank == 0:
+                continue
+            p = _producer(v)
+            if p is not None and any(p == m for m in self.ops):
+                continue
+            out.append(i)
+        return out
+
+    def ldm_bytes(self, root_tiles: list[int], nests: dict) -> int:
+        """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""
+        total = 0
+        for op in self.ops:
+            nest: LoopNest = nests[op]
+            n = len(nest.sizes)
+            rank = op.results[0].type.rank if op != self.root else n
+            tiles = [root_tiles[i] if i < rank and i < len(root_tiles) and nest.parallel[i] else
+                     (root_tiles[i] if op == self.root else 0) for i in range(n)]
+            ext = set(self.external_operands(op))
+            total += sum(o.tile_bytes(tiles, nest.sizes) for o in nest.operands if o.index in ext)
+        return total
+
+
+def form_groups(ops: list[ir.Operation], *, enabled: bool = True) -> list[Group]:
+    """Partition `ops` (program order) into groups; roots in program order."""
+    assigned: set = set()
+    groups: list[Group] = []
+    for op in reversed(ops):
+        if any(op == a for a in assigned):
+            continue
+        g = Group(op)
+        assigned.add(op)
+        work = [op] if enabled else []
+        while work:
+            c = work.pop(0)
+            for i, v in enumerate(c.operands):
+                p = _producer(v)
+                if p is None or any(p == a for a in assigned) or not any(p == o for o in ops):
+                    continue
+                if _fusible(p, c, i):
+                    g.members.append(p)
+                    assigned.add(p)
+                    work.append(p)
+        groups.append(g)
+    groups.reverse()
+    return groups
+
+
+def nests_of(group: Group) -> dict:
+    return {op: loop_nest_of(op) for op in group.ops}
