@@ -4,6 +4,7 @@ import sys
 
 import onnx
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout too
 from swmlir.testing.networks import lenet, mlp
 
 out = sys.argv[1] if len(sys.argv) > 1 else "."

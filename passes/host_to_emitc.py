@@ -2,13 +2,14 @@
 
 The host function only allocates, takes views, copies whole buffers and launches kernels, so it is rewritten
 directly into EmitC on byte pointers:
-  memref.alloc        -> a slice of one arena allocated at init (`swmlir_arena + offset`, 128-byte aligned)
+  memref.alloc        -> a slice of one arena allocated at init (`swmlir_arena + offset`), placed by the static
+                         memory plan (swmlir/codegen/memory_plan.py): buffers with disjoint lifetimes share bytes
   memref.get_global   -> a slice of the weights file loaded at init (`swmlir_weights + offset`)
   views               -> the same pointer plus the view's static byte offset
   memref.copy         -> memcpy of a contiguous buffer
   sunway.spawn / join -> `struct <kernel>_args a = {...}; athread_spawn(<kernel>, &a); athread_join();`
 It also writes swmlir_init (athread_init, weights, arena), swmlir_run_packed and swmlir_finalize (athread_halt).
-Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` record the sizes for the build.
+Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` / `swmlir.intermediate_bytes` record the sizes.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import math
 from mlir import ir
 from mlir.dialects import emitc
 
+from swmlir.codegen.memory_plan import plan
 from swmlir.codegen.weights import align, weight_layout
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
@@ -74,7 +76,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
     layout = {e.name: e for e in weight_layout(module)}
     weights_bytes = sum(align(e.nbytes) for e in layout.values())
     args = list(host.regions[0].blocks[0].arguments)
-    arena = 0
+    offsets, arena, intermediates = plan(host.regions[0].blocks[0], memref_bytes)
     loc = host.location
     with ir.InsertionPoint(body), loc:
         include("athread.h", True)
@@ -112,8 +114,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                     t = op.results[0].type
                     if not t.has_static_shape:
                         raise LoweringError(f"dynamic allocation {t} on the host", op=name, stage="emit")
-                    ptr[op.results[0]] = offset_ptr(abase, arena)
-                    arena += align(memref_bytes(t))
+                    ptr[op.results[0]] = offset_ptr(abase, offsets[op])
                 elif name == "memref.get_global":
                     g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
                     if g not in layout:
@@ -155,6 +156,8 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
         if op.operation.name in ("func.func", "memref.global"):
             op.operation.erase()
     module.attributes["swmlir.arena_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), arena)
+    module.attributes["swmlir.intermediate_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                                       intermediates)
     module.attributes["swmlir.weights_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
                                                                   weights_bytes)
 

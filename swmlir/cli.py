@@ -57,7 +57,8 @@ def cmd_compile(a) -> int:
     out = a.output or "swmlir-out"
     m.save(out)
     print(f"swmlir: compiled {a.model} for {m.target.name} in {time.perf_counter() - t0:.2f} s -> {out}/")
-    print(f"  {len(m.kernels)} CPE kernels, weights {m.weights_bytes} bytes, work arena {m.arena_bytes} bytes")
+    print(f"  {len(m.kernels)} CPE kernels, weights {m.weights_bytes} bytes, work arena {m.arena_bytes} bytes "
+          f"(intermediates {m.intermediate_bytes} bytes, shared by lifetime)")
     print(f"  files: {', '.join(sorted(m.files))}")
     if a.timing:
         for k, v in m.timings.items():

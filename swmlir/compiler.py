@@ -31,6 +31,7 @@ class CompiledModel:
     timings: dict[str, float] = field(default_factory=dict)
     arena_bytes: int = 0
     weights_bytes: int = 0
+    intermediate_bytes: int = 0       # sum of all intermediate buffers; the arena shares them by lifetime
     _exe: str | None = None
     _workdir: str | None = None
 
@@ -165,6 +166,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         kernel_list = add_kernel_entries(kernels)
         run_pipeline(host, pipeline.HOST_EMIT)
         arena = ir.IntegerAttr(host.operation.attributes["swmlir.arena_bytes"]).value
+        intermediates = ir.IntegerAttr(host.operation.attributes["swmlir.intermediate_bytes"]).value
         slave_c = mlir_to_c(str(kernels))
         host_c = mlir_to_c(str(host))
         timings["emit"] = time.perf_counter() - t0
@@ -180,7 +182,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "Makefile": cfiles.makefile(tgt),
         "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
     }
-    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights))
+    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates)
 
 
 def fingerprint(files: dict[str, str | bytes]) -> str:

@@ -1,6 +1,6 @@
 """The graph walk: ONNX ModelProto -> one public `func.func @main` on static tensors.
 
-Order of work, so that a user learns everything wrong with a model before anything is built:
+Order of work, so that problems surface early and together:
 1. every node is checked against the converter table (all unsupported ops are reported at once);
 2. every graph input gets a static shape (from the model or `input_shapes`);
 3. ONNX shape inference runs on the model with those shapes; converters compute every shape themselves, and a
@@ -150,6 +150,7 @@ class ImportContext:
         self.values: dict[str, ir.Value] = {}
         self.constants: dict[str, np.ndarray] = {}
         self.node: Node | None = None
+        self.warned: set[str] = set()  # values already reported by a ShapeMismatchWarning
 
     # -- errors
     def error(self, reason: str) -> ImportError_:
@@ -364,6 +365,7 @@ def _check_output(node: Node, name: str, value: ir.Value | np.ndarray) -> None:
     if vi.shape is not None and (len(vi.shape) != len(shape) or
                                  any(k is not None and k != s for k, s in zip(vi.shape, shape))):
         known = ["?" if k is None else k for k in vi.shape]
+        node.ctx.warned.add(name)
         warnings.warn(ShapeMismatchWarning(
             f"{node.op_type} (node '{node.name}'): output '{name}' has shape {list(shape)}, but the model or ONNX "
             f"shape inference says {known}; keeping {list(shape)} (the shape onnxruntime computes)"), stacklevel=2)
@@ -458,7 +460,7 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
     for o, r in zip(graph.output, results):
         shape, elem = b.shape_of(r), b.elem_of(r)
         declared = _declared_dims(o)
-        if declared is not None and (len(declared) != len(shape) or any(
+        if o.name not in ctx.warned and declared is not None and (len(declared) != len(shape) or any(
                 isinstance(d, int) and d > 0 and d != s for d, s in zip(declared, shape))):
             warnings.warn(ShapeMismatchWarning(f"graph output '{o.name}' is computed with shape {list(shape)}, but "
                                                f"the model declares {declared}"), stacklevel=2)
