@@ -37,6 +37,7 @@ def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
             steps = _static_list(loop, "staticStep")
             counts = [(u - l + s - 1) // s for l, u, s in zip(lbs, ubs, steps)]
             total = math.prod(counts)
+            kfn.attributes["sunway.work_items"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), total)
             body = loop.regions[0].blocks[0]
             with ir.InsertionPoint(loop), loop.location:
                 cpe = ir.Operation.create("sunway.cpe_id", results=[ir.IndexType.get()]).results[0]

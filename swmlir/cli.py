@@ -61,9 +61,30 @@ def cmd_compile(a) -> int:
           f"(intermediates {m.intermediate_bytes} bytes, shared by lifetime)")
     print(f"  files: {', '.join(sorted(m.files))}")
     if a.timing:
+        print(f"  {'stage / pass':<60} {'ms':>9}")
         for k, v in m.timings.items():
-            print(f"  time {k:<40} {v * 1000:9.1f} ms")
+            print(f"  {k[:60]:<60} {v * 1000:9.1f}")
+        print(f"  {'total':<60} {sum(m.timings.values()) * 1000:9.1f}")
+    if a.stats:
+        _print_stats(a, m)
     return 0
+
+
+def _print_stats(a, m) -> None:
+    """Kernels launched and DMA bytes planned without and with the graph optimizations."""
+    from . import compiler
+    from .stats import kernel_stats, summarize
+    ctx, module, _ = compiler.lower_to_stage(a.model, "sunway", target=a.target,
+                                             input_shapes=_shapes(a.input_shape), optimize=False)
+    with ctx:
+        before = summarize(kernel_stats(module))
+    after = summarize(m.kernel_stats)
+    print(f"  {'':<28}{'before':>16}{'after':>16}")
+    for key, label in (("kernels", "kernel launches"), ("dma_bytes", "DMA bytes planned"),
+                       ("dma_get_bytes", "  main -> LDM"), ("dma_put_bytes", "  LDM -> main"), ("flops", "flops")):
+        print(f"  {label:<28}{before[key]:>16,}{after[key]:>16,}")
+    print(f"  {'arena bytes (planned)':<28}{'':>16}{m.arena_bytes:>16,}")
+    print(f"  {'intermediates (sum)':<28}{'':>16}{m.intermediate_bytes:>16,}")
 
 
 def _write_or_print(text: str, path: str | None) -> None:
@@ -143,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--emit", help="stop after a stage and print it: import|linalg, graph, schedule, bufferize, "
                                   "sunway, split, c")
     c.add_argument("--input-shape", action="append", help="name=d0,d1,... for inputs with unknown dims")
-    c.add_argument("--timing", action="store_true", help="print the time of each stage")
+    c.add_argument("--timing", action="store_true", help="print the time of each stage and pass")
+    c.add_argument("--stats", action="store_true",
+                   help="kernel launches and DMA bytes planned, without and with the graph optimizations")
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
     r.add_argument("model")

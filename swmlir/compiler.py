@@ -32,6 +32,7 @@ class CompiledModel:
     arena_bytes: int = 0
     weights_bytes: int = 0
     intermediate_bytes: int = 0       # sum of all intermediate buffers; the arena shares them by lifetime
+    kernel_stats: list = field(default_factory=list)   # swmlir.stats.KernelStats, static, per kernel
     _exe: str | None = None
     _workdir: str | None = None
 
@@ -117,7 +118,7 @@ def new_context() -> ir.Context:
     return ctx
 
 
-def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None):
+def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True):
     """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info)."""
     stage = pipeline.canonical_stage(stage)
     tgt = get_target(target)
@@ -146,20 +147,25 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
             if timings is not None:
                 timings[name] = timings.get(name, 0.0) + seconds
 
-        pipeline.run_stages(module, tgt.name, last=last, timing=tick)
+        pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize)
         if stage in ("graph", "schedule", "bufferize", "sunway"):
             return ctx, module, info
         host, kernels = pipeline.split_host_and_kernels(module)
         return ctx, (host, kernels), info
 
 
-def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None) -> CompiledModel:
-    """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel."""
+def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
+            optimize: bool = True) -> CompiledModel:
+    """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
+    optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons."""
     tgt = get_target(target)
     timings: dict[str, float] = {}
-    ctx, (host, kernels), info = lower_to_stage(model, "split", target=tgt, input_shapes=input_shapes,
-                                                timings=timings)
+    ctx, module, info = lower_to_stage(model, "sunway", target=tgt, input_shapes=input_shapes, timings=timings,
+                                       optimize=optimize)
     with ctx, ir.Location.unknown():
+        from .stats import kernel_stats
+        kstats = kernel_stats(module)
+        host, kernels = pipeline.split_host_and_kernels(module)
         t0 = time.perf_counter()
         weights = weights_file(host, getattr(info, "resources", None))
         run_pipeline(kernels, pipeline.KERNEL_EMIT)
@@ -182,7 +188,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "Makefile": cfiles.makefile(tgt),
         "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
     }
-    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates)
+    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates, kstats)
 
 
 def fingerprint(files: dict[str, str | bytes]) -> str:

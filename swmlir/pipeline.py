@@ -21,10 +21,10 @@ STAGE_ALIASES = {"linalg": "import", "onnx": "import", "tiled": "schedule", "mem
                  "c": "emit", "kernels": "split", "host": "split"}
 
 
-def stage_pipelines(target: str) -> dict[str, list[str]]:
+def stage_pipelines(target: str, optimize: bool = True) -> dict[str, list[str]]:
     return {
-        "graph": ["canonicalize", "cse"],
-        "schedule": [f"sunway-schedule{{target={target}}}"],
+        "graph": ["canonicalize", "cse"] if optimize else [],
+        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)}}}"],
         "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}",
                       "canonicalize", "cse",
@@ -52,12 +52,14 @@ def canonical_stage(name: str) -> str:
 
 
 def run_stages(module: ir.Module, target: str, *, first: str = "graph", last: str = "sunway",
-               timing=None, print_ir_after_all: bool = False) -> None:
+               timing=None, print_ir_after_all: bool = False, optimize: bool = True) -> None:
     """Run the stages from `first` to `last` (inclusive) of graph..sunway on `module` in place."""
-    pipes = stage_pipelines(target)
+    pipes = stage_pipelines(target, optimize)
     order = [s for s in STAGES if s in pipes]
     for stage in order[order.index(first):order.index(last) + 1]:
-        run_pipeline(module, pipes[stage], timing=timing, print_ir_after_all=print_ir_after_all)
+        if pipes[stage]:
+            tick = (lambda name, sec, _s=stage: timing(f"{_s}: {name}", sec)) if timing else None
+            run_pipeline(module, pipes[stage], timing=tick, print_ir_after_all=print_ir_after_all)
 
 
 def split_host_and_kernels(module: ir.Module) -> tuple[ir.Module, ir.Module]:

@@ -174,3 +174,38 @@ func.func private @barrier() attributes {sunway.kernel} {
   "sunway.barrier"() : () -> ()
   return
 }
+
+// -----
+
+// Scalar float math in kernels becomes C99 libm calls (f suffix for f32); rsqrt is 1 / sqrt.
+
+// CHECK-LABEL: func.func private @libm
+//  CHECK-SAME:   (%[[X:.*]]: f32, %[[Y:.*]]: f64
+//   CHECK-NOT:   math.
+//       CHECK:   %[[E:.*]] = emitc.call_opaque "expf"(%[[X]]) : (f32) -> f32
+//       CHECK:   %[[T:.*]] = emitc.call_opaque "tanhf"(%[[X]]) : (f32) -> f32
+//       CHECK:   %[[S:.*]] = emitc.call_opaque "sqrtf"(%[[X]]) : (f32) -> f32
+//       CHECK:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+//       CHECK:   %[[R:.*]] = arith.divf %[[ONE]], %[[S]] : f32
+//       CHECK:   %[[L:.*]] = emitc.call_opaque "log"(%[[Y]]) : (f64) -> f64
+//   CHECK-NOT:   math.
+
+// C-LABEL: static void libm(
+//       C:   expf(
+//       C:   tanhf(
+//       C:   sqrtf(
+//       C:   log(
+func.func private @libm(%x: f32, %y: f64, %out: memref<3xf32>, %out64: memref<1xf64>) attributes {sunway.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %e = math.exp %x : f32
+  %t = math.tanh %x : f32
+  %r = math.rsqrt %x : f32
+  %l = math.log %y : f64
+  memref.store %e, %out[%c0] : memref<3xf32>
+  memref.store %t, %out[%c1] : memref<3xf32>
+  memref.store %r, %out[%c2] : memref<3xf32>
+  memref.store %l, %out64[%c0] : memref<1xf64>
+  return
+}

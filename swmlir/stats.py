@@ -1,0 +1,64 @@
+"""Static statistics of a compiled model, read off the IR after the sunway stage: kernels, planned DMA bytes and
+requests, flops and LDM per kernel. The emulator's counters (swmlir bench) measure the same quantities."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from mlir import ir
+
+from .passes._util import collect, funcs, str_attr, sym_name
+from .schedule.loop_nest import elem_bytes, loop_nest_of
+
+_FLOP_OPS = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf",
+             "arith.maxnumf", "arith.minnumf", "math.fma", "math.exp", "math.sqrt", "math.log", "math.tanh",
+             "math.erf", "math.powf", "arith.negf", "math.absf", "arith.cmpf")
+
+
+@dataclass
+class KernelStats:
+    name: str
+    node: str
+    tiles: str
+    work_items: int
+    ldm_bytes: int
+    dma_get_bytes: int
+    dma_put_bytes: int
+    dma_ops: int
+    flops: int
+
+
+def _view_bytes(t: ir.MemRefType) -> int:
+    return math.prod(t.shape) * elem_bytes(t.element_type)
+
+
+def kernel_stats(module: ir.Module) -> list[KernelStats]:
+    """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage."""
+    out = []
+    for k in funcs(module.operation, kernels=True):
+        items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1
+        get = sum(_view_bytes(op.operands[0].type) for op in collect(k, "sunway.dma_get"))
+        put = sum(_view_bytes(op.operands[1].type) for op in collect(k, "sunway.dma_put"))
+        n_dma = len(collect(k, ("sunway.dma_get", "sunway.dma_put")))
+        flops = 0
+        for g in collect(k, "linalg.generic"):
+            body_ops = [o.operation.name for o in g.regions[0].blocks[0].operations]
+            per_point = sum(1 for n in body_ops if n in _FLOP_OPS)
+            try:
+                flops += per_point * math.prod(loop_nest_of(g).sizes)
+            except ValueError:
+                pass
+        ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
+        out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
+                               get * items, put * items, n_dma * items, flops * items))
+    return out
+
+
+def summarize(stats: list[KernelStats]) -> dict:
+    return {"kernels": len(stats), "dma_bytes": sum(s.dma_get_bytes + s.dma_put_bytes for s in stats),
+            "dma_get_bytes": sum(s.dma_get_bytes for s in stats), "dma_put_bytes": sum(s.dma_put_bytes for s in stats),
+            "flops": sum(s.flops for s in stats), "max_ldm_bytes": max((s.ldm_bytes for s in stats), default=0)}
+
+
+def as_dicts(stats: list[KernelStats]) -> list[dict]:
+    return [asdict(s) for s in stats]
