@@ -9,10 +9,10 @@ from .errors import CompileError, ScheduleError, UnsupportedOpsError  # noqa: F4
 from .targets import TARGETS, get_target  # noqa: F401
 
 
-def compile(model, target="sw26010", *, input_shapes=None):
+def compile(model, target="sw26010", *, input_shapes=None, optimize=True):
     """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel."""
     from .compiler import compile as _compile
-    return _compile(model, target, input_shapes=input_shapes)
+    return _compile(model, target, input_shapes=input_shapes, optimize=optimize)
 
 
 __all__ = ["compile", "CompileError", "ScheduleError", "UnsupportedOpsError", "TARGETS", "get_target"]

@@ -129,8 +129,13 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         from .frontend.onnx.builders import RESOURCE_SINK
         resources: dict = {}
         token = RESOURCE_SINK.set(resources)
+        proto = _load(model)
+        if optimize:
+            from . import graph
+            proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
+                                   if timings is not None else None)
         try:
-            module, info = import_onnx(_load(model), input_shapes=input_shapes)
+            module, info = import_onnx(proto, input_shapes=input_shapes)
         finally:
             RESOURCE_SINK.reset(token)
         info.resources = resources

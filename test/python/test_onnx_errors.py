@@ -7,14 +7,13 @@ import sys
 import textwrap
 
 import numpy as np
-import onnx
 import pytest
 from mlir import ir
 from onnx import TensorProto, helper
 
 from swmlir.errors import CompileError, ImportError_, UnsupportedOpsError
 from swmlir.frontend.onnx import import_onnx
-from swmlir.testing.models import make_model, single_node
+from swmlir.testing.models import single_node
 
 
 def do_import(model, **kw):

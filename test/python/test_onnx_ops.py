@@ -449,6 +449,23 @@ def test_other_float_types(op, inputs, attrs, dtype, tol):
     check_against_onnxruntime(model, {k: randn(rng, v, dtype) for k, v in inputs.items()}, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64, np.int64, np.int32, np.uint8])
+def test_resource_constants_of_each_dtype(dtype):
+    """Initializers above 16 elements become dense_resource blobs; every dtype must round-trip."""
+    rng = rng_for("res", dtype)
+    w = (10 * rng.standard_normal(20)).astype(dtype)
+    model = single_node("Add", {"x": ((20,), dtype)}, {"y": ((20,), dtype)}, opset=14, initializers={"w": w})
+    check_against_onnxruntime(model, {"x": (10 * rng.standard_normal(20)).astype(dtype)}, rtol=1e-3)
+
+
+def test_bool_constant_output():
+    mask = rng_for("bool").random(20) > 0.5
+    const = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(mask))
+    model = make_model([const, helper.make_node("Relu", ["x"], ["y"])], {"x": (3,)},
+                       {"y": None, "c": (None, np.bool_)}, opset=13)
+    check_against_onnxruntime(model, {"x": randn(rng_for("bx"), (3,))})
+
+
 # ----------------------------------------------------------------------------------------------- small networks
 def test_lenet_like():
     rng = rng_for("lenet")

@@ -5,7 +5,7 @@ from mlir import ir
 from onnx import helper, numpy_helper
 
 from swmlir.frontend.onnx import import_onnx
-from swmlir.testing.models import make_model, single_node
+from swmlir.testing.models import make_model
 
 
 def show(title, model):

@@ -1,13 +1,16 @@
-// RUN: swmlir-opt %s --sunway-host-to-emitc | FileCheck %s
-// RUN: swmlir-opt %s --sunway-host-to-emitc | mlir-translate --mlir-to-cpp | FileCheck %s --check-prefix=C
-// RUN: swmlir-opt %s --sunway-host-to-emitc=num-inputs=0 | FileCheck %s --check-prefix=NOIN
+// RUN: swmlir-opt %s --split-input-file --sunway-host-to-emitc | FileCheck %s
+// RUN: swmlir-opt %s --split-input-file --sunway-host-to-emitc \
+// RUN:   | mlir-translate --split-input-file --mlir-to-cpp | FileCheck %s --check-prefix=C
+// RUN: swmlir-opt %s --split-input-file --sunway-host-to-emitc=num-inputs=0 | FileCheck %s --check-prefix=NOIN
 
 // The host function of a model: two constant buffers (weights), three buffers of intermediate results, two
 // kernel launches, a copy between buffers and the copy of the result into the output argument.
 //   arena:   %a 128 B at 0, %b 40 B at 128 (offsets are 128-byte aligned), %c 64 B at 256: 384 bytes
 //   weights: @w0 12 B at 0, @w1 16 B at 128: 256 bytes
 
-// CHECK: module attributes {swmlir.arena_bytes = 384 : i64, swmlir.weights_bytes = 256 : i64}
+// CHECK-LABEL: module attributes
+//  CHECK-SAME:   swmlir.arena_bytes = 384 : i64
+//  CHECK-SAME:   swmlir.weights_bytes = 256 : i64
 // CHECK-DAG: emitc.include <"athread.h">
 // CHECK-DAG: emitc.include <"string.h">
 // CHECK-DAG: emitc.include "swmlir_runtime.h"
@@ -118,5 +121,36 @@ func.func @main(%x: memref<4x8xf32>, %y: memref<10xf32>) attributes {swmlir.num_
   "sunway.join"() : () -> ()
   memref.copy %b, %y : memref<10xf32> to memref<10xf32>
   memref.dealloc %c : memref<2x8xf32>
+  return
+}
+
+// -----
+
+// The static memory plan: a buffer's bytes are reused once its last use has passed. %t1 is dead when %t3 is
+// allocated, so %t3 takes its place: an arena of 512 bytes for 768 bytes of intermediates.
+
+// CHECK-LABEL: module attributes
+//  CHECK-SAME:   swmlir.arena_bytes = 512 : i64
+//  CHECK-SAME:   swmlir.intermediate_bytes = 768 : i64
+
+// C-LABEL: void swmlir_run(
+//  C-SAME:   void* [[XV:v[0-9]+]], void* [[YV:v[0-9]+]])
+//       C:   char* [[X:v[0-9]+]] = (char*) [[XV]];
+//       C:   char* [[Y:v[0-9]+]] = (char*) [[YV]];
+//       C:   char* [[A:v[0-9]+]] = swmlir_arena;
+//  C-NEXT:   memcpy([[A]], [[X]], 256);
+//  C-NEXT:   char* [[T2:v[0-9]+]] = [[A]] + 256;
+//  C-NEXT:   memcpy([[T2]], [[A]], 256);
+//  C-NEXT:   memcpy([[A]], [[T2]], 256);
+//  C-NEXT:   memcpy([[Y]], [[A]], 256);
+//       C:   void* {{v[0-9]+}} = swmlir_alloc(512);
+func.func @main(%x: memref<64xf32>, %y: memref<64xf32>) attributes {swmlir.num_inputs = 1 : i64} {
+  %t1 = memref.alloc() : memref<64xf32>
+  memref.copy %x, %t1 : memref<64xf32> to memref<64xf32>
+  %t2 = memref.alloc() : memref<64xf32>
+  memref.copy %t1, %t2 : memref<64xf32> to memref<64xf32>
+  %t3 = memref.alloc() : memref<64xf32>
+  memref.copy %t2, %t3 : memref<64xf32> to memref<64xf32>
+  memref.copy %t3, %y : memref<64xf32> to memref<64xf32>
   return
 }

@@ -5,6 +5,7 @@
 
 // CHECK-LABEL: func.func private @one_dim
 //  CHECK-SAME:   (%[[OUT:.*]]: memref<100xf32>)
+//  CHECK-SAME:   sunway.work_items = 100 : i64
 //       CHECK:   %[[ID:.*]] = "sunway.cpe_id"() : () -> index
 //   CHECK-DAG:   %[[TOTAL:.*]] = arith.constant 100 : index
 //   CHECK-DAG:   %[[STEP:.*]] = arith.constant 64 : index
@@ -26,6 +27,7 @@ func.func private @one_dim(%out: memref<100xf32>) attributes {sunway.kernel} {
 // (t = (i * 12 + j) * 2 + k for a (4, 12, 2) forall, 96 items).
 
 // CHECK-LABEL: func.func private @three_dims
+//  CHECK-SAME:   sunway.work_items = 96 : i64
 //       CHECK:   %[[ID:.*]] = "sunway.cpe_id"() : () -> index
 //   CHECK-DAG:   %[[TOTAL:.*]] = arith.constant 96 : index
 //   CHECK-DAG:   %[[STEP:.*]] = arith.constant 64 : index
@@ -73,6 +75,7 @@ func.func private @bounds_and_steps(%out: memref<10xf32>) attributes {sunway.ker
 // Only kernels are mapped: a forall of a host function is left alone.
 
 // CHECK-LABEL: func.func @host
+//   CHECK-NOT:   sunway.work_items
 //       CHECK:   scf.forall
 //   CHECK-NOT:   sunway.cpe_id
 func.func @host(%out: memref<8xf32>) {

@@ -39,18 +39,15 @@ def _binary(ctx, node):
 for _op in _BINARY:
     # 7: numpy broadcasting replaced the `broadcast`/`axis` attributes (older opsets are refused);
     # 13, 14: more types only.
-    for _since in (7, 13, 14):
-        converter(_op, since=_since)(_binary)
+    converter(_op, since=(7, 13, 14))(_binary)
 
 
-@converter("Relu", since=7)
-@converter("Relu", since=13)
-@converter("Relu", since=14)
+@converter("Relu", since=(7, 13, 14))  # 14: signed integers
 def relu(ctx, node):
     x = node.require_input(0, "X")
     t = b.elem_of(x)
     if is_float(t):
         return b.elementwise([x], lambda v: arith.maximumf(v, b.scalar(t, 0.0)))
-    if is_int(t):  # 14: signed integers
+    if is_int(t):
         return b.elementwise([x], lambda v: arith.maxsi(v, b.scalar(t, 0)))
     raise node.error(f"element type {t} is not supported")

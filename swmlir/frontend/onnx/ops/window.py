@@ -85,3 +85,18 @@ def resolve(node, in_sizes: list[int], kernel: list[int], *, ceil_mode: bool = F
         end.append(pe)
         out.append(o)
     return Window(list(kernel), strides, dilations, begin, end, out)
+
+
+# ----------------------------------------------------------------------------------------------- affine maps
+def window_map(n_loops: int, lead: list[int], out_dims: list[int], k_dims: list[int], strides: list[int],
+               dilations: list[int]) -> "ir.AffineMap":
+    """How a sliding window reads its (padded) input inside a loop nest of `n_loops` dims: the leading input
+    dims are the loop dims `lead`, spatial dim i is `o_i * stride_i + k_i * dilation_i` with o_i = d[out_dims[i]]
+    and k_i = d[k_dims[i]]. Affine, so tiling an output loop slices the input with its halo."""
+    from mlir import ir
+
+    d = [ir.AffineDimExpr.get(i) for i in range(n_loops)]
+    exprs = [d[i] for i in lead]
+    for o, k, s, dl in zip(out_dims, k_dims, strides, dilations):
+        exprs.append(d[o] * s + d[k] * dl)
+    return ir.AffineMap.get(n_loops, 0, exprs)
