@@ -37,8 +37,9 @@ def stage_pipelines(target: str, optimize: bool = True) -> dict[str, list[str]]:
 
 
 KERNEL_EMIT = ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
-               "sunway-lower-to-athread", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize",
-               "form-expressions"]
+               "sunway-lower-to-athread", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]
+# (no form-expressions: on some kernels its expressions make mlir-to-cpp fail with "region entry argument
+#  already in use"; the C is only more verbose without it)
 HOST_EMIT = ["sunway-host-to-emitc"]
 
 

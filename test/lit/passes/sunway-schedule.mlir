@@ -1,5 +1,6 @@
 // RUN: swmlir-opt %s --split-input-file --sunway-schedule | FileCheck %s
 // RUN: swmlir-opt %s --split-input-file --sunway-schedule=target=sw26010pro | FileCheck %s --check-prefix=PRO
+// RUN: swmlir-opt %s --split-input-file --sunway-schedule=fuse=0 | FileCheck %s --check-prefix=NOFUSE
 
 // Elementwise: the rows are dealt to the 64 CPEs (one forall iteration per work item; unit loops are kept and
 // mapped, so that every op has its forall); the input tile is
@@ -175,4 +176,52 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
     tensor.yield %z : f32
   } : tensor<1x1x12x12xf32> to tensor<1x1x14x14xf32>
   return %p : tensor<1x1x14x14xf32>
+}
+
+// -----
+
+// Fusion: a single-use producer whose result the consumer reads tile by tile (fill -> matmul -> relu) is computed
+// inside its consumer's tile. One forall for the group; the accumulator is initialised in the LDM (no copy of C
+// in from main memory) and the matmul result goes to the relu without a round trip through main memory.
+// With fuse=0 every op is a forall of its own.
+
+// CHECK-LABEL: func.func @fused
+//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
+//       CHECK:     %[[ACC:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x64xf32>
+//       CHECK:     %[[INIT:.*]] = linalg.generic
+//  CHECK-SAME:       ins(%{{.*}} : f32) outs(%[[ACC]] : tensor<1x64xf32>)
+//  CHECK-SAME:       swmlir.node = "init"
+//       CHECK:     %[[MM:.*]] = linalg.generic
+//  CHECK-SAME:       outs(%[[INIT]] : tensor<1x64xf32>)
+//  CHECK-SAME:       swmlir.node = "mm"
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       ins(%[[MM]] : tensor<1x64xf32>)
+//  CHECK-SAME:       swmlir.group = "init+mm+relu", swmlir.node = "relu"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64] (64 work items, 8832 bytes of LDM)"
+//   CHECK-NOT:   scf.forall
+//       CHECK:   return
+
+// NOFUSE-LABEL: func.func @fused
+//       NOFUSE:   scf.forall
+//       NOFUSE:     swmlir.group = "init", swmlir.node = "init"
+//       NOFUSE:   scf.forall
+//       NOFUSE:     swmlir.group = "mm", swmlir.node = "mm"
+//       NOFUSE:   scf.forall
+//       NOFUSE:     swmlir.group = "relu", swmlir.node = "relu"
+//       NOFUSE:   return
+#id3 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @fused(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>) -> tensor<64x64xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64xf32>
+  %f = linalg.fill {swmlir.node = "init"} ins(%z : f32) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %m = linalg.matmul {swmlir.node = "mm"} ins(%a, %b : tensor<64x32xf32>, tensor<32x64xf32>)
+      outs(%f : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %e2 = tensor.empty() : tensor<64x64xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<64x64xf32>) outs(%e2 : tensor<64x64xf32>) attrs = {swmlir.node = "relu"} {
+  ^bb0(%x: f32, %y: f32):
+    %v = arith.maximumf %x, %z : f32
+    linalg.yield %v : f32
+  } -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
 }
