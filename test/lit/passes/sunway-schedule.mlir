@@ -198,7 +198,7 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
 //  CHECK-SAME:       ins(%[[MM]] : tensor<1x64xf32>)
 //  CHECK-SAME:       swmlir.group = "init+mm+relu", swmlir.node = "relu"
 //  CHECK-SAME:       swmlir.tiles = "tiles [1, 64] (64 work items, 8832 bytes of LDM)"
-//   CHECK-NOT:   scf.forall
+//   CHECK-NOT:   scf.forall (
 //       CHECK:   return
 
 // NOFUSE-LABEL: func.func @fused
@@ -224,4 +224,23 @@ func.func @fused(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>) -> tensor<64x64xf
     linalg.yield %v : f32
   } -> tensor<64x64xf32>
   return %r : tensor<64x64xf32>
+}
+
+// -----
+
+// A reduction to a scalar has no parallel loop: the result is viewed as tensor<1xf32> and given a unit parallel
+// loop, so that it is a forall (of one work item) like every other op.
+
+// CHECK-LABEL: func.func @sum
+//  CHECK-SAME:   (%[[X:.*]]: tensor<1024xf32>, %[[ACC:.*]]: tensor<f32>)
+//       CHECK:   %[[ACC1:.*]] = tensor.expand_shape %[[ACC]] [] output_shape [1] : tensor<f32> into tensor<1xf32>
+//       CHECK:   %[[R:.*]] = scf.forall (%{{.*}}) in (1) shared_outs(%{{.*}} = %[[ACC1]])
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1024xf32>
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       iterator_types = ["parallel", "reduction"]
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 0] (1 work items, 4100 bytes of LDM)"
+//       CHECK:   tensor.collapse_shape %[[R]] [] : tensor<1xf32> into tensor<f32>
+func.func @sum(%x: tensor<1024xf32>, %acc: tensor<f32>) -> tensor<f32> {
+  %r = linalg.reduce {arith.addf} ins(%x : tensor<1024xf32>) outs(%acc : tensor<f32>) dimensions = [0] {swmlir.node = "sum1"}
+  return %r : tensor<f32>
 }
