@@ -154,6 +154,17 @@ def cmd_run(a) -> int:
     return 0 if ok else 1
 
 
+def cmd_bench(a) -> int:
+    from .bench import bench, print_table
+    r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape))
+    print_table(r)
+    if a.json:
+        import json
+        with open(a.json, "w") as f:
+            json.dump(r, f, indent=1)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="swmlir", description="ONNX -> Sunway compiler built on MLIR")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -179,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--input-shape", action="append")
     r.set_defaults(fn=cmd_run)
+    b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator")
+    b.add_argument("model")
+    b.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    b.add_argument("--repeat", type=int, default=3)
+    b.add_argument("--json", help="write the report as JSON")
+    b.add_argument("--input-shape", action="append")
+    b.set_defaults(fn=cmd_bench)
     k = sub.add_parser("conformance", help="run the ONNX backend node tests through the full Sunway path")
     k.add_argument("--filter", help="regular expression on test names (e.g. '^test_(relu|add)')")
     k.add_argument("--target", default="sw26010", choices=sorted(TARGETS))

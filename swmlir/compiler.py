@@ -33,6 +33,7 @@ class CompiledModel:
     weights_bytes: int = 0
     intermediate_bytes: int = 0       # sum of all intermediate buffers; the arena shares them by lifetime
     kernel_stats: list = field(default_factory=list)   # swmlir.stats.KernelStats, static, per kernel
+    last_time_ms: float | None = None   # mean wall time per run of the last run(repeat>1), on the emulator
     _exe: str | None = None
     _workdir: str | None = None
 
@@ -62,8 +63,9 @@ class CompiledModel:
             raise RuntimeFailure(f"building the emitted C failed: {e}") from None
         return self._exe
 
-    def run(self, inputs, *, stats_json: str | None = None) -> list[np.ndarray]:
-        """Run on the host emulator. `inputs`: a dict keyed by input name, or a list in graph order."""
+    def run(self, inputs, *, stats_json: str | None = None, repeat: int = 1) -> list[np.ndarray]:
+        """Run on the host emulator. `inputs`: a dict keyed by input name, or a list in graph order.
+        `stats_json`: where the emulator writes its DMA/LDM counters; `repeat`: runs (timed by the driver)."""
         from .runtime import run_emulated
         arrays = self._input_list(inputs)
         exe = self.build()
@@ -75,10 +77,12 @@ class CompiledModel:
                 in_files.append(p)
             out_files = [os.path.join(d, f"out{i}.bin") for i in range(len(self.info.outputs))]
             try:
-                run_emulated(exe, os.path.join(self._workdir, "model.weights.bin"), in_files, out_files,
-                             stats_json=stats_json)
+                proc = run_emulated(exe, os.path.join(self._workdir, "model.weights.bin"), in_files, out_files,
+                                    stats_json=stats_json, repeat=repeat)
             except RuntimeError as e:
                 raise RuntimeFailure(str(e)) from None
+            from .runtime.build import parse_time_ms
+            self.last_time_ms = parse_time_ms(proc.stderr)
             return [np.fromfile(p, dtype=t.dtype).reshape(t.shape) for p, t in zip(out_files, self.info.outputs)]
 
     def _input_list(self, inputs) -> list[np.ndarray]:

@@ -81,3 +81,15 @@ def test_swmlir_opt_help_lists_our_passes():
     for flag in ("sunway-schedule", "sunway-lower-dma", "sunway-lower-ldm", "sunway-outline-kernels",
                  "sunway-map-cpes", "sunway-check-ldm", "sunway-lower-to-athread", "sunway-host-to-emitc"):
         assert flag in p.stdout
+
+
+def test_bench_reports_exact_counters(lenet_path, tmp_path):
+    p = run("swmlir.cli", "bench", lenet_path, "--repeat", "1", "--json", str(tmp_path / "b.json"))
+    assert "flop/B" in p.stdout and "LDM peak" in p.stdout
+    import json
+    r = json.loads((tmp_path / "b.json").read_text())
+    ks = r["kernels"]
+    assert ks and all(k["ldm_peak_bytes"] <= 64 * 1024 for k in ks)
+    # the emulator's measured DMA bytes equal what the compiler planned, kernel by kernel
+    assert all(k["get_bytes"] + k["put_bytes"] == k["dma_planned_bytes"] for k in ks)
+    assert sum(k["flops"] for k in ks) > 800_000

@@ -91,6 +91,24 @@ def test_weights_are_resources_small_constants_inline():
     assert "0x" not in body.replace("0xFF800000", "")  # no hex blobs in the body (-inf scalars aside)
 
 
+def test_resource_sink_collects_blobs():
+    """compile() writes the weights file from these arrays (RESOURCE_SINK), not from the printed hex."""
+    from swmlir.frontend.onnx.builders import RESOURCE_SINK
+
+    sink = {}
+    token = RESOURCE_SINK.set(sink)
+    try:
+        with ir.Context():
+            import_onnx(small_cnn())
+    finally:
+        RESOURCE_SINK.reset(token)
+    model = small_cnn()
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    assert set(sink) == {"w", "fc_w"}
+    np.testing.assert_array_equal(sink["w"], inits["w"])
+    np.testing.assert_array_equal(sink["fc_w"], inits["fc_w"])
+
+
 def test_runs_like_onnxruntime():
     rng = np.random.default_rng(3)
     check_against_onnxruntime(small_cnn(), {"x": rng.standard_normal((2, 3, 6, 6)).astype(np.float32)})

@@ -5,7 +5,12 @@
 // then rejected: "kernel neg_k0_neg1 needs 57348 bytes of LDM per CPE with tiles [1, 7168]".
 // (targets.py says ldm_reserved_bytes covers the reply words; check_ldm.py counts them too.)
 // Intended: every schedule that sunway-schedule picks passes sunway-check-ldm.
-// RUN: swmlir-opt %s --pass-pipeline="builtin.module(sunway-schedule, one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, canonicalize, cse, sunway-lower-ldm, sunway-lower-dma, sunway-outline-kernels, sunway-map-cpes, sunway-check-ldm)" | FileCheck %s
+// The bufferize and sunway stages of swmlir.pipeline.stage_pipelines:
+// RUN: swmlir-opt %s --pass-pipeline="builtin.module(sunway-schedule, one-shot-bufferize{bufferize-function-boundaries \
+// RUN:   function-boundary-type-conversion=identity-layout-map}, canonicalize, cse, \
+// RUN:   buffer-results-to-out-params{modify-public-functions hoist-static-allocs}, canonicalize, \
+// RUN:   sunway-outline-kernels, sunway-lower-ldm, sunway-lower-dma, sunway-map-cpes, sunway-check-ldm)" \
+// RUN:   | FileCheck %s
 
 // CHECK: func.func private @neg_k0_neg1
 // CHECK-SAME: sunway.ldm_bytes =

@@ -1,2 +1,3 @@
 """ONNX op converters, one module per group; importing this package registers them all."""
 from . import conv, elementwise, matmul, misc, pool, shape, softmax  # noqa: F401
+from . import norm, reduce  # noqa: F401  (reductions and normalizations)

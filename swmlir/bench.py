@@ -1,0 +1,96 @@
+"""`swmlir bench`: what a compiled model does on the machine, kernel by kernel, from the emulator's exact
+counters (DMA requests, bytes and block sizes, LDM in use) and the compiler's static flop counts.
+
+The emulator's wall time is NOT Sunway time; it is reported only as a ratio against onnxruntime run on the same
+machine in the same process, as a sanity check of the generated code. The counters are what a performance
+model of the target consumes (flops per DMA byte against the ~33 flop/byte balance of a SW26010 core group).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+
+
+def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: int = 0, input_shapes=None) -> dict:
+    from . import compiler
+    from .cli import _random_inputs
+    t0 = time.perf_counter()
+    m = compiler.compile(model_path, target, input_shapes=input_shapes)
+    compile_s = time.perf_counter() - t0
+    feeds = _random_inputs(m.info, seed)
+    with tempfile.TemporaryDirectory() as d:
+        stats_path = os.path.join(d, "stats.json")
+        m.run(feeds, stats_json=stats_path)
+        with open(stats_path) as f:
+            counters = json.load(f)
+    m.run(feeds, repeat=repeat)
+    ours_ms = m.last_time_ms
+    ort_ms = None
+    try:
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        sess = ort.InferenceSession(model_path, so, providers=["CPUExecutionProvider"])
+        ort_feeds = {t.name: np.asarray(feeds[t.name]) for t in m.info.inputs}
+        sess.run(None, ort_feeds)
+        t1 = time.perf_counter()
+        for _ in range(repeat):
+            sess.run(None, ort_feeds)
+        ort_ms = (time.perf_counter() - t1) / repeat * 1000
+    except Exception:  # a model onnxruntime cannot run has no peer time; the counters stand alone
+        pass
+    static = {k.name: k for k in m.kernel_stats}
+    kernels: dict[str, dict] = {}
+    for launch in counters["launches"]:
+        k = kernels.setdefault(launch["kernel"], {"kernel": launch["kernel"], "launches": 0, "get_requests": 0,
+                                                  "put_requests": 0, "get_bytes": 0, "put_bytes": 0,
+                                                  "block_sizes": {}, "ldm_peak_bytes": 0})
+        k["launches"] += 1
+        for key in ("get_requests", "put_requests", "get_bytes", "put_bytes"):
+            k[key] += launch[key]
+        for size, count in launch["block_sizes"].items():
+            k["block_sizes"][size] = k["block_sizes"].get(size, 0) + count
+        k["ldm_peak_bytes"] = max(k["ldm_peak_bytes"], launch["ldm_peak_bytes"])
+    for name, k in kernels.items():
+        s = static.get(name)
+        k["node"] = s.node if s else ""
+        k["flops"] = s.flops * k["launches"] if s else 0
+        k["ldm_planned_bytes"] = s.ldm_bytes if s else 0
+        k["dma_planned_bytes"] = (s.dma_get_bytes + s.dma_put_bytes) * k["launches"] if s else 0
+        moved = k["get_bytes"] + k["put_bytes"]
+        k["flops_per_byte"] = round(k["flops"] / moved, 3) if moved else None
+        blocks = [(int(b), c) for b, c in k["block_sizes"].items()]
+        n_blocks = sum(c for _, c in blocks)
+        k["mean_block_bytes"] = round(sum(b * c for b, c in blocks) / n_blocks, 1) if n_blocks else 0
+    tot = counters.get("totals", {})
+    return {"model": os.path.basename(model_path), "target": target, "compile_seconds": round(compile_s, 3),
+            "kernels": list(kernels.values()), "totals": tot,
+            "flops": sum(k["flops"] for k in kernels.values()),
+            "emulator_ms_per_run": ours_ms, "onnxruntime_ms_per_run": ort_ms,
+            "emulator_over_onnxruntime": round(ours_ms / ort_ms, 2) if ours_ms and ort_ms else None,
+            "arena_bytes": m.arena_bytes, "intermediate_bytes": m.intermediate_bytes,
+            "weights_bytes": m.weights_bytes}
+
+
+def print_table(r: dict) -> None:
+    hdr = f"{'kernel':<44}{'launch':>7}{'get req':>9}{'put req':>9}{'DMA bytes':>12}{'mean blk':>9}" \
+          f"{'flops':>13}{'flop/B':>8}{'LDM peak':>9}"
+    print(f"swmlir bench: {r['model']} on {r['target']} (compiled in {r['compile_seconds']} s)")
+    print(hdr)
+    for k in r["kernels"]:
+        fpb = "" if k["flops_per_byte"] is None else f"{k['flops_per_byte']:.2f}"
+        print(f"{k['kernel'][:43]:<44}{k['launches']:>7}{k['get_requests']:>9}{k['put_requests']:>9}"
+              f"{k['get_bytes'] + k['put_bytes']:>12,}{k['mean_block_bytes']:>9}{k['flops']:>13,}{fpb:>8}"
+              f"{k['ldm_peak_bytes']:>9}")
+    t = r["totals"]
+    moved = t.get("get_bytes", 0) + t.get("put_bytes", 0)
+    print(f"total: {len(r['kernels'])} kernels, {moved:,} DMA bytes in {t.get('get_requests', 0) + t.get('put_requests', 0):,}"
+          f" requests, {r['flops']:,} flops ({r['flops'] / moved if moved else 0:.2f} flop/byte; a SW26010 core group "
+          f"needs ~33 to be compute-bound)")
+    if r["emulator_over_onnxruntime"]:
+        print(f"host emulator {r['emulator_ms_per_run']:.2f} ms/run vs onnxruntime {r['onnxruntime_ms_per_run']:.2f} "
+              f"ms/run on this machine: ratio {r['emulator_over_onnxruntime']} (emulated CPEs, not Sunway time)")

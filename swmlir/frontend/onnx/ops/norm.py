@@ -1,0 +1,1 @@
+"""Normalizations (work in progress)."""
