@@ -12,22 +12,67 @@ DEFAULT_TARGET = "sw26010"
 
 
 class SwmlirRep(BackendRep):
-    def __init__(self, compiled):
-        self.compiled = compiled
+    """A compiled model; or, when the model computes shapes from integer graph inputs (a Reshape's `shape`, a
+    Slice's `starts`...), a model compiled on first run for those inputs' values (frozen into constants) and
+    recompiled whenever they change. Results are exact for any inputs; only compile time is deferred."""
+
+    def __init__(self, model, target, compiled=None, specialize_reason: str = ""):
+        self.model, self.target, self.compiled = model, target, compiled
+        self.specialize_reason = specialize_reason
+        self.specialized_on: list[str] = []
+        self._cache: dict = {}
 
     def run(self, inputs, **kwargs):
         if isinstance(inputs, np.ndarray):
             inputs = [inputs]
-        return self.compiled.run(list(inputs) if not isinstance(inputs, dict) else inputs)
+        if self.compiled is not None:
+            return self.compiled.run(list(inputs) if not isinstance(inputs, dict) else inputs)
+        names = _graph_inputs(self.model)
+        arrays = [np.asarray(inputs[n]) for n in names] if isinstance(inputs, dict) else [np.asarray(a) for a in inputs]
+        frozen = {n: a for n, a in zip(names, arrays) if a.dtype.kind in "iub"}
+        key = tuple((n, a.dtype.str, a.shape, a.tobytes()) for n, a in frozen.items())
+        compiled = self._cache.get(key)
+        if compiled is None:
+            from .compiler import compile as _compile
+            compiled = _compile(freeze_inputs(self.model, frozen), self.target)
+            self._cache[key] = compiled
+        self.specialized_on = sorted(frozen)
+        return compiled.run([a for n, a in zip(names, arrays) if n not in frozen])
+
+
+def _graph_inputs(model: onnx.ModelProto) -> list[str]:
+    inits = {t.name for t in model.graph.initializer}
+    return [i.name for i in model.graph.input if i.name not in inits]
+
+
+def freeze_inputs(model: onnx.ModelProto, values: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """A copy of `model` in which the given graph inputs are initializers with the given values."""
+    from onnx import numpy_helper
+    m = onnx.ModelProto.FromString(model.SerializeToString())
+    keep = [i for i in m.graph.input if i.name not in values]
+    del m.graph.input[:]
+    m.graph.input.extend(keep)
+    for name, a in values.items():
+        m.graph.initializer.append(numpy_helper.from_array(np.asarray(a), name))
+    return m
 
 
 class SwmlirBackend(Backend):
     @classmethod
     def prepare(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs) -> SwmlirRep:
         from .compiler import compile as _compile
+        from .errors import ImportError_, UnsupportedOpsError
         super().prepare(model, device, **kwargs)
-        return SwmlirRep(_compile(model, kwargs.get("target", DEFAULT_TARGET),
-                                  input_shapes=kwargs.get("input_shapes")))
+        target = kwargs.get("target", DEFAULT_TARGET)
+        try:
+            return SwmlirRep(model, target, _compile(model, target, input_shapes=kwargs.get("input_shapes")))
+        except UnsupportedOpsError:
+            raise
+        except ImportError_ as e:
+            # shapes computed from integer graph inputs: compile at run time, for their values
+            if kwargs.get("specialize", True) and "constant" in str(e) and _has_integer_inputs(model):
+                return SwmlirRep(model, target, None, specialize_reason=str(e).splitlines()[0])
+            raise
 
     @classmethod
     def run_model(cls, model, inputs, device="CPU", **kwargs):
@@ -53,6 +98,17 @@ class SwmlirBackend(Backend):
         except CompileError:
             return False
         return True
+
+
+def _has_integer_inputs(model: onnx.ModelProto) -> bool:
+    from onnx import helper
+    names = set(_graph_inputs(model))
+    for i in model.graph.input:
+        if i.name in names and i.type.HasField("tensor_type"):
+            dt = helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)
+            if np.dtype(dt).kind in "iub":
+                return True
+    return False
 
 
 prepare = SwmlirBackend.prepare

@@ -58,11 +58,11 @@ def _compare(got: list, expected: list, rtol: float, atol: float) -> str | None:
 
 def run_case(name: str, target: str) -> tuple[str, str]:
     """(status, reason) of one node test."""
-    from . import compiler
+    from .backend import SwmlirBackend
     from .errors import CompileError, UnsupportedOpsError
     case = all_cases()[name]
     try:
-        compiled = compiler.compile(case.model, target)
+        rep = SwmlirBackend.prepare(case.model, "CPU", target=target)
     except UnsupportedOpsError as e:
         return "unsupported", str(e).splitlines()[0]
     except CompileError as e:
@@ -72,13 +72,16 @@ def run_case(name: str, target: str) -> tuple[str, str]:
         return "failed", f"compiler bug: {type(e).__name__}: {str(e)[:200]} ({os.path.basename(tb.filename)}:{tb.lineno})"
     for inputs, expected in case.data_sets:
         try:
-            got = compiled.run(list(inputs))
+            got = rep.run(list(inputs))
+        except CompileError as e:
+            return "failed", f"compile (specialized on inputs): {str(e).splitlines()[0][:300]}"
         except Exception as e:
             return "failed", f"run: {str(e).splitlines()[0][:300]}"
         why = _compare(got, list(expected), case.rtol, case.atol)
         if why:
             return "failed", f"wrong result: {why}"
-    return "passed", ""
+    note = f"specialized on the values of inputs {rep.specialized_on}" if rep.specialized_on else ""
+    return "passed", note
 
 
 def _worker(target: str, todo: "mp.Queue", done: "mp.Queue") -> None:

@@ -31,7 +31,7 @@ config.environment["PYTHONPATH"] = os.pathsep.join(
     [REPO] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 
-# Longer names first: lit applies substitutions in order and `%python` must not be cut by a shorter one.
+# lit substitutions are regular expressions, applied in order to the RUN lines.
 config.substitutions.append(("%irdl", os.path.join(REPO, "dialects", "sunway.irdl.mlir")))
 config.substitutions.append(("%python", sys.executable))
 # `swmlir-opt` only as a whole word (not inside a path or another name such as swmlir-opt-foo).

@@ -2,8 +2,7 @@
 
 MLIR integers are signless, so the ONNX element type of each operand (signed, unsigned, bool, float) is read
 from the model (constants, declared and inferred value infos) and decides which arith op a converter emits.
-Everything here builds scalars inside `linalg.generic` bodies, except `ew` (the generic itself) and `fold`
-(numpy evaluation when every input is known at import time).
+Everything here builds scalars inside `linalg.generic` bodies, except `ew` (the generic itself).
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from mlir.dialects import arith
 from mlir.dialects import math as mmath
 
 from . import builders as b
-from .dtypes import SUPPORTED, mlir_to_numpy, numpy_to_mlir
+from .dtypes import mlir_to_numpy, numpy_to_mlir
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 BOOL = np.dtype(np.bool_)
@@ -87,23 +86,6 @@ def ew(node, inputs: Sequence[ir.Value], body: Callable[..., ir.Value], out_dt: 
         raise node.error(str(e)) from None
     out = None if out_dt is None else elem(out_dt)
     return b.elementwise(list(inputs), body, out_elem=out, out_shape=shape)
-
-
-def fold(node, fn: Callable[..., np.ndarray], out_dt: np.dtype | None = None) -> np.ndarray | None:
-    """`fn(*constants)` (numpy) when every present input of `node` is known at import time, else None.
-    Omitted optional inputs are passed as None. The result gets `out_dt` (default: the first input's)."""
-    n = len(node.input_names)
-    consts = [node.constant(i) if node.has_input(i) else None for i in range(n)]
-    if any(c is None for i, c in enumerate(consts) if node.has_input(i)):
-        return None
-    present = [c for c in consts if c is not None]
-    if not present or any(c.size == 0 for c in present):
-        return None
-    with np.errstate(all="ignore"):
-        r = np.asarray(fn(*consts))
-    dt = np.dtype(out_dt) if out_dt is not None else present[0].dtype
-    r = r.astype(dt, copy=False)
-    return r if r.dtype in SUPPORTED else None
 
 
 # ----------------------------------------------------------------------------------------------- scalars

@@ -1,7 +1,7 @@
 // RUN: swmlir-opt %s --split-input-file --sunway-lower-to-athread | FileCheck %s
 // The C it becomes, with the rest of the kernel emission pipeline (swmlir.pipeline.KERNEL_EMIT):
-// RUN: swmlir-opt %s --sunway-lower-to-athread --convert-to-emitc --reconcile-unrealized-casts --canonicalize \
-// RUN:   --form-expressions | mlir-translate --mlir-to-cpp | FileCheck %s --check-prefix=C
+// RUN: swmlir-opt %s --pass-pipeline="builtin.module(sunway-lower-to-athread, convert-math-to-emitc{language-target=c99}, \
+// RUN:   convert-to-emitc, reconcile-unrealized-casts, canonicalize)" | mlir-translate --mlir-to-cpp | FileCheck %s --check-prefix=C
 
 // A contiguous view is one request: len = 128 floats = 512 bytes, stride = bsize = 0. The LDM buffer becomes a
 // local array (the CPE stack is in the LDM), the reply word a volatile int, the CPE id athread_get_id(-1).
@@ -24,13 +24,16 @@
 
 // C-LABEL: static void contiguous(
 //  C-SAME:   float [[A:v[0-9]+]][64][128])
-//       C:   int32_t [[ID:v[0-9]+]] = athread_get_id(-1);
+//       C:   int32_t {{v[0-9]+}} = athread_get_id(-1);
 //       C:   volatile int [[R:v[0-9]+]] = 0;
 //       C:   volatile int* [[RP:v[0-9]+]] = &[[R]];
 //       C:   float [[L:v[0-9]+]][1][128];
-//       C:   float* [[MAIN:v[0-9]+]] = &[[A]][{{.*}}] + {{.*}};
-//       C:   float* [[LDM:v[0-9]+]] = &[[L]][{{.*}}] + {{.*}};
-//       C:   athread_get(PE_MODE, [[MAIN]], [[LDM]], 512, {{v[0-9]+}}, 0, 0, 0);
+//       C:   float* [[A0:v[0-9]+]] = &[[A]][{{.*}}];
+//       C:   float* [[MAIN:v[0-9]+]] = [[A0]] + {{v[0-9]+}};
+//       C:   float* [[L0:v[0-9]+]] = &[[L]][{{.*}}];
+//       C:   float* [[LDM:v[0-9]+]] = [[L0]] + {{v[0-9]+}};
+//       C:   void* [[RV:v[0-9]+]] = (void*) [[RP]];
+//       C:   athread_get(PE_MODE, [[MAIN]], [[LDM]], 512, [[RV]], 0, 0, 0);
 //  C-NEXT:   swmlir_dma_wait([[RP]], 1);
 //       C:   athread_put(PE_MODE, {{v[0-9]+}}, {{v[0-9]+}}, 512, {{v[0-9]+}}, 0, 0);
 //  C-NEXT:   swmlir_dma_wait([[RP]], 1);
@@ -118,11 +121,9 @@ func.func private @column(%a: memref<100x10xf32>, %j: index) attributes {sunway.
 //  CHECK-NEXT:   emitc.call_opaque "swmlir_dma_wait"(%{{.*}}) {args = [0 : index, #emitc.opaque<"2">]}
 
 // C-LABEL: static void box_3d(
-//       C:   for (size_t [[K:i[0-9]+]] = {{.*}}; [[K]] < (2); [[K]] += 1) {
-//       C:     float* [[MAIN:v[0-9]+]] = &{{v[0-9]+}}[{{.*}}] + (int64_t) ((ptrdiff_t) (((
-//  C-SAME:       [[K]] * 64));
-//       C:     float* [[LDM:v[0-9]+]] = &{{v[0-9]+}}[{{.*}}] + (int64_t) ((ptrdiff_t) ([[K]] * 12));
-//       C:     athread_get(PE_MODE, [[MAIN]], [[LDM]], 48, {{v[0-9]+}}, 0, 16, 16);
+//       C:   float {{v[0-9]+}}[2][3][4];
+//       C:   for (size_t [[K:i[0-9]+]] = {{v[0-9]+}}; [[K]] < {{v[0-9]+}}; [[K]] += {{v[0-9]+}}) {
+//       C:     athread_get(PE_MODE, {{v[0-9]+}}, {{v[0-9]+}}, 48, {{v[0-9]+}}, 0, 16, 16);
 //  C-NEXT:   }
 //  C-NEXT:   swmlir_dma_wait({{v[0-9]+}}, 2);
 func.func private @box_3d(%a: memref<4x8x8xf32>, %i: index) attributes {sunway.kernel} {

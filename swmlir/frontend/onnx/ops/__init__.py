@@ -1,3 +1,4 @@
 """ONNX op converters, one module per group; importing this package registers them all."""
 from . import conv, elementwise, matmul, misc, pool, shape, softmax  # noqa: F401
 from . import norm, reduce  # noqa: F401  (reductions and normalizations)
+from . import binary, cast, unary  # noqa: F401  (elementwise ops, activations, casts)

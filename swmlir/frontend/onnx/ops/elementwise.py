@@ -4,36 +4,31 @@ from __future__ import annotations
 from mlir.dialects import arith
 
 from .. import builders as b
-from ..dtypes import is_float, is_int
+from ..elementwise_util import FLOATS, NUMERIC, SIGNED, cmp, ew, is_fp, same_dtypes, select
 from ..registry import converter
+from .binary import int_div
 
-# ONNX op -> (float op, integer op or None when integers are refused)
+# ONNX op -> (float op, integer op)
 _BINARY = {
     "Add": (arith.addf, arith.addi),
     "Sub": (arith.subf, arith.subi),
     "Mul": (arith.mulf, arith.muli),
-    "Div": (arith.divf, None),  # integer Div needs the signedness, which signless MLIR types do not carry
+    "Div": (arith.divf, None),  # integers: truncation toward zero (signed, as onnxruntime) or unsigned division
 }
 
 
 def _binary(ctx, node):
     a, c = node.require_input(0, "A"), node.require_input(1, "B")
-    ta, tc = b.elem_of(a), b.elem_of(c)
-    if ta != tc:
-        raise node.error(f"operands have different element types {ta} and {tc}")
+    dt = same_dtypes(node, [0, 1], NUMERIC)
     fop, iop = _BINARY[node.op_type]
-    if is_float(ta):
+    if is_fp(dt):
         fn = fop
-    elif iop is not None and is_int(ta):
+    elif iop is not None:
         fn = iop
     else:
-        raise node.error(f"element type {ta} is not supported (floating point"
-                         f"{'' if iop is None else ' or integer'} only)")
-    try:
-        b.broadcast_shapes(b.shape_of(a), b.shape_of(c))
-    except ValueError as e:
-        raise node.error(str(e)) from None
-    return b.elementwise([a, c], fn)
+        def fn(x, y):
+            return int_div(x, y, dt)
+    return ew(node, [a, c], fn)
 
 
 for _op in _BINARY:
@@ -45,9 +40,8 @@ for _op in _BINARY:
 @converter("Relu", since=(7, 13, 14))  # 14: signed integers
 def relu(ctx, node):
     x = node.require_input(0, "X")
+    dt = same_dtypes(node, [0], FLOATS + SIGNED)  # 14: signed integers
     t = b.elem_of(x)
-    if is_float(t):
+    if is_fp(dt):
         return b.elementwise([x], lambda v: arith.maximumf(v, b.scalar(t, 0.0)))
-    if is_int(t):
-        return b.elementwise([x], lambda v: arith.maxsi(v, b.scalar(t, 0)))
-    raise node.error(f"element type {t} is not supported")
+    return b.elementwise([x], lambda v: select(cmp("gt", v, b.scalar(t, 0), dt), v, b.scalar(t, 0)))

@@ -33,7 +33,7 @@ class Window:
         return low, high
 
 
-def _ints(node, name: str, default: list[int], rank: int) -> list[int]:
+def ints(node, name: str, default: list[int], rank: int) -> list[int]:
     v = node.attr(name, None)
     if v is None:
         return list(default)
@@ -46,9 +46,9 @@ def _ints(node, name: str, default: list[int], rank: int) -> list[int]:
 def resolve(node, in_sizes: list[int], kernel: list[int], *, ceil_mode: bool = False) -> Window:
     """Validate the window attributes of `node` over spatial input sizes `in_sizes` and compute output sizes."""
     r = len(in_sizes)
-    strides = _ints(node, "strides", [1] * r, r)
-    dilations = _ints(node, "dilations", [1] * r, r)
-    pads = _ints(node, "pads", [0] * (2 * r), 2 * r)
+    strides = ints(node, "strides", [1] * r, r)
+    dilations = ints(node, "dilations", [1] * r, r)
+    pads = ints(node, "pads", [0] * (2 * r), 2 * r)
     if any(s < 1 for s in strides):
         raise node.error(f"strides {strides} must be positive")
     if any(d < 1 for d in dilations):
@@ -100,3 +100,18 @@ def window_map(n_loops: int, lead: list[int], out_dims: list[int], k_dims: list[
     for o, k, s, dl in zip(out_dims, k_dims, strides, dilations):
         exprs.append(d[o] * s + d[k] * dl)
     return ir.AffineMap.get(n_loops, 0, exprs)
+
+
+def dtype_of(node, i: int):
+    """The ONNX element type (numpy dtype) of input `i`, which carries the signedness MLIR's signless integers
+    lack: from its constant value, else the model's value infos; None when neither knows it."""
+    c = node.constant(i)
+    if c is not None:
+        return c.dtype
+    vi = node.ctx.info.get(node.input_names[i]) if node.has_input(i) else None
+    return vi.dtype if vi is not None else None
+
+
+def is_unsigned(node, i: int) -> bool:
+    dt = dtype_of(node, i)
+    return dt is not None and dt.kind == "u"
