@@ -48,7 +48,7 @@ irdl.dialect @sunway {
   // ---- DMA ----------------------------------------------------------------------------------------------------
   // Asynchronous copy of a main-memory view into an LDM buffer of the same shape (athread_get / CRTS_dma_iget).
   // A contiguous view is one request; a strided view becomes strided requests (bsize = contiguous bytes per
-  // block, stride = bytes skipped between blocks). `requests` is how many requests the copy issues.
+  // block, stride = bytes skipped between blocks), outer dimensions a loop of such requests.
   irdl.operation @dma_get {
     %src = irdl.base "!builtin.memref"
     %dst = irdl.base "!builtin.memref"

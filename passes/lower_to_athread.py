@@ -216,6 +216,17 @@ def lower_to_athread(module: ir.Operation) -> None:
                 idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
             op.results[0].replace_all_uses_with(idx)
             op.erase()
+        for op in collect(kfn, ("sunway.cpe_row", "sunway.cpe_col")):
+            # the 8x8 mesh: row = id / 8, column = id % 8 (athread numbers CPEs row-major)
+            with ir.InsertionPoint(op), op.location:
+                i32 = ir.IntegerType.get_signless(32)
+                call = emitc.CallOpaqueOp([i32], "athread_get_id", [],
+                                          args=ir.ArrayAttr.get([ir.IntegerAttr.get(i32, -1)]))
+                idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
+                eight = index_const(8)
+                val = (arith.DivSIOp(idx, eight) if op.name == "sunway.cpe_row" else arith.RemSIOp(idx, eight)).result
+            op.results[0].replace_all_uses_with(val)
+            op.erase()
         for op in collect(kfn, "sunway.ldm_alloc"):
             # In C the memory space is where the array lives (the CPE stack, in LDM), not part of its type.
             t = op.results[0].type

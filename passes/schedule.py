@@ -235,12 +235,16 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
     return script, chosen
 
 
+REPLY_WORDS_BYTES = 64
+
+
 def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
     """Tiles for a group; a fused group whose tiles cannot fit without tiling a reduction is split up."""
     try:
         nests = nests_of(g)
         root_nest = nests[g.root]
-        choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=tgt.ldm_budget,
+        budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
+        choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget,
                               ldm_of=lambda t: g.ldm_bytes(t, nests) if g.members else root_nest.ldm_bytes(t),
                               allow_reduction_tiles=not g.members)
         return [(g, choice)]

@@ -64,8 +64,9 @@ def parse_args(argv: list[str]):
             opts["debuginfo"] = True
         elif a.startswith("--"):
             name = a[2:]
-            if "=" in name and "{" not in name:  # --pass=opts form
+            if "=" in name and ("{" not in name or name.index("=") < name.index("{")):  # --pass=opts form
                 name, _, o = name.partition("=")
+                o = o[1:-1] if o.startswith("{") and o.endswith("}") else o
                 name = f"{name}{{{o}}}"
             pipeline.append(("pass", name))
         elif a == "-" or not a.startswith("-"):

@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: sunway-schedule sizes tiles against the LDM budget (57344 bytes on SW26010) without the reply words that
+// Fixed: sunway-schedule sized tiles against the LDM budget (57344 bytes on SW26010) without the reply words that
 // sunway-lower-dma adds (4 bytes per block), but sunway-check-ldm counts them against the same budget. A tile
 // that uses the budget exactly (here: 1 x 7168 floats in + out = 57344 bytes) is chosen by the schedule and
 // then rejected: "kernel neg_k0_neg1 needs 57348 bytes of LDM per CPE with tiles [1, 7168]".

@@ -1,5 +1,4 @@
-// XFAIL: *
-// BUG: sunway-lower-to-athread lowers sunway.cpe_id but not sunway.cpe_row / sunway.cpe_col: they stay in the
+// Fixed: sunway-lower-to-athread once lowered sunway.cpe_id but not sunway.cpe_row / sunway.cpe_col: they stay in the
 // kernel, convert-to-emitc leaves them, and mlir-translate --mlir-to-cpp then fails on an unknown op.
 // Intended (dialects/sunway.irdl.mlir: row = id / 8, column = id % 8 of the logical CPE id):
 // RUN: swmlir-opt %s --sunway-lower-to-athread | FileCheck %s
