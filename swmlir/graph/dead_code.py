@@ -9,8 +9,10 @@ from ._graph import has_subgraphs, rename_uses
 
 def _bypass_identities(graph: onnx.GraphProto) -> None:
     outputs = {o.name for o in graph.output}
+    read = {i for n in graph.node for i in n.input if i} | outputs
     for n in list(graph.node):
-        single = len([o for o in n.output if o]) == 1 and n.output[0] not in outputs
+        # a Dropout's mask that nobody reads does not count
+        single = n.output and len([o for o in n.output[1:] if o and o in read]) == 0 and n.output[0] not in outputs
         dropout = n.op_type == "Dropout" and len(n.input) < 3  # no training_mode input
         if single and (n.op_type == "Identity" or dropout) and n.input and n.input[0]:
             rename_uses(graph, n.output[0], n.input[0])
