@@ -65,3 +65,103 @@ def mlp(batch: int = 4, sizes=(784, 256, 128, 10), seed: int = 1, opset: int = 1
         nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, sizes[0]])],
         [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [batch, sizes[-1]])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+def mobilenet_v2(batch: int = 1, size: int = 64, seed: int = 2, opset: int = 13) -> onnx.ModelProto:
+    """A MobileNetV2-style network: a stem conv, inverted residual blocks (1x1 expand, 3x3 depthwise, 1x1
+    project; Clip(0, 6) as ReLU6; residual Add when shapes allow), global average pooling and a classifier."""
+    rng = np.random.default_rng(seed)
+    inits, nodes = [], []
+    relu6 = [_init("zero", np.array(0.0)), _init("six", np.array(6.0))]
+    inits += relu6
+    counter = [0]
+
+    def conv(x, cin, cout, k, stride=1, group=1, act=True):
+        i = counter[0]
+        counter[0] += 1
+        fan_in = cin // group * k * k
+        inits.extend([_init(f"w{i}", rng.standard_normal((cout, cin // group, k, k)) * np.sqrt(2.0 / fan_in)),
+                      _init(f"b{i}", rng.standard_normal(cout) * 0.05)])
+        nodes.append(helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], name=f"conv{i}", group=group,
+                                      strides=[stride, stride], pads=[k // 2] * 4))
+        if not act:
+            return f"c{i}"
+        nodes.append(helper.make_node("Clip", [f"c{i}", "zero", "six"], [f"a{i}"], name=f"relu6_{i}"))
+        return f"a{i}"
+
+    x = conv("x", 3, 16, 3, stride=2)
+    cin = 16
+    for t, cout, stride in [(1, 16, 1), (4, 24, 2), (4, 24, 1), (4, 32, 2), (4, 32, 1)]:
+        h = conv(x, cin, cin * t, 1) if t != 1 else x
+        h = conv(h, cin * t, cin * t, 3, stride=stride, group=cin * t)
+        h = conv(h, cin * t, cout, 1, act=False)
+        if stride == 1 and cin == cout:
+            nodes.append(helper.make_node("Add", [x, h], [f"res{counter[0]}"], name=f"residual{counter[0]}"))
+            h = f"res{counter[0]}"
+        x, cin = h, cout
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], name="flatten"))
+    inits += [_init("fc_w", rng.standard_normal((cin, 10)) * np.sqrt(1.0 / cin)), _init("fc_b", np.zeros(10))]
+    nodes.append(helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="fc"))
+    nodes.append(helper.make_node("Softmax", ["logits"], ["prob"], name="softmax", axis=1))
+    graph = helper.make_graph(
+        nodes, "mobilenet_v2", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, size, size])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [batch, 10])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: int = 1024, seed: int = 3,
+                        opset: int = 17) -> onnx.ModelProto:
+    """One transformer encoder block (post-LN, BERT style): multi-head self-attention with MatMul, Add,
+    Reshape, Transpose, Softmax, Div; LayerNormalization; a GELU written with Erf, Div, Mul, Add."""
+    rng = np.random.default_rng(seed)
+    d = hidden // heads
+    inits = []
+
+    def lin(name, a, b):
+        inits.extend([_init(f"{name}_w", rng.standard_normal((a, b)) * np.sqrt(1.0 / a)),
+                      _init(f"{name}_b", rng.standard_normal(b) * 0.02)])
+
+    for n in ("q", "k", "v", "o"):
+        lin(n, hidden, hidden)
+    lin("ff1", hidden, ffn)
+    lin("ff2", ffn, hidden)
+    inits += [_init("ln1_g", 1 + 0.1 * rng.standard_normal(hidden)), _init("ln1_b", 0.1 * rng.standard_normal(hidden)),
+              _init("ln2_g", 1 + 0.1 * rng.standard_normal(hidden)), _init("ln2_b", 0.1 * rng.standard_normal(hidden)),
+              numpy_helper.from_array(np.array([1, seq, heads, d], np.int64), "split_heads"),
+              numpy_helper.from_array(np.array([1, seq, hidden], np.int64), "merge_heads"),
+              _init("scale", np.array(np.sqrt(d))), _init("sqrt2", np.array(np.sqrt(2.0))),
+              _init("one", np.array(1.0)), _init("half", np.array(0.5))]
+    N = helper.make_node
+    nodes = []
+    for n in ("q", "k", "v"):
+        nodes += [N("MatMul", ["x", f"{n}_w"], [f"{n}_mm"], name=f"{n}_proj"),
+                  N("Add", [f"{n}_mm", f"{n}_b"], [f"{n}_lin"], name=f"{n}_bias"),
+                  N("Reshape", [f"{n}_lin", "split_heads"], [f"{n}_heads"], name=f"{n}_split"),
+                  N("Transpose", [f"{n}_heads"], [f"{n}_t"], name=f"{n}_transpose",
+                    perm=[0, 2, 3, 1] if n == "k" else [0, 2, 1, 3])]
+    nodes += [N("MatMul", ["q_t", "k_t"], ["scores"], name="qk"),
+              N("Div", ["scores", "scale"], ["scaled"], name="scale"),
+              N("Softmax", ["scaled"], ["attn"], name="softmax", axis=-1),
+              N("MatMul", ["attn", "v_t"], ["ctx"], name="attn_v"),
+              N("Transpose", ["ctx"], ["ctx_t"], name="ctx_transpose", perm=[0, 2, 1, 3]),
+              N("Reshape", ["ctx_t", "merge_heads"], ["ctx_m"], name="merge"),
+              N("MatMul", ["ctx_m", "o_w"], ["o_mm"], name="o_proj"),
+              N("Add", ["o_mm", "o_b"], ["o_lin"], name="o_bias"),
+              N("Add", ["x", "o_lin"], ["res1"], name="residual1"),
+              N("LayerNormalization", ["res1", "ln1_g", "ln1_b"], ["h1"], name="ln1", axis=-1, epsilon=1e-5),
+              N("MatMul", ["h1", "ff1_w"], ["f1_mm"], name="ff1"),
+              N("Add", ["f1_mm", "ff1_b"], ["f1"], name="ff1_bias"),
+              N("Div", ["f1", "sqrt2"], ["g_div"], name="gelu_div"),
+              N("Erf", ["g_div"], ["g_erf"], name="gelu_erf"),
+              N("Add", ["g_erf", "one"], ["g_add"], name="gelu_add"),
+              N("Mul", ["f1", "g_add"], ["g_mul"], name="gelu_mul"),
+              N("Mul", ["g_mul", "half"], ["gelu"], name="gelu_half"),
+              N("MatMul", ["gelu", "ff2_w"], ["f2_mm"], name="ff2"),
+              N("Add", ["f2_mm", "ff2_b"], ["f2"], name="ff2_bias"),
+              N("Add", ["h1", "f2"], ["res2"], name="residual2"),
+              N("LayerNormalization", ["res2", "ln2_g", "ln2_b"], ["y"], name="ln2", axis=-1, epsilon=1e-5)]
+    graph = helper.make_graph(
+        nodes, "transformer_encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, hidden])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, seq, hidden])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")

@@ -58,3 +58,15 @@ def test_saved_files_read_as_sunway_code(tmp_path):
     assert "sw5cc -slave" in (tmp_path / "Makefile").read_text()
     # no weight values are printed into the C sources
     assert os.path.getsize(tmp_path / "model_host.c") < 64 * 1024
+
+
+def test_mobilenet_v2_style():
+    from swmlir.testing.networks import mobilenet_v2
+    x = np.random.default_rng(5).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    _check(mobilenet_v2(), {"x": x})
+
+
+def test_transformer_encoder_block():
+    from swmlir.testing.networks import transformer_encoder
+    x = np.random.default_rng(6).standard_normal((1, 128, 256)).astype(np.float32)
+    _check(transformer_encoder(), {"x": x})
