@@ -148,24 +148,20 @@ def _lift_rank0_inputs(op: ir.Operation) -> None:
 
 
 def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int,
-                member_ids: list[int]) -> str:
-    """Transform IR for one group: its root is tagged `swmlir.sched = idx`, its producers `swmlir.fuse = id`.
+                root_handle: str, member_handles: list[str]) -> str:
+    """Transform IR for one group (root op `root_handle`, producers `member_handles`, nearest first).
     `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM."""
     lines = [
-        f'%op{idx} = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
-        f' : (!transform.any_op) -> !transform.any_op',
-        f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall %op{idx} tile_sizes {choice.forall}'
+        f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall {root_handle} tile_sizes {choice.forall}'
         f' (mapping = [{_mapping(choice)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
     handles = {0: f"%t{idx}"}
-    for j, mid in enumerate(member_ids, start=1):
+    for j, mh in enumerate(member_handles, start=1):
         lines += [
-            f'%m{mid} = transform.structured.match attributes{{swmlir.fuse = {mid} : i64}} in %root'
-            f' : (!transform.any_op) -> !transform.any_op',
-            f'%mf{mid}, %fa{idx}_{j} = transform.structured.fuse_into_containing_op %m{mid} into %fa{idx}_{j - 1}'
+            f'%mf{idx}_{j}, %fa{idx}_{j} = transform.structured.fuse_into_containing_op {mh} into %fa{idx}_{j - 1}'
             f' : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)',
         ]
-        handles[j] = f"%mf{mid}"
+        handles[j] = f"%mf{idx}_{j}"
     root_promote = promote.get(0, [])
     if any(choice.reduction):
         # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction.
@@ -191,12 +187,13 @@ def _i64(v: int) -> ir.Attribute:
     return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
 
 
-def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tuple[str, list[tuple[str, TileChoice]]]:
-    """Form fusion groups, choose tiles for each, tag the ops, and return the transform script text."""
+def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tuple[list[str], list[tuple[str, TileChoice]]]:
+    """Form fusion groups, choose tiles for each, tag the ops, and return one transform script per group."""
     tgt = get_target(target)
     parts, chosen = [], []
     idx = 0
     fuse_id = 0
+    n_seen = 0  # linalg.generic ops of earlier functions (the script addresses all of them by position)
     for f in _funcs(module):
         for op in _linalg_ops(f):
             if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
@@ -208,6 +205,9 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
             if op.name != "linalg.generic":
                 raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",
                                     op=op.name, node=_node_name(op))
+        for i, op in enumerate(ops):  # handles are addressed by position in the script (see below)
+            op.attributes["swmlir.pos"] = _i64(n_seen + i)
+        n_seen += len(ops)
         groups = []
         for g in form_groups(ops, enabled=fuse):
             groups += _fit_or_split(g, tgt)
@@ -220,22 +220,41 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
                     names.append(_node_name(o))
             root.attributes["swmlir.group"] = ir.StringAttr.get("+".join(names))
             root.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
-            member_ids = []
             for m in g.members:
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
-                member_ids.append(fuse_id)
                 fuse_id += 1
             promote = {j: g.external_operands(o) for j, o in enumerate(g.ops)}
-            parts.append(_script_for(idx, choice, promote, len(root.operands) - 1, member_ids))
+            parts.append(_group_script(idx, choice, promote, len(root.operands) - 1, g))
             chosen.append(("+".join(names), choice))
             idx += 1
-    script = ("module attributes {transform.with_named_sequence} {\n"
-              "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
-              + "\n    ".join(parts) + "\n    transform.yield\n  }\n}\n")
-    return script, chosen
+    return parts, chosen
+
+
+def _sequence(body: str) -> str:
+    return ("module attributes {transform.with_named_sequence} {\n"
+            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
+            + body + "\n    transform.yield\n  }\n}\n")
+
+
+def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int, g: Group) -> str:
+    """The transform script of one group. Each group is applied on its own: one script for the whole model
+    makes the interpreter track every handle through every rewrite, which is quadratic in the op count."""
+    head = [f'%g = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
+            ' : (!transform.any_op) -> !transform.any_op']
+    members = []
+    for j, m in enumerate(g.members):
+        fid = ir.IntegerAttr(m.attributes["swmlir.fuse"]).value
+        head.append(f'%m{j} = transform.structured.match attributes{{swmlir.fuse = {fid} : i64}} in %root'
+                    ' : (!transform.any_op) -> !transform.any_op')
+        members.append(f"%m{j}")
+    return _sequence("\n    ".join(head) + "\n    " + _script_for(idx, choice, promote, init_index, "%g", members))
 
 
 REPLY_WORDS_BYTES = 64
+
+
+def _pos(op: ir.Operation) -> int:
+    return ir.IntegerAttr(op.attributes["swmlir.pos"]).value
 
 
 def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
@@ -260,8 +279,10 @@ def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
 
 def _apply(module: ir.Operation, script: str) -> None:
     ts = ir.Module.parse(script, module.context)
+    options = interpreter.TransformOptions()
+    options.expensive_checks = False  # they re-verify the whole payload after every transform: quadratic
     try:
-        interpreter.apply_named_sequence(module, ts.body.operations[0], ts)
+        interpreter.apply_named_sequence(module, ts.body.operations[0], ts, options)
     except Exception as e:  # the interpreter reports diagnostics as ValueError / MLIRError
         raise ScheduleError(f"transform script failed: {e}") from None
 
@@ -274,7 +295,8 @@ def _apply(module: ir.Operation, script: str) -> None:
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True) -> None:
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
-    script, chosen = build_schedule(module, target, fuse)
-    if chosen:
+    scripts, chosen = build_schedule(module, target, fuse)
+    funcs = [op for op in module.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+    for script in scripts:  # matching under each function only walks that function
         _apply(module, script)
     PassManager.parse("builtin.module(canonicalize,cse)", module.context).run(module)
