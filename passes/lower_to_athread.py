@@ -182,7 +182,7 @@ _LIBM = {"math.erf": "erf", "math.tanh": "tanh", "math.tan": "tan", "math.atan":
          "math.sin": "sin", "math.cos": "cos", "math.exp": "exp", "math.log": "log", "math.sqrt": "sqrt",
          "math.floor": "floor", "math.ceil": "ceil", "math.absf": "fabs", "math.powf": "pow",
          "math.atan2": "atan2", "math.round": "round", "math.roundeven": "rint", "math.trunc": "trunc",
-         "math.copysign": "copysign", "math.fma": "fma", "math.erfc": "erfc"}
+         "math.copysign": "copysign", "math.fma": "fma", "math.erfc": "erfc", "arith.remf": "fmod"}
 
 
 def _lower_libm(kfn: ir.Operation) -> None:

@@ -35,6 +35,12 @@ def all_cases() -> dict:
     return _CASES
 
 
+def _arrays(values) -> list:
+    """Node-test data may be TensorProtos (the cast tests keep float8/bfloat16 exact that way)."""
+    import onnx
+    return [onnx.numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else v for v in values]
+
+
 def _compare(got: list, expected: list, rtol: float, atol: float) -> str | None:
     if len(got) != len(expected):
         return f"{len(got)} outputs, expected {len(expected)}"
@@ -71,6 +77,7 @@ def run_case(name: str, target: str) -> tuple[str, str]:
         tb = traceback.extract_tb(e.__traceback__)[-1]
         return "failed", f"compiler bug: {type(e).__name__}: {str(e)[:200]} ({os.path.basename(tb.filename)}:{tb.lineno})"
     for inputs, expected in case.data_sets:
+        inputs, expected = _arrays(inputs), _arrays(expected)
         try:
             got = rep.run(list(inputs))
         except CompileError as e:
