@@ -14,10 +14,19 @@ from .. import builders as b
 from ..registry import converter
 
 
-def matmul_2d(x, y):
-    """(M, K) x (K, N) into a zero-filled (M, N)."""
-    (m, _), (_, n) = b.shape_of(x), b.shape_of(y)
-    return linalg.matmul(x, y, outs=[b.fill([m, n], b.elem_of(x), 0.0)])
+def matmul_2d(x, y, *, y_is_nk: bool = False):
+    """(M, K) x (K, N) into a zero-filled (M, N). With y_is_nk, y is stored (N, K) (B transposed): a tile of N
+    columns is then N_t contiguous rows of K, one strided DMA request, instead of K blocks of N_t elements."""
+    from mlir import ir
+    m = b.shape_of(x)[0]
+    n = b.shape_of(y)[0] if y_is_nk else b.shape_of(y)[1]
+    out = b.fill([m, n], b.elem_of(x), 0.0)
+    if not y_is_nk:
+        return linalg.matmul(x, y, outs=[out])
+    d = [ir.AffineDimExpr.get(i) for i in range(3)]
+    maps = [ir.AffineMap.get(3, 0, [d[0], d[2]]), ir.AffineMap.get(3, 0, [d[1], d[2]]),
+            ir.AffineMap.get(3, 0, [d[0], d[1]])]
+    return linalg.matmul(x, y, outs=[out], indexing_maps=maps)
 
 
 def _float_operands(node, x, y):
@@ -27,9 +36,7 @@ def _float_operands(node, x, y):
         raise node.error(f"operands have different element types {b.elem_of(x)} and {b.elem_of(y)}")
 
 
-@converter("MatMul", since=7)
-@converter("MatMul", since=9)
-@converter("MatMul", since=13)
+@converter("MatMul", since=(7, 9, 13))
 def matmul(ctx, node):
     x, y = node.require_input(0, "A"), node.require_input(1, "B")
     _float_operands(node, x, y)
@@ -48,8 +55,13 @@ def matmul(ctx, node):
     final = batch + ((m,) if len(sa) >= 2 else ()) + ((n,) if len(sb) >= 2 else ())
     x, y = b.reshape(x, a2), b.reshape(y, b2)
     if math.prod(b2[:-2]) == 1:
-        # B is one matrix: fold A's batch dims into M and use a plain matmul.
-        r = matmul_2d(b.reshape(x, (math.prod(a2[:-2]) * m, k)), b.reshape(y, (k, n)))
+        # B is one matrix: fold A's batch dims into M and use a plain matmul. A constant B is stored (N, K).
+        xa = b.reshape(x, (math.prod(a2[:-2]) * m, k))
+        cb = node.constant(1)
+        if cb is not None and cb.ndim >= 1:
+            r = matmul_2d(xa, b.constant(cb.reshape(k, n).T.copy(), f"{node.input_names[1]}_T"), y_is_nk=True)
+        else:
+            r = matmul_2d(xa, b.reshape(y, (k, n)))
         return b.reshape(r, final)
     nb = math.prod(batch)
     x3 = b.reshape(b.broadcast_to(x, batch + (m, k)), (nb, m, k))
@@ -58,25 +70,27 @@ def matmul(ctx, node):
     return b.reshape(r, final)
 
 
-def _transposed(node, i, v):
-    """Input i transposed: in numpy for a constant (free at run time), else a linalg.transpose."""
+def _input_shape(node, i, what):
     c = node.constant(i)
-    if c is not None:
+    return tuple(c.shape) if c is not None else b.shape_of(node.require_input(i, what))
+
+
+def _matrix(node, i, what, transpose):
+    """Input i, transposed when asked: a constant in numpy (free at run time, and the untransposed copy is never
+    materialised), a run-time value by a linalg.transpose."""
+    c = node.constant(i)
+    if transpose and c is not None:
         return b.constant(c.T, f"{node.input_names[i]}_T")
-    return b.transpose(v, [1, 0])
+    v = node.require_input(i, what)
+    return b.transpose(v, [1, 0]) if transpose else v
 
 
-@converter("Gemm", since=7)
-@converter("Gemm", since=9)
-@converter("Gemm", since=11)  # C became optional
-@converter("Gemm", since=13)
+@converter("Gemm", since=(7, 9, 11, 13))  # 11: C became optional
 def gemm(ctx, node):
-    x, y = node.require_input(0, "A"), node.require_input(1, "B")
+    sa, sb = _input_shape(node, 0, "A"), _input_shape(node, 1, "B")
     c = node.input(2)
     if c is None and node.opset < 11:
         raise node.error("input C is required before opset 11")
-    _float_operands(node, x, y)
-    sa, sb = b.shape_of(x), b.shape_of(y)
     if len(sa) != 2 or len(sb) != 2:
         raise node.error(f"A and B must be 2-D, got shapes {list(sa)} and {list(sb)}")
     trans_a, trans_b = node.attr("transA", 0), node.attr("transB", 0)
@@ -86,17 +100,21 @@ def gemm(ctx, node):
     if k != k2:
         ta, tb = "A^T" if trans_a else "A", "B^T" if trans_b else "B"
         raise node.error(f"inner dimensions differ: {ta} is {m}x{k}, {tb} is {k2}x{n}")
+    x = _matrix(node, 0, "A", trans_a)
+    cb = node.constant(1)
+    if cb is not None:  # a constant B is stored (N, K), see matmul_2d
+        y = b.constant(cb if trans_b else cb.T.copy(), f"{node.input_names[1]}{'' if trans_b else '_T'}")
+    else:
+        y = node.require_input(1, "B")
+    _float_operands(node, x, y)
+    y_is_nk = cb is not None or trans_b
     if c is not None:
         sc = b.shape_of(c)
         if b.elem_of(c) != b.elem_of(x):
             raise node.error(f"C has element type {b.elem_of(c)}, A has {b.elem_of(x)}")
         if len(sc) > 2 or any(d not in (1, o) for d, o in zip(reversed(sc), (n, m))):
             raise node.error(f"C of shape {list(sc)} does not broadcast to the result shape [{m}, {n}]")
-    if trans_a:
-        x = _transposed(node, 0, x)
-    if trans_b:
-        y = _transposed(node, 1, y)
-    acc = matmul_2d(x, y)
+    acc = matmul_2d(x, y, y_is_nk=y_is_nk)
     t = b.elem_of(acc)
     if c is None or beta == 0.0:
         if alpha == 1.0:
