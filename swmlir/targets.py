@@ -58,7 +58,9 @@ TARGETS: dict[str, Target] = {
 
 
 def get_target(name: str | Target) -> Target:
+    """A target by name; a Target given directly is registered under its name (passes refer to targets by name)."""
     if isinstance(name, Target):
+        TARGETS[name.name] = name
         return name
     try:
         return TARGETS[name]

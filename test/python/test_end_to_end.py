@@ -70,3 +70,15 @@ def test_transformer_encoder_block():
     from swmlir.testing.networks import transformer_encoder
     x = np.random.default_rng(6).standard_normal((1, 128, 256)).astype(np.float32)
     _check(transformer_encoder(), {"x": x})
+
+
+def test_a_schedule_that_cannot_fit_in_ldm_is_an_error_naming_the_op():
+    import dataclasses
+
+    from swmlir.errors import ScheduleError
+    from swmlir.targets import get_target
+    tiny = dataclasses.replace(get_target("sw26010"), name="tiny", ldm_bytes=1024, ldm_reserved_bytes=1000)
+    with pytest.raises(ScheduleError) as e:
+        swmlir.compile(lenet(), tiny)
+    msg = str(e.value)
+    assert "schedule" in msg and "tiles" in msg and "LDM" in msg and "(node '" in msg
