@@ -1,8 +1,10 @@
 """sunway-lower-dma: copies between main memory and LDM become asynchronous DMA plus a wait.
 
 memref.copy / linalg.copy from a main-memory view into an LDM buffer becomes sunway.dma_get, the other way
-sunway.dma_put; each is followed by a sunway.dma_wait on a reply word of the enclosing block. A get whose LDM
-buffer is next only written (an init the op does not read, e.g. a fill) is dropped: it would move dead bytes.
+sunway.dma_put, counted on a reply word of the enclosing block. Waits are placed as late as correctness allows:
+right before the first op that touches an LDM buffer of an unfinished transfer (and at the end of the block), so
+the gets of a tile are in flight together and wait once. A get whose LDM buffer is next only written (an init
+the op does not read, e.g. a fill) is dropped: it would move dead bytes.
 """
 from __future__ import annotations
 
@@ -96,5 +98,42 @@ def lower_dma(module: ir.Operation) -> None:
         reply = _reply_for(op.block, replies)
         with ir.InsertionPoint(op), op.location:
             ir.Operation.create(kind, operands=[src, dst, reply])
-            ir.Operation.create("sunway.dma_wait", operands=[reply, index_const(1)])
         op.erase()
+    for block, reply in replies.items():
+        _place_waits(block, reply)
+
+
+def _ldm_operands(op: ir.Operation) -> list[ir.Value]:
+    """LDM buffers `op` (or an op nested in it) reads or writes."""
+    found = [v for v in op.operands if is_ldm_type(v.type)]
+    for region in op.regions:
+        for blk in region.blocks:
+            for inner in blk.operations:
+                found += _ldm_operands(inner.operation)
+    return found
+
+
+def _place_waits(block: ir.Block, reply: ir.Value) -> None:
+    """One wait for all transfers in flight, before the first op that touches one of their LDM buffers."""
+    pending: list[ir.Value] = []  # LDM buffers of transfers not waited for yet
+    n_pending = 0
+
+    def wait_before(op):
+        nonlocal n_pending
+        with ir.InsertionPoint(op), op.location:
+            ir.Operation.create("sunway.dma_wait", operands=[reply, index_const(n_pending)])
+        pending.clear()
+        n_pending = 0
+
+    for op in list(block.operations):
+        op = op.operation
+        if op.name in ("sunway.dma_get", "sunway.dma_put"):
+            ldm = op.operands[1] if op.name == "sunway.dma_get" else op.operands[0]
+            if any(ldm == p for p in pending):
+                wait_before(op)
+            pending.append(ldm)
+            n_pending += 1
+            continue
+        last = op == block.operations[len(block.operations) - 1].operation
+        if n_pending and (last or any(v == p for v in _ldm_operands(op) for p in pending)):
+            wait_before(op)
