@@ -146,3 +146,29 @@ func.func @in_loop(%a: memref<1x1024xf32>, %acc: memref<1x1xf32>) {
   memref.copy %l, %acc : memref<1x1xf32, 2> to memref<1x1xf32>
   return
 }
+
+// -----
+
+// The gets of one tile are in flight together: one wait for both, right before the first op that reads them;
+// the put is waited for at the end of the block.
+// CHECK-LABEL: func.func @batched_waits
+//       CHECK:   %[[R:.*]] = "sunway.reply"
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[A:.*]], %[[R]])
+//  CHECK-NEXT:   "sunway.dma_get"(%{{.*}}, %[[B:.*]], %[[R]])
+//  CHECK-NEXT:   %[[C2:.*]] = arith.constant 2 : index
+//  CHECK-NEXT:   "sunway.dma_wait"(%[[R]], %[[C2]])
+//  CHECK-NEXT:   linalg.add
+//  CHECK-NEXT:   "sunway.dma_put"
+//  CHECK-NEXT:   %[[C1:.*]] = arith.constant 1 : index
+//  CHECK-NEXT:   "sunway.dma_wait"(%[[R]], %[[C1]])
+//  CHECK-NEXT:   return
+func.func @batched_waits(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>) {
+  %a = memref.alloc() : memref<16xf32, 2>
+  %b = memref.alloc() : memref<16xf32, 2>
+  %c = memref.alloc() : memref<16xf32, 2>
+  memref.copy %x, %a : memref<16xf32> to memref<16xf32, 2>
+  memref.copy %y, %b : memref<16xf32> to memref<16xf32, 2>
+  linalg.add ins(%a, %b : memref<16xf32, 2>, memref<16xf32, 2>) outs(%c : memref<16xf32, 2>)
+  memref.copy %c, %z : memref<16xf32, 2> to memref<16xf32>
+  return
+}
