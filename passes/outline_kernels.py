@@ -62,39 +62,72 @@ def _clone_views_and_constants(loop: ir.Operation, captured: list[ir.Value]) -> 
 
 def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
     """A tile operand the forall does not slice (e.g. a bias read through a constant index) is promoted to LDM
-    where it is defined, outside the loop. LDM belongs to a CPE, so its allocation and the copies that fill it
-    are cloned into the loop body; the host keeps none."""
+    where it is defined, outside the loop, sometimes through a chain (promoted twice, or filled by an op). LDM
+    belongs to a CPE, so the allocation and every host op that writes it are cloned into the loop body, with
+    the LDM buffers they read staged first; the host keeps none of it."""
     entry = loop.regions[0].blocks[0]
-    for v in captured:
-        if not is_ldm_type(v.type):
-            continue
+    state = {"after": None}
+    staged: dict = {}
+
+    def place(op: ir.Operation) -> ir.Operation:
+        ip = (ir.InsertionPoint.at_block_begin(entry) if state["after"] is None
+              else ir.InsertionPoint.after(state["after"]))
+        clone = op.clone(ip)
+        state["after"] = clone
+        return clone
+
+    def stage(v: ir.Value) -> ir.Value:
+        if v in staged:
+            return staged[v]
         alloc = defining_op(v)
-        if alloc is None or alloc.name != "memref.alloc":
+        if alloc is None or alloc.name not in ("memref.alloc", "memref.alloca"):
             raise LoweringError(f"an LDM buffer {v.type} made by {alloc.name if alloc else 'an argument'} "
                                 "outside a kernel", op="scf.forall")
+        new = place(alloc).results[0]
+        staged[v] = new
         writers = []
         for use in v.uses:
             owner = as_operation(use.owner)
-            if is_inside(owner, loop) or owner.name == "memref.dealloc":
+            if is_inside(owner, loop) or owner.name == "memref.dealloc" or owner.parent != alloc.parent:
                 continue
-            if owner.name == "memref.copy" and owner.operands[1] == v and owner.block == alloc.block:
+            writes = (owner.name == "memref.copy" and owner.operands[1] == v) or (
+                owner.name == "linalg.generic" and any(
+                    owner.operands[i] == v for i in range(len(owner.operands) - _n_outs(owner), len(owner.operands))))
+            if writes:
                 writers.append(owner)
-            elif owner.name != "scf.forall":
-                raise LoweringError(f"LDM buffer written on the host by {owner.name}", op=owner.name)
-        new_alloc = alloc.clone(ir.InsertionPoint.at_block_begin(entry))
-        after = new_alloc
-        for w in sorted(writers, key=lambda o: 0):
-            c = w.clone(ir.InsertionPoint.after(after))
-            c.operands[1] = new_alloc.results[0]
-            after = c
-        for use in list(v.uses):
-            if is_inside(use.owner, loop) and use.owner != after:
-                use.owner.operands[use.operand_number] = new_alloc.results[0]
-        outside = [as_operation(u.owner) for u in v.uses if not is_inside(u.owner, loop)]
-        if all(o.name in ("memref.copy", "memref.dealloc") for o in outside):
-            for o in outside:
-                o.erase()
-            alloc.erase()
+        for w in sorted(writers, key=_block_position):
+            sources = {i: stage(x) for i, x in enumerate(w.operands) if is_ldm_type(x.type) and x != v}
+            c = place(w)
+            for i, x in enumerate(w.operands):
+                if x == v:
+                    c.operands[i] = new
+                elif i in sources:
+                    c.operands[i] = sources[i]
+        return new
+
+    for v in captured:
+        if is_ldm_type(v.type):
+            new = stage(v)
+            for use in list(v.uses):
+                owner = as_operation(use.owner)
+                if is_inside(owner, loop) and not _is_clone(owner, staged):
+                    owner.operands[use.operand_number] = new
+
+
+def _n_outs(op: ir.Operation) -> int:
+    seg = op.attributes["operandSegmentSizes"] if "operandSegmentSizes" in op.attributes else None
+    return list(ir.DenseI32ArrayAttr(seg))[1] if seg is not None else 1
+
+
+def _block_position(op: ir.Operation) -> int:
+    for i, o in enumerate(op.block.operations):
+        if o.operation == op:
+            return i
+    return 0
+
+
+def _is_clone(op: ir.Operation, staged: dict) -> bool:
+    return any(x == s for x in op.operands for s in staged.values())
 
 
 def _describe(loop: ir.Operation) -> tuple[str, str]:
@@ -155,3 +188,18 @@ def outline_kernels(module: ir.Operation) -> None:
                                     attributes={"kernel": ir.FlatSymbolRefAttr.get(name)})
                 ir.Operation.create("sunway.join")
             loop.move_before(ret.operation)
+        _drop_host_ldm(host)
+
+
+def _drop_host_ldm(host: ir.Operation) -> None:
+    """With every loop outlined, the host-level LDM stagings (cloned into the kernels) are dead: remove them."""
+    block = host.regions[0].blocks[0]
+    for op in reversed([o.operation for o in block.operations]):
+        if op.name in ("memref.alloc", "memref.alloca") and is_ldm_type(op.results[0].type):
+            users = [as_operation(u.owner) for u in op.results[0].uses]
+            for u in users:
+                if u.name not in ("memref.copy", "memref.dealloc", "linalg.generic", "linalg.copy"):
+                    raise LoweringError(f"LDM buffer used on the host by {u.name}", op=u.name)
+            for u in reversed(sorted(set(users), key=_block_position)):
+                u.erase()
+            op.erase()
