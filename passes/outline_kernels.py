@@ -68,12 +68,14 @@ def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
     entry = loop.regions[0].blocks[0]
     state = {"after": None}
     staged: dict = {}
+    clones: set = set()
 
     def place(op: ir.Operation) -> ir.Operation:
         ip = (ir.InsertionPoint.at_block_begin(entry) if state["after"] is None
               else ir.InsertionPoint.after(state["after"]))
         clone = op.clone(ip)
         state["after"] = clone
+        clones.add(clone)
         return clone
 
     def stage(v: ir.Value) -> ir.Value:
@@ -110,7 +112,7 @@ def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
             new = stage(v)
             for use in list(v.uses):
                 owner = as_operation(use.owner)
-                if is_inside(owner, loop) and not _is_clone(owner, staged):
+                if is_inside(owner, loop) and owner not in clones:
                     owner.operands[use.operand_number] = new
 
 
@@ -124,10 +126,6 @@ def _block_position(op: ir.Operation) -> int:
         if o.operation == op:
             return i
     return 0
-
-
-def _is_clone(op: ir.Operation, staged: dict) -> bool:
-    return any(x == s for x in op.operands for s in staged.values())
 
 
 def _describe(loop: ir.Operation) -> tuple[str, str]:
