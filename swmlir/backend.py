@@ -16,8 +16,10 @@ class SwmlirRep(BackendRep):
     Slice's `starts`...), a model compiled on first run for those inputs' values (frozen into constants) and
     recompiled whenever they change. Results are exact for any inputs; only compile time is deferred."""
 
-    def __init__(self, model, target, compiled=None, specialize_reason: str = ""):
+    def __init__(self, model, target, compiled=None, specialize_reason: str = "", given_inputs=None):
         self.model, self.target, self.compiled = model, target, compiled
+        # the caller's input order: it may include zero-size inputs frozen at prepare time
+        self.given_inputs = given_inputs or _graph_inputs(model)
         self.specialize_reason = specialize_reason
         self.specialized_on: list[str] = []
         self._cache: dict = {}
@@ -25,19 +27,40 @@ class SwmlirRep(BackendRep):
     def run(self, inputs, **kwargs):
         if isinstance(inputs, np.ndarray):
             inputs = [inputs]
-        if self.compiled is not None:
-            return self.compiled.run(list(inputs) if not isinstance(inputs, dict) else inputs)
         names = _graph_inputs(self.model)
+        if not isinstance(inputs, dict):
+            inputs = dict(zip(self.given_inputs, inputs))
+        if self.compiled is not None:
+            return self.compiled.run({n: inputs[n] for n in names})
+        from .errors import ImportError_
         arrays = [np.asarray(inputs[n]) for n in names] if isinstance(inputs, dict) else [np.asarray(a) for a in inputs]
-        frozen = {n: a for n, a in zip(names, arrays) if a.dtype.kind in "iub"}
-        key = tuple((n, a.dtype.str, a.shape, a.tobytes()) for n, a in frozen.items())
-        compiled = self._cache.get(key)
-        if compiled is None:
-            from .compiler import compile as _compile
-            compiled = _compile(freeze_inputs(self.model, frozen), self.target)
-            self._cache[key] = compiled
-        self.specialized_on = sorted(frozen)
-        return compiled.run([a for n, a in zip(names, arrays) if n not in frozen])
+        values = dict(zip(names, arrays))
+        # integer inputs usually decide shapes; then whatever input a converter names as needed constant
+        wanted = {n for n, a in values.items() if a.dtype.kind in "iub"} | _named_inputs(self.specialize_reason, names)
+        for _ in range(len(names) + 1):
+            frozen = {n: values[n] for n in names if n in wanted}
+            key = tuple((n, a.dtype.str, a.shape, a.tobytes()) for n, a in frozen.items())
+            compiled = self._cache.get(key)
+            if compiled is None:
+                from .compiler import compile as _compile
+                try:
+                    compiled = _compile(freeze_inputs(self.model, frozen), self.target)
+                except ImportError_ as e:
+                    more = _named_inputs(str(e), names) - wanted
+                    if "constant" not in str(e) or not more:
+                        raise
+                    wanted |= more
+                    continue
+                self._cache[key] = compiled
+            self.specialized_on = sorted(frozen)
+            return compiled.run([values[n] for n in names if n not in frozen])
+        raise ImportError_("specializing on input values did not converge")
+
+
+def _named_inputs(message: str, names: list[str]) -> set[str]:
+    """Graph inputs quoted in an error message ("the scales input 'scales' must be a constant")."""
+    import re
+    return {q for q in re.findall(r"'([^']+)'", message) if q in names}
 
 
 def _graph_inputs(model: onnx.ModelProto) -> list[str]:
@@ -64,14 +87,18 @@ class SwmlirBackend(Backend):
         from .errors import ImportError_, UnsupportedOpsError
         super().prepare(model, device, **kwargs)
         target = kwargs.get("target", DEFAULT_TARGET)
+        given = _graph_inputs(model)
+        model = _freeze_empty_inputs(model)
         try:
-            return SwmlirRep(model, target, _compile(model, target, input_shapes=kwargs.get("input_shapes")))
+            return SwmlirRep(model, target, _compile(model, target, input_shapes=kwargs.get("input_shapes")),
+                             given_inputs=given)
         except UnsupportedOpsError:
             raise
         except ImportError_ as e:
             # shapes computed from integer graph inputs: compile at run time, for their values
-            if kwargs.get("specialize", True) and "constant" in str(e) and _has_integer_inputs(model):
-                return SwmlirRep(model, target, None, specialize_reason=str(e).splitlines()[0])
+            if kwargs.get("specialize", True) and "constant" in str(e) and (
+                    _has_integer_inputs(model) or _named_inputs(str(e), _graph_inputs(model))):
+                return SwmlirRep(model, target, None, specialize_reason=str(e).splitlines()[0], given_inputs=given)
             raise
 
     @classmethod
@@ -98,6 +125,22 @@ class SwmlirBackend(Backend):
         except CompileError:
             return False
         return True
+
+
+def _freeze_empty_inputs(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Graph inputs with a zero-size shape carry no data: their value is known at prepare time (empty)."""
+    from onnx import helper
+    empty = {}
+    inits = {t.name for t in model.graph.initializer}
+    for i in model.graph.input:
+        if i.name in inits or not i.type.HasField("tensor_type"):
+            continue
+        dims = i.type.tensor_type.shape.dim
+        if dims and any(d.HasField("dim_value") and d.dim_value == 0 for d in dims) and all(
+                d.HasField("dim_value") for d in dims):
+            dt = helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)
+            empty[i.name] = np.zeros([d.dim_value for d in dims], dtype=dt)
+    return freeze_inputs(model, empty) if empty else model
 
 
 def _has_integer_inputs(model: onnx.ModelProto) -> bool:
