@@ -125,11 +125,15 @@ def onnxruntime_outputs(model_path_or_proto, feeds: dict[str, np.ndarray]) -> li
 
 def cmd_run(a) -> int:
     from . import compiler
-    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape))
+    feeds = None
+    shapes = _shapes(a.input_shape)
     if a.inputs:
         with np.load(a.inputs) as z:
             feeds = {k: z[k] for k in z.files}
-    else:
+        if shapes is None:  # the data fixes the shapes of inputs declared with symbolic dims
+            shapes = {k: list(v.shape) for k, v in feeds.items() if _has_symbolic_dims(a.model, k)} or None
+    m = compiler.compile(a.model, a.target, input_shapes=shapes)
+    if feeds is None:
         feeds = _random_inputs(m.info, a.seed)
         print(f"swmlir: no --inputs given: random inputs (seed {a.seed})")
     outs = m.run(feeds)
@@ -163,6 +167,15 @@ def cmd_bench(a) -> int:
         with open(a.json, "w") as f:
             json.dump(r, f, indent=1)
     return 0
+
+
+def _has_symbolic_dims(model_path: str, name: str) -> bool:
+    import onnx
+    m = onnx.load(model_path, load_external_data=False)
+    for i in m.graph.input:
+        if i.name == name and i.type.HasField("tensor_type"):
+            return any(not d.HasField("dim_value") or d.dim_value <= 0 for d in i.type.tensor_type.shape.dim)
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except CompileError as e:
-        print(f"swmlir: error: {e}", file=sys.stderr)
+        hint = "\n  (on the command line: --input-shape NAME=d0,d1,...)" if "input_shapes=" in str(e) else ""
+        print(f"swmlir: error: {e}{hint}", file=sys.stderr)
         return 1
 
 
