@@ -56,6 +56,15 @@ def _is_contiguous(t: ir.MemRefType) -> bool:
     return True
 
 
+def _comment(text: str) -> None:
+    """A C comment line in the emitted code (verbatim text: braces would be format placeholders)."""
+    emitc.VerbatimOp(text.replace("{", "{{").replace("}", "}}"), [])
+
+
+def _shape(t: ir.MemRefType) -> str:
+    return "x".join(str(d) for d in t.shape) + f"x{t.element_type}" if t.shape else str(t.element_type)
+
+
 def kernel_struct(name: str) -> str:
     return f"struct {name}_args"
 
@@ -114,12 +123,17 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                     t = op.results[0].type
                     if not t.has_static_shape:
                         raise LoweringError(f"dynamic allocation {t} on the host", op=name, stage="emit")
+                    _comment(f"/* intermediate {_shape(t)}: arena bytes [{offsets[op]}, "
+                                     f"{offsets[op] + memref_bytes(t)}) */")
                     ptr[op.results[0]] = offset_ptr(abase, offsets[op])
                 elif name == "memref.get_global":
                     g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
                     if g not in layout:
                         raise LoweringError(f"global {g} has no initial value", op=name, stage="emit")
-                    ptr[op.results[0]] = offset_ptr(wbase, layout[g].offset)
+                    e = layout[g]
+                    _comment(f"/* weight {e.label or g} {_shape(op.results[0].type)}: weights file bytes "
+                                     f"[{e.offset}, {e.offset + e.nbytes}) */")
+                    ptr[op.results[0]] = offset_ptr(wbase, e.offset)
                 elif name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
                     ptr[op.results[0]] = offset_ptr(ptr[op.operands[0]], _byte_offset(op))
                 elif name == "memref.extract_aligned_pointer_as_index":

@@ -177,6 +177,8 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         host, kernels = pipeline.split_host_and_kernels(module)
         t0 = time.perf_counter()
         weights = weights_file(host, getattr(info, "resources", None))
+        from .codegen.weights import manifest
+        weights_txt = manifest(host.operation)
         run_pipeline(kernels, pipeline.KERNEL_EMIT)
         kernel_list = add_kernel_entries(kernels)
         run_pipeline(host, pipeline.HOST_EMIT)
@@ -194,6 +196,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "model.h": cfiles.model_header(info, len(info.inputs) + len(info.outputs)),
         "model_kernels.h": cfiles.kernels_header(kernel_list),
         "model.weights.bin": weights,
+        "model.weights.txt": weights_txt,
         "Makefile": cfiles.makefile(tgt),
         "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
     }

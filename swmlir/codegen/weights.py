@@ -25,6 +25,7 @@ class WeightEntry:
     name: str       # memref.global symbol
     offset: int     # byte offset in the weights file
     nbytes: int
+    label: str = ""  # the ONNX name it came from (the dense_resource key), when there is one
 
 
 _RESOURCE = re.compile(r'^\s*([^\s:]+): "0x([0-9A-Fa-f]*)"', re.M)
@@ -88,7 +89,9 @@ def weight_layout(module_op: ir.Operation) -> list[WeightEntry]:
     for op in _weight_globals(module_op):
         t = ir.TypeAttr(op.attributes["type"]).value
         nbytes = int(np.prod(t.shape)) * _np_dtype(t.element_type).itemsize
-        entries.append(WeightEntry(ir.StringAttr(op.attributes["sym_name"]).value, offset, nbytes))
+        init = str(op.attributes["initial_value"])
+        label = init[len("dense_resource<"):init.index(">")] if init.startswith("dense_resource<") else ""
+        entries.append(WeightEntry(ir.StringAttr(op.attributes["sym_name"]).value, offset, nbytes, label))
         offset += align(nbytes)
     return entries
 
@@ -125,3 +128,15 @@ def weights_file(module: ir.Module, arrays: dict | None = None) -> bytes:
         data = global_bytes(op, blobs)
         chunks.append(data + b"\0" * (align(len(data)) - len(data)))
     return b"".join(chunks)
+
+
+def manifest(module_op: ir.Operation) -> str:
+    """A text table of the weights file: what lies where (written next to it as model.weights.txt)."""
+    lines = ["# swmlir weights file: offset (bytes, 128-byte aligned), size (bytes), element type and shape, name"]
+    types = {ir.StringAttr(op.attributes["sym_name"]).value: ir.TypeAttr(op.attributes["type"]).value
+             for op in _weight_globals(module_op)}
+    for e in weight_layout(module_op):
+        t = types[e.name]
+        shape = "x".join(str(d) for d in t.shape) or "scalar"
+        lines.append(f"{e.offset:>12} {e.nbytes:>12} {str(t.element_type):>5} {shape:<20} {e.label or e.name}")
+    return "\n".join(lines) + "\n"
