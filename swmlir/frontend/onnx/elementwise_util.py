@@ -30,18 +30,22 @@ CI = arith.CmpIPredicate
 
 
 # ----------------------------------------------------------------------------------------------- ONNX dtypes
-def dtype_of(node, i: int) -> np.dtype:
+def dtype_of(node, i: int, sign_matters: bool = True) -> np.dtype:
     """The ONNX element type (as a numpy dtype) of input `i`: from its constant value, else from the model's
-    value infos, else read from the MLIR type (signless integers read as signed)."""
+    value infos (declared or inferred). When neither knows it, the MLIR type decides, except for an integer
+    whose signedness matters to the op: that is refused rather than guessed (signless MLIR integers)."""
     c = node.constant(i)
     if c is not None:
         return np.dtype(c.dtype)
     v = node.input(i)
-    mlir_dt = mlir_to_numpy(b.elem_of(v))
+    t = b.elem_of(v)
     vi = node.ctx.info.get(node.input_names[i])
-    if vi is not None and vi.dtype is not None and numpy_to_mlir(vi.dtype) == b.elem_of(v):
+    if vi is not None and vi.dtype is not None and numpy_to_mlir(vi.dtype) == t:
         return np.dtype(vi.dtype)
-    return mlir_dt
+    if sign_matters and isinstance(t, ir.IntegerType) and t.width > 1:
+        raise node.error(f"the ONNX element type of input '{node.input_names[i]}' ({t}) is unknown (ONNX shape "
+                         "inference gave none), and this op needs to know whether it is signed or unsigned")
+    return mlir_to_numpy(t)
 
 
 def check_dtype(node, dt: np.dtype, allowed: Sequence[np.dtype], what: str = "input") -> None:
@@ -51,9 +55,9 @@ def check_dtype(node, dt: np.dtype, allowed: Sequence[np.dtype], what: str = "in
                          f"(supported: {names})")
 
 
-def same_dtypes(node, idx: Sequence[int], allowed: Sequence[np.dtype]) -> np.dtype:
+def same_dtypes(node, idx: Sequence[int], allowed: Sequence[np.dtype], sign_matters: bool = True) -> np.dtype:
     """The common ONNX element type of the inputs `idx`, checked against `allowed`."""
-    dts = [dtype_of(node, i) for i in idx]
+    dts = [dtype_of(node, i, sign_matters) for i in idx]
     if len(set(dts)) != 1:
         raise node.error(f"inputs have different element types {', '.join(d.name for d in dts)}")
     check_dtype(node, dts[0], allowed)

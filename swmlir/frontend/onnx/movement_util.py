@@ -1,17 +1,20 @@
 """Data movement for the shape / gather / resize converters, in IR the Sunway pipeline tiles (no `tensor.extract`).
 
-Every byte moved here is moved by a `linalg.generic` whose output is indexed by plain loop dims and whose input
-map selects what to read:
-  copy        out[d] = x[f(d)] with f affine: `c + s * d` or `c + (s * d + r) floordiv k` per axis (s, k >= 1);
-              tiling computes each tile's input window from f, so the DMA only fetches what the tile reads;
-  take        a gather along one axis with indices known at compile time, split into runs of that affine form
-              (a run is written into its slice of the result); negative runs (reversals) and irregular index
-              lists that would need too many runs fall back to
+Every byte moved here is moved by a linalg op whose output is indexed by plain loop dims:
+  read        out[d] = x[o_i + sum_j c_ij * d_j] per axis i of x, with c_ij >= 0: an extract_slice of the window
+              of x that is read (the offsets o_i), then a generic whose input map has no constant term (or a
+              linalg.copy when the map is the identity);
+  take        a gather along one axis with indices known at compile time, split into runs; a run covers Q * k
+              consecutive output positions, position (q, u) reading index a + s*q + t*u (k = 1: an arithmetic
+              progression; t = 0: each source repeated k times, as nearest upsampling does). Each run is a `read`
+              into its slice of the result (the slice expanded to [Q, k]). Decreasing runs (reversals) are masked
+              reductions over their source window; index lists that need too many runs fall back to
   select      a masked reduction: out[.., m, ..] = the x[.., n, ..] whose n equals idx[m], over a reduction
               loop n (cost: the axis length per output element). The indices are read through a map like any
               operand, so they may also be values computed at run time.
-Affine maps with a negative coefficient (a reversal, `c - d`) abort MLIR's tiling (an assertion), so they are
-never built; `mod` maps give wrong tiles.
+Maps the tiling of this pipeline gets wrong are never built: a negative coefficient (a reversal, `c - d`) aborts
+MLIR's tiling; `floordiv` and `mod` make it compute too small an input window for tiles that do not start at a
+multiple of the divisor; constant terms inflate the computed window (hence the extract_slice of the window).
 """
 from __future__ import annotations
 
@@ -53,19 +56,22 @@ def loop_index(dim: int) -> ir.Value:
     return linalg.IndexOp(dim).result
 
 
-def copy(x: ir.Value, out_shape: Sequence[int], exprs: Callable[[list[ir.AffineExpr]], Sequence[ir.AffineExpr]],
-         init: ir.Value | None = None) -> ir.Value:
-    """out[d] = x[exprs(d)]: one all-parallel generic; `init` (a slice of a bigger result) or a new empty."""
-    n = len(out_shape)
-    d = b.dims(n)
-    if init is None:
-        init = b.empty(out_shape, b.elem_of(x))
-    return b.generic([x], [amap(n, exprs(d)), b.identity_map(n)], init, lambda v, _o: v)
+def fit_to_loops(x: ir.Value, m: ir.AffineMap, loop_sizes: Sequence[int]) -> ir.Value:
+    """linalg infers a loop's range from the first operand indexed by the bare loop dim: where x is read at a bare
+    `d_i` but is longer than that loop, read the leading slice of x of the loop's length instead."""
+    s = b.shape_of(x)
+    sizes = list(s)
+    for k, e in enumerate(m.results):
+        if isinstance(e, ir.AffineDimExpr) and loop_sizes[e.position] < s[k]:
+            sizes[k] = loop_sizes[e.position]
+    return x if tuple(sizes) == s else slice_of(x, [0] * len(s), sizes)
 
 
-def slice_of(dest: ir.Value, offsets: Sequence[int], sizes: Sequence[int]) -> ir.Value:
-    t = b.ranked(sizes, b.elem_of(dest))
-    return tensor.extract_slice(t, dest, [], [], [], list(offsets), list(sizes), [1] * len(sizes))
+def slice_of(x: ir.Value, offsets: Sequence[int], sizes: Sequence[int]) -> ir.Value:
+    if list(offsets) == [0] * len(offsets) and tuple(sizes) == b.shape_of(x):
+        return x
+    t = b.ranked(sizes, b.elem_of(x))
+    return tensor.extract_slice(t, x, [], [], [], list(offsets), list(sizes), [1] * len(sizes))
 
 
 def insert(piece: ir.Value, dest: ir.Value, offsets: Sequence[int]) -> ir.Value:
@@ -73,67 +79,86 @@ def insert(piece: ir.Value, dest: ir.Value, offsets: Sequence[int]) -> ir.Value:
     return tensor.insert_slice(piece, dest, [], [], [], list(offsets), sizes, [1] * len(sizes))
 
 
+Terms = Sequence[tuple[int, int]]  # (loop dim, coefficient >= 1) pairs of one axis of x
+
+
+def read(x: ir.Value, out_shape: Sequence[int], terms: Sequence[Terms], offsets: Sequence[int],
+         init: ir.Value | None = None) -> ir.Value:
+    """out[d] = x[offsets[i] + sum(c * d[j] for j, c in terms[i])] for every axis i of x."""
+    n = len(out_shape)
+    extents = [1 + sum(c * (out_shape[j] - 1) for j, c in t) for t in terms]
+    window = slice_of(x, offsets, extents)
+    if init is None:
+        init = b.empty(out_shape, b.elem_of(x))
+    d = b.dims(n)
+    exprs = []
+    for t in terms:
+        e = C(0)
+        for j, c in t:
+            e = e + (d[j] * c if c != 1 else d[j])
+        exprs.append(e)
+    m = amap(n, exprs)
+    if len(terms) == n and all(list(t) == [(i, 1)] for i, t in enumerate(terms)):
+        return linalg.copy(window, outs=[init])  # a named op, so canonicalization keeps the copy
+    return b.generic([window], [m, b.identity_map(n)], init, lambda v, _o: v)
+
+
 def strided(x: ir.Value, starts: Sequence[int], steps: Sequence[int], sizes: Sequence[int]) -> ir.Value:
     """x[starts[i] :: steps[i]][:sizes[i]] along every axis (steps >= 1); nothing when it is all of x."""
     s = b.shape_of(x)
     if tuple(sizes) == s and not any(starts) and all(st == 1 for st in steps):
         return x
-    return copy(x, sizes, lambda d: [C(a) + e * st if st != 1 else C(a) + e for e, a, st in zip(d, starts, steps)])
+    return read(x, sizes, [[(i, st)] if n > 1 else [] for i, (st, n) in enumerate(zip(steps, sizes))], starts)
 
 
 # ----------------------------------------------------------------------------------------------- runs
 @dataclass(frozen=True)
 class Run:
-    """Output positions [start, start + length) of a gather read, at local position j,
-    affine:  a + (s * j + r) floordiv k        (s >= 0, k >= 1, 0 <= r < k)
-    reverse: a - s * j                         (s >= 1)"""
+    """Output positions [start, start + q * k) of a gather. Position (i, u) of the run (i < q, u < k) reads
+    affine:  a + s * i + t * u      (s, t >= 0; k = 1 for an arithmetic progression)
+    reverse: a - s * i              (k = 1, s >= 1)"""
     start: int
-    length: int
+    q: int
     kind: str
     a: int
     s: int
-    r: int = 0
     k: int = 1
+    t: int = 0
+
+    @property
+    def length(self) -> int:
+        return self.q * self.k
 
     def values(self) -> np.ndarray:
         j = np.arange(self.length, dtype=np.int64)
         if self.kind == "reverse":
             return self.a - self.s * j
-        return self.a + (self.s * j + self.r) // self.k
-
-    def expr(self, d: ir.AffineExpr) -> ir.AffineExpr:
-        assert self.kind == "affine"
-        if self.k == 1:
-            e = d * self.s if self.s != 1 else d
-            return C(self.a) + (e if self.s else C(0))
-        inner = d * self.s if self.s != 1 else d
-        if self.r:
-            inner = inner + C(self.r)
-        return C(self.a) + ir.AffineExpr.get_floor_div(inner, self.k)
+        return self.a + self.s * (j // self.k) + self.t * (j % self.k)
 
 
 def _fit_affine(idx: np.ndarray, p: int) -> Run:
-    """The longest affine run starting at p (ties: the smallest period)."""
+    """The longest affine run starting at p (ties: the smallest period k)."""
     m = len(idx)
-    a = int(idx[p])
-    best = Run(p, 1, "affine", a, 0)
     rest = idx[p:]
-    for k in range(1, min(MAX_PERIOD, m - p - 1) + 1):
+    a = int(rest[0])
+    best = Run(p, 1, "affine", a, 0)
+    if m - p >= 2 and rest[1] >= rest[0]:  # k = 1: an arithmetic progression
+        s = int(rest[1] - rest[0])
+        bad = np.nonzero(np.diff(rest) != s)[0]
+        best = Run(p, 1 + (int(bad[0]) if len(bad) else m - p - 1), "affine", a, s)
+    for k in range(2, min(MAX_PERIOD, (m - p) // 2) + 1):
         if best.length == m - p:
             break
+        t = int(rest[1] - rest[0])
         s = int(rest[k] - rest[0])
-        if s < 0:
+        if t < 0 or s < 0 or (m - p) // k * k <= best.length:
             continue
-        bad = np.nonzero(rest[k:] - rest[:-k] != s)[0]
-        length = k + (int(bad[0]) if len(bad) else len(rest) - k)
-        if length <= best.length:
-            continue
-        head = rest[:k] - a
-        j = np.arange(k)
-        for r in range(k):
-            if np.array_equal((s * j + r) // k, head):
-                best = Run(p, length, "affine", a, s, r, k)
-                break
+        blocks = rest[: (m - p) // k * k].reshape(-1, k)
+        want = a + s * np.arange(len(blocks))[:, None] + t * np.arange(k)[None, :]
+        bad = np.nonzero((blocks != want).any(axis=1))[0]
+        q = int(bad[0]) if len(bad) else len(blocks)
+        if q >= 2 and q * k > best.length:
+            best = Run(p, q, "affine", a, s, k, t)
     return best
 
 
@@ -163,7 +188,7 @@ def plan_runs(idx: np.ndarray, limit: int = MAX_RUNS) -> list[Run] | None:
     return runs
 
 
-def _runs_cost(runs: list[Run], inner: int) -> int:
+def runs_cost(runs: list[Run], inner: int) -> int:
     cost = 0
     for r in runs:
         window = r.s * (r.length - 1) + 1 if r.kind == "reverse" else 1
@@ -181,25 +206,52 @@ def _reverse_run(x: ir.Value, axis: int, run: Run, init: ir.Value) -> ir.Value:
     s = b.shape_of(x)
     rank = len(s)
     elem = b.elem_of(x)
-    window = run.s * (run.length - 1) + 1
+    width = run.s * (run.length - 1) + 1
     lo = run.a - run.s * (run.length - 1)
+    window = slice_of(x, _with_axis([0] * rank, axis, [lo]), _with_axis(s, axis, [width]))
     d = b.dims(rank + 1)
-    w = d[rank]
-    x_map = amap(rank + 1, _with_axis(d[:rank], axis, [C(lo) + w]))
+    x_map = amap(rank + 1, _with_axis(d[:rank], axis, [d[rank]]))
     out_map = amap(rank + 1, d[:rank])
     init = linalg.fill(b.scalar(elem, zero_of(elem)), outs=[init])
     idx_t = ir.IndexType.get()
 
     def body(v, acc):
-        # window position w holds output j when w + s*j == window - 1
+        # window position w holds output j when w + s*j == width - 1
         j = loop_index(axis)
         wi = loop_index(rank)
         sj = arith.MulIOp(j, arith.ConstantOp(idx_t, run.s).result).result if run.s != 1 else j
         hit = arith.CmpIOp(arith.CmpIPredicate.eq, arith.AddIOp(wi, sj).result,
-                           arith.ConstantOp(idx_t, window - 1).result).result
+                           arith.ConstantOp(idx_t, width - 1).result).result
         return arith.SelectOp(hit, v, acc).result
 
-    return b.generic([x], [x_map, out_map], init, body, ["parallel"] * rank + ["reduction"])
+    return b.generic([window], [x_map, out_map], init, body, ["parallel"] * rank + ["reduction"])
+
+
+def _affine_run(x: ir.Value, axis: int, run: Run, init: ir.Value | None) -> ir.Value:
+    """x read along `axis` by an affine run, into `init` (shaped like the run's output; k = 1 only) or a new
+    tensor."""
+    s = b.shape_of(x)
+    rank = len(s)
+    sizes = _with_axis(s, axis, [run.length])
+    offsets = _with_axis([0] * rank, axis, [run.a])
+    if run.k == 1:
+        terms = [[(i, 1)] if i != axis else ([(axis, run.s)] if run.s and run.length > 1 else [])
+                 for i in range(rank)]
+        return read(x, sizes, terms, offsets, init)
+    # the run's positions as [q, k]: loop dims shift by one after the axis
+    exp_shape = _with_axis(s, axis, [run.q, run.k])
+    groups = [[i] for i in range(axis)] + [[axis, axis + 1]] + [[i + 1] for i in range(axis + 1, rank)]
+    terms = []
+    for i in range(rank):
+        if i < axis:
+            terms.append([(i, 1)])
+        elif i > axis:
+            terms.append([(i + 1, 1)])
+        else:
+            terms.append([(j, c) for j, c in ((axis, run.s), (axis + 1, run.t)) if c])
+    # (a fresh init: an expand_shape of the result's slice bufferizes to a copy on the host)
+    y = read(x, exp_shape, terms, offsets)
+    return tensor.collapse_shape(b.ranked(sizes, b.elem_of(x)), y, groups)
 
 
 def take(x: ir.Value, axis: int, idx: np.ndarray, *, name: str = "indices") -> ir.Value:
@@ -215,20 +267,19 @@ def take(x: ir.Value, axis: int, idx: np.ndarray, *, name: str = "indices") -> i
     inner = math.prod(s) // n
     runs = plan_runs(idx)
     select_cost = len(idx) * n * inner
-    if runs is None or (len(runs) > 1 and _runs_cost(runs, inner) > select_cost):
+    if runs is None or (len(runs) > 1 and runs_cost(runs, inner) > select_cost):
         return select_take(x, axis, b.constant(idx.astype(np.int32 if n < 2**31 else np.int64), name))
     if len(runs) == 1 and runs[0].kind == "affine":
         run = runs[0]
         if run.k == 1 and run.s == 1 and run.a == 0 and len(idx) == n:
             return x
-        return copy(x, out_shape, lambda d: _with_axis(d, axis, [run.expr(d[axis])]))
+        return _affine_run(x, axis, run, None)
     dest = b.empty(out_shape, b.elem_of(x))
     for run in runs:
         offsets = _with_axis([0] * len(s), axis, [run.start])
-        sizes = _with_axis(s, axis, [run.length])
-        part = slice_of(dest, offsets, sizes)
+        part = slice_of(dest, offsets, _with_axis(s, axis, [run.length]))
         if run.kind == "affine":
-            part = copy(x, sizes, lambda d, run=run: _with_axis(d, axis, [run.expr(d[axis])]), init=part)
+            part = _affine_run(x, axis, run, part)
         else:
             part = _reverse_run(x, axis, run, part)
         dest = insert(part, dest, offsets)

@@ -138,9 +138,12 @@ func.func @main(%x: memref<4x8xf32>, %y: memref<10xf32>) attributes {swmlir.num_
 //       C:   char* [[X:v[0-9]+]] = (char*) [[XV]];
 //       C:   char* [[Y:v[0-9]+]] = (char*) [[YV]];
 //       C:   char* [[A:v[0-9]+]] = swmlir_arena;
+//  C-NEXT:   /* intermediate 64xf32: arena bytes [0, 256) */
 //  C-NEXT:   memcpy([[A]], [[X]], 256);
+//  C-NEXT:   /* intermediate 64xf32: arena bytes [256, 512) */
 //  C-NEXT:   char* [[T2:v[0-9]+]] = [[A]] + 256;
 //  C-NEXT:   memcpy([[T2]], [[A]], 256);
+//  C-NEXT:   /* intermediate 64xf32: arena bytes [0, 256) */
 //  C-NEXT:   memcpy([[A]], [[T2]], 256);
 //  C-NEXT:   memcpy([[Y]], [[A]], 256);
 //       C:   void* {{v[0-9]+}} = swmlir_alloc(512);

@@ -1,4 +1,6 @@
 """ONNX op converters, one module per group; importing this package registers them all."""
 from . import conv, elementwise, matmul, misc, pool, shape, softmax  # noqa: F401
+from . import gather, movement, resize  # noqa: F401  (shape and data movement)
 from . import norm, reduce  # noqa: F401  (reductions and normalizations)
 from . import binary, cast, unary  # noqa: F401  (elementwise ops, activations, casts)
+from . import einsum, quant  # noqa: F401  (Einsum; MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv)

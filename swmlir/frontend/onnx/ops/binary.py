@@ -27,7 +27,8 @@ _CMP = {"Equal": "eq", "Less": "lt", "LessOrEqual": "le", "Greater": "gt", "Grea
 
 def _compare(ctx, node):
     pred = _CMP[node.op_type]
-    dt = same_dtypes(node, [0, 1], ALL if node.op_type == "Equal" else NUMERIC)
+    equal = node.op_type == "Equal"
+    dt = same_dtypes(node, [0, 1], ALL if equal else NUMERIC, sign_matters=not equal)
     return ew(node, _inputs(node, 2), lambda x, y: cmp(pred, x, y, dt), BOOL)
 
 
@@ -58,7 +59,7 @@ def bitshift(ctx, node):
     if direction not in ("LEFT", "RIGHT"):
         raise node.error(f"direction must be 'LEFT' or 'RIGHT', got {direction!r}")
     left = direction == "LEFT"
-    dt = same_dtypes(node, [0, 1], INTS)
+    dt = same_dtypes(node, [0, 1], INTS, sign_matters=not left)
     bits = dt.itemsize * 8
 
     def body(x, y):
@@ -185,7 +186,7 @@ def prelu(ctx, node):
 @converter("Where", since=(9, 16))  # 16: bfloat16
 def where(ctx, node):
     same_dtypes(node, [0], (BOOL,))
-    dt = same_dtypes(node, [1, 2], ALL)
+    dt = same_dtypes(node, [1, 2], ALL, sign_matters=False)
     return ew(node, _inputs(node, 3), lambda c, x, y: select(c, x, y), dt)
 
 

@@ -18,7 +18,6 @@ negative coefficients (K-1-k) that tiling would slice wrongly.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from mlir import ir
@@ -137,8 +136,9 @@ def conv(ctx, node):
 def transpose_window(node, in_sizes: list[int], kernel: list[int]):
     """(strides, dilations, pad_begin, pad_end, out sizes) of a ConvTranspose, as onnxruntime computes them:
     an `output_shape` (or SAME_*, whose output is in * stride) decides the pads, SAME_UPPER putting the smaller
-    half first and everything else the larger; an output larger than the full result is zero-extended at the
-    end. Otherwise out = s * (in - 1) + output_padding + (k - 1) * d + 1 - pads."""
+    half first and everything else the larger (explicit pads are then ignored); an output larger than the full
+    result is zero-extended at the end, by less than one stride (a larger output_shape is inconsistent with the
+    input, as onnxruntime says). Otherwise out = s * (in - 1) + output_padding + (k - 1) * d + 1 - pads."""
     r = len(in_sizes)
     strides = window.ints(node, "strides", [1] * r, r)
     dilations = window.ints(node, "dilations", [1] * r, r)
@@ -167,6 +167,10 @@ def transpose_window(node, in_sizes: list[int], kernel: list[int]):
         begin, end = [], []
         for i in range(r):
             total = full[i] - out_shape[i]
+            if -total >= strides[i]:
+                raise node.error(f"output_shape {out_shape} is inconsistent with the input: along spatial dim {i} "
+                                 f"the full output has {full[i]} elements, and {out_shape[i]} would need a larger "
+                                 f"input (at most {full[i] + strides[i] - 1})")
             t = max(0, total)
             pb = t // 2 if auto_pad == "SAME_UPPER" else t - t // 2
             begin.append(pb)

@@ -19,7 +19,7 @@ _BINARY = {
 
 def _binary(ctx, node):
     a, c = node.require_input(0, "A"), node.require_input(1, "B")
-    dt = same_dtypes(node, [0, 1], NUMERIC)
+    dt = same_dtypes(node, [0, 1], NUMERIC, sign_matters=node.op_type == "Div")
     fop, iop = _BINARY[node.op_type]
     if is_fp(dt):
         fn = fop
@@ -40,7 +40,7 @@ for _op in _BINARY:
 @converter("Relu", since=(7, 13, 14))  # 14: signed integers
 def relu(ctx, node):
     x = node.require_input(0, "X")
-    dt = same_dtypes(node, [0], FLOATS + SIGNED)  # 14: signed integers
+    dt = same_dtypes(node, [0], FLOATS + SIGNED, sign_matters=False)
     t = b.elem_of(x)
     if is_fp(dt):
         return b.elementwise([x], lambda v: arith.maximumf(v, b.scalar(t, 0.0)))

@@ -113,7 +113,7 @@ def _max_with_indices(node, x, xp, win: window.Window, lowest, greater, storage_
     offs = (np.arange(sx[0] * sx[1], dtype=np.int64) * math.prod(spatial)).reshape(sx[0], sx[1])
     pos_v = b.constant(pos, f"{node.name}_positions")
     offs_v = b.constant(offs, f"{node.name}_offsets")
-    n_loops, x_map, _, o_map = _pool_maps(r, win)
+    n_loops, x_map, k_map, o_map = _pool_maps(r, win)
     p_map = window.window_map(n_loops, [], [2 + i for i in range(r)], [2 + r + i for i in range(r)],
                               win.strides, win.dilations)
     nc_map = b.projection_map(n_loops, [0, 1])
@@ -121,18 +121,21 @@ def _max_with_indices(node, x, xp, win: window.Window, lowest, greater, storage_
     out = [sx[0], sx[1], *win.out]
     inits = [b.fill(out, elem, lowest), b.fill(out, i64, 0)]
     kinds = ["parallel"] * (2 + r) + ["reduction"] * r
-    op = linalg.GenericOp([b.ranked(out, elem), b.ranked(out, i64)], [xp, pos_v, offs_v], inits,
-                          ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in (x_map, p_map, nc_map, o_map, o_map)]),
+    shape_only = b.empty(win.kernel, elem)
+    maps = (x_map, p_map, nc_map, k_map, o_map, o_map)
+    op = linalg.GenericOp([b.ranked(out, elem), b.ranked(out, i64)], [xp, pos_v, offs_v, shape_only], inits,
+                          ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
                           ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{k}>") for k in kinds]))
-    block = op.regions[0].blocks.append(elem, i64, i64, elem, i64)
+    block = op.regions[0].blocks.append(elem, i64, i64, elem, elem, i64)
     with ir.InsertionPoint(block):
-        v, p, o, acc, idx = block.arguments
+        v, p, o, _, acc, idx = block.arguments
         gt = greater(v, acc)
         linalg.YieldOp([arith.select(gt, v, acc), arith.select(gt, arith.addi(p, o), idx)])
     return [op.results[0], op.results[1]]
 
 
-@converter("MaxPool", since=(7, 8, 10, 11, 12, 22))  # 8: Indices, storage_order; 10: ceil_mode, dilations; 12: int8/uint8
+# 8: Indices, storage_order; 10: ceil_mode, dilations; 12: int8 / uint8
+@converter("MaxPool", since=(7, 8, 10, 11, 12, 22))
 def max_pool(ctx, node):
     x = node.require_input(0, "X")
     sx, win = _pool_window(node, x, allow_int=node.opset >= 12)

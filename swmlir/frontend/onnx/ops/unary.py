@@ -19,10 +19,10 @@ from ..elementwise_util import (BOOL, CF, FLOATS, MATH, NUMERIC, SIGNED, cmp, co
 from ..registry import converter
 
 
-def _run(node, allowed, body_for, out_dt=None):
+def _run(node, allowed, body_for, out_dt=None, sign_matters=True):
     """Check the input's element type, then one generic whose body is `body_for(dtype)`."""
     x = node.require_input(0, "X")
-    dt = same_dtypes(node, [0], allowed)
+    dt = same_dtypes(node, [0], allowed, sign_matters)
     return ew(node, [x], body_for(dt), out_dt)
 
 
@@ -82,7 +82,7 @@ def neg(ctx, node):
             return lambda x: arith.negf(x)
         return lambda x: arith.subi(const(dt, 0), x)
 
-    return _run(node, FLOATS + SIGNED, body_for)
+    return _run(node, FLOATS + SIGNED, body_for, sign_matters=False)
 
 
 @converter("Sign", since=(9, 13))
@@ -127,7 +127,7 @@ def isinf(ctx, node):
     return _run(node, FLOATS, body_for, BOOL)
 
 
-@converter("Not", since=7)
+@converter("Not", since=1)  # one version only: nothing changed before opset 7
 def not_(ctx, node):
     return _run(node, (BOOL,), lambda dt: (lambda x: arith.xori(x, const(BOOL, True))))
 

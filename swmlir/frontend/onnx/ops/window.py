@@ -3,6 +3,12 @@
 All output-size arithmetic lives here, so Conv, MaxPool and AveragePool agree with each other and with ONNX:
     out = floor_or_ceil((in + pad_begin + pad_end - ((k - 1) * d + 1)) / s) + 1
 and with ceil_mode a last window that would start inside the end padding is dropped (as onnxruntime does).
+SAME_* auto_pad with dilations is refused: onnxruntime refuses it for Conv and computes smaller outputs than the
+ONNX reference for the pools, so there is nothing to agree with.
+
+Also here: `window_map`, the affine map `o * stride + k * dilation` by which every windowed op (conv, pools)
+reads its padded input, and `dtype_of` / `is_unsigned` (the ONNX element type of an input: MLIR integers are
+signless).
 """
 from __future__ import annotations
 
