@@ -6,21 +6,49 @@ import onnx
 from onnx import numpy_helper
 
 
+class _Constants(dict):
+    """name -> numpy value of initializers and Constant nodes, converted on first access (weights are big)."""
+
+    def __init__(self, graph: onnx.GraphProto):
+        super().__init__()
+        self._protos = {t.name: t for t in graph.initializer}
+        self._nodes = {n.output[0]: n for n in graph.node
+                       if n.op_type == "Constant" and n.domain in ("", "ai.onnx") and len(n.attribute) == 1}
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or name in self._protos or (
+            name in self._nodes and self._node_value(self._nodes[name]) is not None)
+
+    def __getitem__(self, name):
+        if not dict.__contains__(self, name):
+            if name in self._protos:
+                dict.__setitem__(self, name, numpy_helper.to_array(self._protos[name]))
+            elif name in self._nodes and self._node_value(self._nodes[name]) is not None:
+                dict.__setitem__(self, name, self._node_value(self._nodes[name]))
+            else:
+                raise KeyError(name)
+        return dict.__getitem__(self, name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    @staticmethod
+    def _node_value(n):
+        a = n.attribute[0]
+        if a.name == "value":
+            return numpy_helper.to_array(a.t)
+        if a.name in ("value_float", "value_int"):
+            return np.array(a.f if a.name == "value_float" else a.i,
+                            dtype=np.float32 if a.name == "value_float" else np.int64)
+        if a.name in ("value_floats", "value_ints"):
+            return np.array(list(a.floats) if a.name == "value_floats" else list(a.ints),
+                            dtype=np.float32 if a.name == "value_floats" else np.int64)
+        return None
+
+
 def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    """Initializers and outputs of Constant nodes with a `value` tensor, by name."""
-    out = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    for n in graph.node:
-        if n.op_type == "Constant" and n.domain in ("", "ai.onnx") and len(n.attribute) == 1:
-            a = n.attribute[0]
-            if a.name == "value":
-                out[n.output[0]] = numpy_helper.to_array(a.t)
-            elif a.name in ("value_float", "value_int"):
-                out[n.output[0]] = np.array(a.f if a.name == "value_float" else a.i,
-                                            dtype=np.float32 if a.name == "value_float" else np.int64)
-            elif a.name in ("value_floats", "value_ints"):
-                out[n.output[0]] = np.array(list(a.floats) if a.name == "value_floats" else list(a.ints),
-                                            dtype=np.float32 if a.name == "value_floats" else np.int64)
-    return out
+    """Initializers and outputs of Constant nodes with a value, by name (converted lazily)."""
+    return _Constants(graph)
 
 
 def uses(graph: onnx.GraphProto) -> dict[str, int]:
@@ -66,3 +94,44 @@ def default_opset(model: onnx.ModelProto) -> int:
 def has_subgraphs(graph: onnx.GraphProto) -> bool:
     return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for n in graph.node
                for a in n.attribute)
+
+
+SMALL = 4096  # initializers up to this many elements keep their values for shape inference (data propagation)
+
+
+def infer_shapes_light(model: onnx.ModelProto, input_shapes: dict | None = None) -> onnx.ModelProto:
+    """onnx shape inference on a skeleton of `model`: big initializers become typed graph inputs, so inference
+    (which serializes the model) does not copy the weights; small ones keep their values for data propagation
+    (Reshape shapes, Slice starts ...). `input_shapes` overrides graph input shapes. Returns the skeleton with
+    the inferred value_info (not the weights)."""
+    from onnx import helper
+    skeleton = onnx.ModelProto()
+    skeleton.ir_version = model.ir_version
+    skeleton.opset_import.extend(model.opset_import)
+    skeleton.functions.extend(model.functions)
+    g = skeleton.graph
+    g.name = model.graph.name
+    g.node.extend(model.graph.node)
+    g.output.extend(model.graph.output)
+    g.value_info.extend(model.graph.value_info)
+    declared = {i.name for i in model.graph.input}
+    g.input.extend(model.graph.input)
+    for t in model.graph.initializer:
+        n = 1
+        for d in t.dims:
+            n *= d
+        if n <= SMALL:
+            g.initializer.append(t)
+        elif t.name not in declared:
+            g.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    g.sparse_initializer.extend(model.graph.sparse_initializer)
+    for vi in g.input:
+        if input_shapes and vi.name in input_shapes and vi.type.HasField("tensor_type"):
+            dims = vi.type.tensor_type.shape.dim
+            del dims[:]
+            for d in input_shapes[vi.name]:
+                dims.add().dim_value = d
+    try:
+        return onnx.shape_inference.infer_shapes(skeleton, strict_mode=False, data_prop=True)
+    except Exception:  # inference is advisory
+        return skeleton

@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from ._graph import has_subgraphs, constants, default_opset, graph_inputs, set_initializer
+from ._graph import constants, default_opset, graph_inputs, has_subgraphs, infer_shapes_light, set_initializer
 
 # never folded: random or stateful, or whose result is not a function of its inputs alone
 _SKIP = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
@@ -16,10 +16,7 @@ MAX_FOLDED_ELEMENTS = 1 << 28
 
 
 def _static_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception:
-        return {}
+    inferred = infer_shapes_light(model)
     out = {}
     for vi in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
         t = vi.type.tensor_type

@@ -33,7 +33,8 @@ def run(model: onnx.ModelProto) -> onnx.ModelProto:
     live.reverse()
     del graph.node[:]
     graph.node.extend(live)
-    keep = [t for t in graph.initializer if t.name in needed or t.name in {i.name for i in graph.input}]
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
+    declared = {i.name for i in graph.input}
+    dead = [k for k, t in enumerate(graph.initializer) if t.name not in needed and t.name not in declared]
+    for k in reversed(dead):  # in place: rebuilding the list would copy every weight
+        del graph.initializer[k]
     return model

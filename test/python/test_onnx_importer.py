@@ -84,8 +84,10 @@ def test_weights_are_resources_small_constants_inline():
     with ir.Context():
         module, _ = import_onnx(small_cnn())
         body = str(module).split("{-#")[0]
-    # 8x3x3x3 conv weight and the 5x8 fc weight are blobs; the zero bias is a splat, fc_b (5 values) inline
+    # 8x3x3x3 conv weight and the 5x8 fc weight (transposed at import: transB) are blobs; the zero bias is a
+    # splat, fc_b (5 values) inline
     assert "dense_resource<w>" in body and "dense_resource<fc_w>" in body
+    assert "fc_w_T" not in body  # Gemm with transB keeps B as stored, (N, K): no transposed copy
     assert "dense<0.000000e+00> : tensor<8xf32>" in body
     assert re.search(r"dense<\[0\.0+e\+00, 1\.0+e\+00, 2\.0+e\+00, 3\.0+e\+00, 4\.0+e\+00\]> : tensor<5xf32>", body)
     assert "0x" not in body.replace("0xFF800000", "")  # no hex blobs in the body (-inf scalars aside)

@@ -307,26 +307,6 @@ def _resolve_inputs(graph: onnx.GraphProto, input_shapes: dict[str, Sequence[int
     return out
 
 
-def _with_static_inputs(model: onnx.ModelProto, inputs: list[TensorInfo]) -> onnx.ModelProto:
-    """A copy of `model` whose graph inputs carry the resolved static shapes (for shape inference)."""
-    shapes = {t.name: t.shape for t in inputs}
-    changed = False
-    for vi in model.graph.input:
-        if vi.name in shapes and _declared_dims(vi) != list(shapes[vi.name]):
-            changed = True
-    if not changed:
-        return model
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    for vi in m.graph.input:
-        if vi.name in shapes:
-            dims = vi.type.tensor_type.shape.dim
-            del dims[:]
-            for s in shapes[vi.name]:
-                dims.add().dim_value = s
-    return m
-
-
 def _value_infos(model: onnx.ModelProto) -> dict[str, ValueInfo]:
     info = {}
     g = model.graph
@@ -339,11 +319,11 @@ def _value_infos(model: onnx.ModelProto) -> dict[str, ValueInfo]:
     return info
 
 
-def _infer(model: onnx.ModelProto) -> onnx.ModelProto:
-    try:
-        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception:  # inference is advisory: the converters compute every shape themselves
-        return model
+def _infer(model: onnx.ModelProto, inputs: list[TensorInfo]) -> onnx.ModelProto:
+    """Shape inference (advisory: converters compute every shape themselves) with the resolved input shapes,
+    on a skeleton of the model without its big weights, so that inference does not copy them."""
+    from swmlir.graph._graph import infer_shapes_light
+    return infer_shapes_light(model, {t.name: t.shape for t in inputs})
 
 
 # ------------------------------------------------------------------------------------------------ conversion
@@ -427,7 +407,7 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
     graph = model.graph
     _check_supported(graph, opsets)
     inputs = _resolve_inputs(graph, input_shapes)
-    inferred = _infer(_with_static_inputs(model, inputs))
+    inferred = _infer(model, inputs)
     ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir)
 
     for t in graph.initializer:
