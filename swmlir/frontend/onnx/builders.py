@@ -63,7 +63,7 @@ RESOURCE_SINK: "contextvars.ContextVar[dict | None]" = contextvars.ContextVar("s
 def _is_splat(flat: np.ndarray) -> bool:
     # a strided sample first: weights are almost never splats, and the full comparison of a big one is slow
     step = max(1, flat.size // 64)
-    sample = flat[::step].view(np.uint8).reshape(-1, flat.itemsize)
+    sample = np.ascontiguousarray(flat[::step]).view(np.uint8).reshape(-1, flat.itemsize)
     if not (sample == sample[0]).all():
         return False
     raw = flat.view(np.uint8).reshape(flat.size, flat.itemsize)
