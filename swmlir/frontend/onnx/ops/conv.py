@@ -18,7 +18,6 @@ negative coefficients (K-1-k) that tiling would slice wrongly.
 """
 from __future__ import annotations
 
-
 import numpy as np
 from mlir import ir
 from mlir.dialects import arith, linalg
@@ -186,9 +185,19 @@ def transpose_window(node, in_sizes: list[int], kernel: list[int]):
     return strides, dilations, begin, end, out
 
 
+def _all_set(masks) -> ir.Value:
+    """i1: every i8 mask element is nonzero. (Masks are i8, not i1: the upstream LLVM lowering of the reference
+    JIT cannot load i1 memrefs.)"""
+    keep = None
+    for m in masks:
+        bit = arith.cmpi(arith.CmpIPredicate.ne, m, b.scalar(m.type, 0))
+        keep = bit if keep is None else arith.andi(keep, bit)
+    return keep
+
+
 def _zero_insert(x: ir.Value, strides: list[int]) -> ir.Value:
     """[N, C, I_1, .., I_r] -> [N, C, I_1 * s_1, .., I_r * s_r]: each element followed by s - 1 zeros. One
-    generic over [N, C, I_1, s_1, .., I_r, s_r] selects x or 0 by constant masks [s_i] (true at 0)."""
+    generic over [N, C, I_1, s_1, .., I_r, s_r] selects x or 0 by constant masks [s_i] (1 at 0, else 0)."""
     sx, elem = b.shape_of(x), b.elem_of(x)
     r = len(sx) - 2
     if all(s == 1 for s in strides):
@@ -201,8 +210,8 @@ def _zero_insert(x: ir.Value, strides: list[int]) -> ir.Value:
     inputs = [x]
     maps = [ir.AffineMap.get(n_loops, 0, [d[0], d[1]] + [d[i] for i in i_d])]
     for i in masked:
-        m = np.zeros(strides[i], dtype=np.bool_)
-        m[0] = True
+        m = np.zeros(strides[i], dtype=np.int8)
+        m[0] = 1
         inputs.append(b.constant(m, f"zero_insert_mask{i}"))
         maps.append(ir.AffineMap.get(n_loops, 0, [d[r_d[i]]]))
     maps.append(b.identity_map(n_loops))
@@ -211,11 +220,7 @@ def _zero_insert(x: ir.Value, strides: list[int]) -> ir.Value:
         shape += [sx[2 + i], strides[i]]
 
     def body(v, *rest):
-        masks = rest[:-1]
-        keep = masks[0]
-        for m in masks[1:]:
-            keep = arith.andi(keep, m)
-        return arith.select(keep, v, b.scalar(elem, 0))
+        return arith.select(_all_set(rest[:-1]), v, b.scalar(elem, 0))
 
     z = b.generic(inputs, maps, b.empty(shape, elem), body)
     return b.reshape(z, [sx[0], sx[1]] + [sx[2 + i] * strides[i] for i in range(r)])
@@ -262,17 +267,13 @@ def _flipped_kernel(w: ir.Value, group: int) -> ir.Value:
     inputs = [wg]
     maps = [ir.AffineMap.get(n_loops, 0, [d[0], d[2], d[1]] + [d[i] for i in kk])]
     for i in range(r):
-        inputs.append(b.constant(np.fliplr(np.eye(ks[i], dtype=np.bool_)).copy(), f"flip{ks[i]}"))
+        inputs.append(b.constant(np.fliplr(np.eye(ks[i], dtype=np.int8)).copy(), f"flip{ks[i]}"))
         maps.append(ir.AffineMap.get(n_loops, 0, [d[kk[i]], d[kp[i]]]))
     maps.append(ir.AffineMap.get(n_loops, 0, [d[i] for i in [0, 1, 2] + kp]))
     add = arith.addf if is_float(elem) else arith.addi
 
     def body(v, *rest):
-        masks, acc = rest[:-1], rest[-1]
-        keep = masks[0]
-        for m in masks[1:]:
-            keep = arith.andi(keep, m)
-        return add(acc, arith.select(keep, v, b.scalar(elem, 0)))
+        return add(rest[-1], arith.select(_all_set(rest[:-1]), v, b.scalar(elem, 0)))
 
     init = b.fill([group, fg, cg, *ks], elem, 0.0)
     out = b.generic(inputs, maps, init, body, ["parallel"] * (3 + r) + ["reduction"] * r)
