@@ -7,8 +7,10 @@ Every byte moved here is moved by a linalg op whose output is indexed by plain l
   take        a gather along one axis with indices known at compile time, split into runs; a run covers Q * k
               consecutive output positions, position (q, u) reading index a + s*q + t*u (k = 1: an arithmetic
               progression; t = 0: each source repeated k times, as nearest upsampling does). Each run is a `read`
-              into its slice of the result (the slice expanded to [Q, k]). Decreasing runs (reversals) are masked
-              reductions over their source window; index lists that need too many runs fall back to
+              (into a result shaped [Q, k] along the axis, collapsed), the runs are copied into slices of a fresh
+              tensor. Decreasing runs
+              (reversals) are masked reductions over their source window; index lists that need too many runs
+              fall back to
   select      a masked reduction: out[.., m, ..] = the x[.., n, ..] whose n equals idx[m], over a reduction
               loop n (cost: the axis length per output element). The indices are read through a map like any
               operand, so they may also be values computed at run time.
@@ -24,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, bufferization, linalg, tensor
 
 from . import builders as b
 from .dtypes import is_float
@@ -79,17 +81,52 @@ def insert(piece: ir.Value, dest: ir.Value, offsets: Sequence[int]) -> ir.Value:
     return tensor.insert_slice(piece, dest, [], [], [], list(offsets), sizes, [1] * len(sizes))
 
 
+def fresh(shape: Sequence[int], elem: ir.Type) -> ir.Value:
+    """A new uninitialised tensor that is never merged with another: the destination of a chain of
+    insert_slices. (Two chains into CSE-merged `tensor.empty`s make bufferization copy one of them on the host,
+    notes/pipeline-bugs/shared-empty-destination-host-copy.md.)"""
+    return bufferization.alloc_tensor(b.ranked(shape, elem), [])
+
+
+def filled(shape: Sequence[int], elem: ir.Type, value) -> ir.Value:
+    """A fresh tensor filled with `value`: the init of a masked reduction."""
+    return linalg.fill(b.scalar(elem, value), outs=[fresh(shape, elem)])
+
+
+def concat(parts: Sequence[ir.Value], axis: int) -> ir.Value:
+    """The parts joined along `axis`, each copied into its slice of a fresh tensor."""
+    if len(parts) == 1:
+        return parts[0]
+    shape = list(b.shape_of(parts[0]))
+    shape[axis] = sum(b.shape_of(p)[axis] for p in parts)
+    dest = fresh(shape, b.elem_of(parts[0]))
+    off = 0
+    for p in parts:
+        dest = insert(p, dest, [off if i == axis else 0 for i in range(len(shape))])
+        off += b.shape_of(p)[axis]
+    return dest
+
+
+def pad_constant(x: ir.Value, low: Sequence[int], high: Sequence[int], value) -> ir.Value:
+    """x padded with a constant: a fill of a fresh tensor, x copied into its box."""
+    if not any(low) and not any(high):
+        return x
+    s = b.shape_of(x)
+    out = [n + lo + hi for n, lo, hi in zip(s, low, high)]
+    return insert(x, filled(out, b.elem_of(x), value), list(low))
+
+
 Terms = Sequence[tuple[int, int]]  # (loop dim, coefficient >= 1) pairs of one axis of x
 
 
-def read(x: ir.Value, out_shape: Sequence[int], terms: Sequence[Terms], offsets: Sequence[int],
-         init: ir.Value | None = None) -> ir.Value:
-    """out[d] = x[offsets[i] + sum(c * d[j] for j, c in terms[i])] for every axis i of x."""
+def read(x: ir.Value, out_shape: Sequence[int], terms: Sequence[Terms], offsets: Sequence[int], *,
+         materialize: bool = True) -> ir.Value:
+    """out[d] = x[offsets[i] + sum(c * d[j] for j, c in terms[i])] for every axis i of x. When that is a plain
+    slice of x and `materialize` is false, the slice itself (for consumers that copy it anyway: concat, pad)."""
     n = len(out_shape)
     extents = [1 + sum(c * (out_shape[j] - 1) for j, c in t) for t in terms]
     window = slice_of(x, offsets, extents)
-    if init is None:
-        init = b.empty(out_shape, b.elem_of(x))
+    elem = b.elem_of(x)
     d = b.dims(n)
     exprs = []
     for t in terms:
@@ -97,18 +134,29 @@ def read(x: ir.Value, out_shape: Sequence[int], terms: Sequence[Terms], offsets:
         for j, c in t:
             e = e + (d[j] * c if c != 1 else d[j])
         exprs.append(e)
-    m = amap(n, exprs)
     if len(terms) == n and all(list(t) == [(i, 1)] for i, t in enumerate(terms)):
-        return linalg.copy(window, outs=[init])  # a named op, so canonicalization keeps the copy
-    return b.generic([window], [m, b.identity_map(n)], init, lambda v, _o: v)
+        if not materialize:
+            return window
+        # A plain copy of the slice, as a generic over the output with a unit loop appended: an identity
+        # generic would be folded away by canonicalization (leaving a bare slice, which the pipeline cannot
+        # return from @main), and a linalg.copy result that is then inserted into a bigger tensor (Concat, Pad)
+        # stays an insert_slice that bufferizes to a host copy (notes/pipeline-bugs).
+        dd = b.dims(n + 1)
+        y = b.generic([window], [amap(n + 1, dd[:n]), b.identity_map(n + 1)], b.empty(list(out_shape) + [1], elem),
+                      lambda v, _o: v)
+        groups = [[i] for i in range(n - 1)] + [[n - 1, n]] if n else []
+        return tensor.collapse_shape(b.ranked(out_shape, elem), y, groups)
+    return b.generic([window], [amap(n, exprs), b.identity_map(n)], b.empty(out_shape, elem), lambda v, _o: v)
 
 
-def strided(x: ir.Value, starts: Sequence[int], steps: Sequence[int], sizes: Sequence[int]) -> ir.Value:
+def strided(x: ir.Value, starts: Sequence[int], steps: Sequence[int], sizes: Sequence[int], *,
+            materialize: bool = True) -> ir.Value:
     """x[starts[i] :: steps[i]][:sizes[i]] along every axis (steps >= 1); nothing when it is all of x."""
     s = b.shape_of(x)
     if tuple(sizes) == s and not any(starts) and all(st == 1 for st in steps):
         return x
-    return read(x, sizes, [[(i, st)] if n > 1 else [] for i, (st, n) in enumerate(zip(steps, sizes))], starts)
+    terms = [[(i, st if n > 1 else 1)] for i, (st, n) in enumerate(zip(steps, sizes))]
+    return read(x, sizes, terms, starts, materialize=materialize)
 
 
 # ----------------------------------------------------------------------------------------------- runs
@@ -201,8 +249,8 @@ def _with_axis(seq: Sequence, axis: int, items: Sequence) -> list:
     return list(seq[:axis]) + list(items) + list(seq[axis + 1:])
 
 
-def _reverse_run(x: ir.Value, axis: int, run: Run, init: ir.Value) -> ir.Value:
-    """init[.., j, ..] = x[.., run.a - run.s * j, ..] as a masked reduction over the run's input window."""
+def _reverse_run(x: ir.Value, axis: int, run: Run) -> ir.Value:
+    """out[.., j, ..] = x[.., run.a - run.s * j, ..] as a masked reduction over the run's input window."""
     s = b.shape_of(x)
     rank = len(s)
     elem = b.elem_of(x)
@@ -212,7 +260,7 @@ def _reverse_run(x: ir.Value, axis: int, run: Run, init: ir.Value) -> ir.Value:
     d = b.dims(rank + 1)
     x_map = amap(rank + 1, _with_axis(d[:rank], axis, [d[rank]]))
     out_map = amap(rank + 1, d[:rank])
-    init = linalg.fill(b.scalar(elem, zero_of(elem)), outs=[init])
+    init = filled(_with_axis(s, axis, [run.length]), elem, zero_of(elem))
     idx_t = ir.IndexType.get()
 
     def body(v, acc):
@@ -227,9 +275,8 @@ def _reverse_run(x: ir.Value, axis: int, run: Run, init: ir.Value) -> ir.Value:
     return b.generic([window], [x_map, out_map], init, body, ["parallel"] * rank + ["reduction"])
 
 
-def _affine_run(x: ir.Value, axis: int, run: Run, init: ir.Value | None) -> ir.Value:
-    """x read along `axis` by an affine run, into `init` (shaped like the run's output; k = 1 only) or a new
-    tensor."""
+def _affine_run(x: ir.Value, axis: int, run: Run, *, materialize: bool = True) -> ir.Value:
+    """x read along `axis` by an affine run."""
     s = b.shape_of(x)
     rank = len(s)
     sizes = _with_axis(s, axis, [run.length])
@@ -237,7 +284,7 @@ def _affine_run(x: ir.Value, axis: int, run: Run, init: ir.Value | None) -> ir.V
     if run.k == 1:
         terms = [[(i, 1)] if i != axis else ([(axis, run.s)] if run.s and run.length > 1 else [])
                  for i in range(rank)]
-        return read(x, sizes, terms, offsets, init)
+        return read(x, sizes, terms, offsets, materialize=materialize)
     # the run's positions as [q, k]: loop dims shift by one after the axis
     exp_shape = _with_axis(s, axis, [run.q, run.k])
     groups = [[i] for i in range(axis)] + [[axis, axis + 1]] + [[i + 1] for i in range(axis + 1, rank)]
@@ -249,7 +296,6 @@ def _affine_run(x: ir.Value, axis: int, run: Run, init: ir.Value | None) -> ir.V
             terms.append([(i + 1, 1)])
         else:
             terms.append([(j, c) for j, c in ((axis, run.s), (axis + 1, run.t)) if c])
-    # (a fresh init: an expand_shape of the result's slice bufferizes to a copy on the host)
     y = read(x, exp_shape, terms, offsets)
     return tensor.collapse_shape(b.ranked(sizes, b.elem_of(x)), y, groups)
 
@@ -273,17 +319,14 @@ def take(x: ir.Value, axis: int, idx: np.ndarray, *, name: str = "indices") -> i
         run = runs[0]
         if run.k == 1 and run.s == 1 and run.a == 0 and len(idx) == n:
             return x
-        return _affine_run(x, axis, run, None)
-    dest = b.empty(out_shape, b.elem_of(x))
+        return _affine_run(x, axis, run)
+    parts = []
     for run in runs:
-        offsets = _with_axis([0] * len(s), axis, [run.start])
-        part = slice_of(dest, offsets, _with_axis(s, axis, [run.length]))
         if run.kind == "affine":
-            part = _affine_run(x, axis, run, part)
+            parts.append(_affine_run(x, axis, run, materialize=False))
         else:
-            part = _reverse_run(x, axis, run, part)
-        dest = insert(part, dest, offsets)
-    return dest
+            parts.append(_reverse_run(x, axis, run))
+    return concat(parts, axis)
 
 
 def reverse(x: ir.Value, axis: int) -> ir.Value:
@@ -315,7 +358,7 @@ def select_take(x: ir.Value, axis: int, indices: ir.Value, *, negative: bool = F
     idx_map = amap(rank + 1, d[axis:axis + len(si)])
     x_map = amap(rank + 1, list(d[:axis]) + [red] + list(d[axis + len(si):rank]))
     out_map = amap(rank + 1, d[:rank])
-    init = b.fill(out_shape, elem, zero_of(elem))
+    init = filled(out_shape, elem, zero_of(elem))
     it = b.elem_of(indices)
 
     def body(i, v, acc):

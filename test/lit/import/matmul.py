@@ -46,10 +46,11 @@ show("gemm_trans_a_input", single_node("Gemm", {"a": (3, 4), "b": (3, 2)}, opset
 # CHECK:         linalg.batch_matmul {swmlir.node = "matmul"} ins(%{{.*}}, %{{.*}} : tensor<6x7x5xf32>, tensor<6x5x4xf32>) outs(%{{.*}} : tensor<6x7x4xf32>)
 # CHECK:         tensor.expand_shape %{{.*}} output_shape [2, 3, 7, 4] : tensor<6x7x4xf32> into tensor<2x3x7x4xf32>
 
-# The constant B is transposed at import time; alpha and C are applied by one generic.
+# A constant B is kept (N, K) (transB=1 here: as stored) and read through a transposed map, so that a tile of
+# N columns is contiguous rows for the DMA; alpha and C are applied by one generic.
 # CHECK-LABEL: // CASE: gemm
-# CHECK:         %[[W:.*]] = arith.constant dense<1.000000e+00> : tensor<3x2xf32>
-# CHECK:         %[[MM:.*]] = linalg.matmul {swmlir.node = "gemm"} ins(%{{.*}}, %[[W]] : tensor<4x3xf32>, tensor<3x2xf32>)
+# CHECK:         %[[W:.*]] = arith.constant dense<1.000000e+00> : tensor<2x3xf32>
+# CHECK:         %[[MM:.*]] = linalg.matmul indexing_maps = [#map, #map1, #map2] {swmlir.node = "gemm"} ins(%{{.*}}, %[[W]] : tensor<4x3xf32>, tensor<2x3xf32>)
 # CHECK:         linalg.generic {{.*}} ins(%[[MM]], %{{.*}} : tensor<4x2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<4x2xf32>) attrs = {swmlir.node = "gemm"}
 # CHECK:           %[[ALPHA:.*]] = arith.constant 5.000000e-01 : f32
 # CHECK:           %[[S:.*]] = arith.mulf %{{.*}}, %[[ALPHA]] : f32

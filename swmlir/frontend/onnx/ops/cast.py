@@ -15,12 +15,14 @@ from ..registry import converter
 
 
 def _cast(node, target: np.dtype):
+    if not node.has_input(0):
+        raise node.error("missing required input #0 (input)")
     src = dtype_of(node, 0)
     check_dtype(node, src, ALL)
-    x = node.require_input(0, "input")
     if src == target:
-        return x
-    return ew(node, [x], lambda v: convert(v, src, target), target)
+        c = node.constant(0)
+        return c if c is not None else node.input(0)  # a constant stays one (shape arithmetic downstream)
+    return ew(node, [node.input(0)], lambda v: convert(v, src, target), target)
 
 
 @converter("Cast", since=(7, 9, 13, 19, 21, 23, 24, 25, 28))  # later versions only add types (all refused)
@@ -37,5 +39,6 @@ def cast(ctx, node):
 
 @converter("CastLike", since=(15, 19, 21, 23, 24, 25))
 def cast_like(ctx, node):
-    node.require_input(1, "target_type")
-    return _cast(node, dtype_of(node, 1))
+    if not node.has_input(1):
+        raise node.error("missing required input #1 (target_type)")
+    return _cast(node, dtype_of(node, 1))  # only its element type is read (it may be an empty constant)

@@ -81,7 +81,7 @@ def gather(ctx, node):
     if idx is not None:
         out = list(s[:axis]) + list(idx.shape) + list(s[axis + 1:])
         if isinstance(x, np.ndarray):
-            return np.take(x, idx, axis=axis)
+            return np.asarray(np.take(x, idx, axis=axis))
         if any(d == 0 for d in out):
             raise node.error(f"the output would have the zero-size shape {out}")
         return b.reshape(mu.take(x, axis, idx.reshape(-1)), out)
@@ -129,7 +129,7 @@ def gather_elements(ctx, node):
         return arith.SelectOp(_eq(i, _i_index(i, rank)), v, acc).result
 
     xv = mu.fit_to_loops(xv, maps[1], list(si) + [s[axis]])
-    return b.generic([iv, xv], maps, b.fill(si, elem, mu.zero_of(elem)), body,
+    return b.generic([iv, xv], maps, mu.filled(si, elem, mu.zero_of(elem)), body,
                      ["parallel"] * rank + ["reduction"])
 
 
@@ -198,7 +198,7 @@ def gather_nd(ctx, node):
             conds.append(_eq(i, _i_index(i, rank + j)))
         return arith.SelectOp(_all(conds), v, acc).result
 
-    return b.generic([iv] * k + [xv], maps, b.fill(out, elem, mu.zero_of(elem)), body,
+    return b.generic([iv] * k + [xv], maps, mu.filled(out, elem, mu.zero_of(elem)), body,
                      ["parallel"] * rank + ["reduction"] * k)
 
 
@@ -266,8 +266,8 @@ def _scatter_elements(ctx, node, allowed):
         iv, negative = b.constant(idx.astype(np.int32 if s[axis] < 2**31 - 1 else np.int64),
                                   node.input_names[1]), False
     else:
-        iv, negative = b.pad(node.require_input(1, "indices"), [0] * rank, high, s[axis]), True
-    uv = b.pad(as_value(upd), [0] * rank, high, 0)
+        iv, negative = mu.pad_constant(node.require_input(1, "indices"), [0] * rank, high, s[axis]), True
+    uv = mu.pad_constant(as_value(upd), [0] * rank, high, mu.zero_of(b.elem_of(as_value(upd))))
     dv = as_value(data)
     elem = b.elem_of(dv)
     if b.elem_of(uv) != elem:

@@ -7,7 +7,7 @@ constant (shape subgraphs such as Shape -> Gather -> Concat -> Reshape fold away
   layout only (Squeeze, Unsqueeze, size-1 Transposes)   tensor.collapse_shape / expand_shape
   Transpose, DepthToSpace, SpaceToDepth                 linalg.transpose (a generic with a permuted input map)
   Slice, Split, Pad (reflect/edge/wrap)                 copies whose input map selects the slice (movement_util)
-  Concat                                                tensor.concat; Pad (constant) tensor.pad
+  Concat, Pad (constant)                                copies into slices of a fresh tensor (a fill for Pad)
   Expand, Tile                                          a broadcasting generic (Tile: over [repeat, dim] pairs)
 Inputs that decide a shape (axes, starts, pads, repeats, ...) must be constants.
 """
@@ -198,12 +198,13 @@ def concat(ctx, node):
     values = [as_value(p) for p in parts]
     if len(values) == 1:
         return values[0]
-    return tensor.concat(b.ranked(out, b.elem_of(values[0])), axis, values)
+    return mu.concat(values, axis)
 
 
 # ----------------------------------------------------------------------------------------------- Slice / Split
-def slice_value(x: ir.Value, index_lists: list[np.ndarray]) -> ir.Value:
-    """x restricted to one arithmetic progression of indices per axis (any sign of step)."""
+def slice_value(x: ir.Value, index_lists: list[np.ndarray], *, materialize: bool = True) -> ir.Value:
+    """x restricted to one arithmetic progression of indices per axis (any sign of step); a bare slice of x when
+    that is all it is and `materialize` is false."""
     s = b.shape_of(x)
     starts, steps, sizes, flip = [], [], [], []
     for axis, idx in enumerate(index_lists):
@@ -217,7 +218,7 @@ def slice_value(x: ir.Value, index_lists: list[np.ndarray]) -> ir.Value:
             starts.append(int(idx[0]))
             steps.append(step)
         sizes.append(n)
-    y = mu.strided(x, starts, steps, sizes)
+    y = mu.strided(x, starts, steps, sizes, materialize=materialize or bool(flip))
     for axis in flip:
         y = mu.reverse(y, axis)
     return y
@@ -401,7 +402,7 @@ def pad(ctx, node):
     _check_nonempty(node, out)
     if any(len(l) == 0 for l in lists):
         raise node.error(f"pads {list(pads)} crop an axis to nothing")
-    y = slice_value(x, lists) if any(len(l) != n for l, n in zip(lists, s)) else x
+    y = slice_value(x, lists, materialize=False) if any(len(l) != n for l, n in zip(lists, s)) else x
     if mode == "constant" and isinstance(value, ir.Value):
         return _pad_with_value(node, y, width, value)
     if mode == "constant":
@@ -410,7 +411,7 @@ def pad(ctx, node):
             if isinstance(value, float) and not float(value).is_integer():
                 raise node.error(f"constant_value {value} is not an integer for an integer tensor")
             value = int(value)
-        return b.pad(y, [lo for lo, _ in width], [hi for _, hi in width], value)
+        return mu.pad_constant(y, [lo for lo, _ in width], [hi for _, hi in width], value)
     cur = b.shape_of(y)
     for a, (lo, hi) in enumerate(width):
         if lo == 0 and hi == 0:
@@ -427,7 +428,7 @@ def _pad_with_value(node, y: ir.Value, width, value: ir.Value) -> ir.Value:
     if b.elem_of(value) != b.elem_of(y):
         raise node.error(f"constant_value has element type {b.elem_of(value)}, data {b.elem_of(y)}")
     s = b.shape_of(y)
-    padded = b.pad(y, [lo for lo, _ in width], [hi for _, hi in width], mu.zero_of(b.elem_of(y)))
+    padded = mu.pad_constant(y, [lo for lo, _ in width], [hi for _, hi in width], mu.zero_of(b.elem_of(y)))
     out = b.shape_of(padded)
     rank = len(out)
     idx_t = ir.IndexType.get()

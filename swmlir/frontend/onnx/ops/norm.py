@@ -1,10 +1,15 @@
-"""Normalizations: BatchNormalization (inference), InstanceNormalization, LayerNormalization,
+"""Normalizations: BatchNormalization (inference), InstanceNormalization, LayerNormalization, RMSNormalization,
 GroupNormalization, LRN, LpNormalization, MeanVarianceNormalization.
 
 Statistics are two-pass: the mean is one reduction, the variance a second reduction of (x - mean)^2, never
 E[x^2] - E[x]^2. Per-channel factors are computed once on the small reduced tensors (or in numpy when the
 parameters are constants, as BatchNormalization's usually are), so the full-size generic is a multiply-add.
-float16 inputs are normalized in float32 (LayerNormalization and GroupNormalization-21: their stash_type).
+float16 inputs are normalized in float32 (LayerNormalization, RMSNormalization, GroupNormalization-21: their
+stash_type). LRN sums the squares of a channel window with an extra reduction loop read at `c + w` of the
+zero-padded input (a convolution-like map); its output is indexed by plain loop dims.
+
+Refused: BatchNormalization in training mode (training_mode=1, or the running/saved statistics outputs of
+opsets < 14), LpNormalization with p other than 1 or 2, non-float inputs, parameters of the wrong shape.
 """
 from __future__ import annotations
 
@@ -193,6 +198,35 @@ def layer_norm(ctx, node):
     y = normalize(x, [mean, inv], list(range(axis)), [(scale, smap), (bias, bmap)], elem)
     stat_shape = list(s[:axis]) + [1] * (r - axis)
     return [y, b.reshape(mean, stat_shape), b.reshape(inv, stat_shape)]
+
+
+# ================================================================================================ RMSNormalization
+@converter("RMSNormalization", since=23)
+def rms_norm(ctx, node):
+    x = _float_input(node)
+    s = b.shape_of(x)
+    r = len(s)
+    if r == 0:
+        raise node.error("X is a scalar (rank 0)")
+    axis = normalize_axis(node, node.attr("axis", -1), r)
+    elem = _stash_elem(node, b.elem_of(x))
+    eps = float(node.attr("epsilon", 1e-5))
+    scale, smap = _broadcast_param(node, 1, "scale", s, elem)
+    if scale is None:
+        raise node.error("missing required input #1 (scale)")
+    axes = list(range(axis, r))
+    count = float(pymath.prod(s[a] for a in axes))
+
+    def sq(v, a):
+        v = cast_scalar(v, elem)
+        return arith.addf(arith.mulf(v, v), a)
+
+    inv = b.elementwise([reduce_with(x, axes, elem, 0.0, sq)], lambda v: arith.divf(b.scalar(elem, 1.0), math.sqrt(
+        arith.addf(arith.divf(v, b.scalar(elem, count)), b.scalar(elem, eps)))))
+    out_elem = b.elem_of(x)
+    maps = [b.identity_map(r), b.projection_map(r, list(range(axis))), smap, b.identity_map(r)]
+    return b.generic([x, inv, scale], maps, b.empty(s, out_elem), lambda v, iv, g, _: cast_scalar(
+        arith.mulf(arith.mulf(cast_scalar(v, elem), iv), g), out_elem))
 
 
 # ================================================================================================ GroupNormalization

@@ -7,7 +7,8 @@ Hardmax and LogSoftmax, all as `linalg.generic` reductions whose outputs are ind
   and the ONNX reference do (ReduceSumSquare -> x*x, ReduceL2 -> |x|, ...). float16 accumulates in float32.
 - ReduceLogSumExp subtracts the maximum first: log(sum(exp(x - m))) + m.
 - ArgMax/ArgMin: a max (min) reduction, then a second reduction that keeps the smallest (largest with
-  select_last_index) position where x equals it, read from `linalg.index`.
+  select_last_index) position where x equals it, read from `linalg.index`. A line holding a NaN gives the
+  NaN's position (numpy's answer; onnxruntime skips NaNs): always a valid index.
 - CumSum: y[i] = sum over j of x[j] where j <= i (j < i exclusive, j >= i reverse): a generic with one extra
   reduction loop over the axis, O(n^2) per line but gather-free.
 - TopK: the rank of each element (how many elements come before it: larger, or equal with a smaller index;
@@ -15,6 +16,9 @@ Hardmax and LogSoftmax, all as `linalg.generic` reductions whose outputs are ind
   position (a reduction over the axis with a select). Sorted output always (also valid for sorted=0).
 - Hardmax: ArgMax then a one-hot generic. LogSoftmax: x - m - log(sum(exp(x - m))).
 Opsets before 13 of Hardmax and LogSoftmax work on the input coerced to 2-D at `axis` (the flattened tail).
+
+Refused: non-constant `axes` / `axis` / `K` inputs (they decide shapes), ReduceL2/LogSum/LogSumExp on integers,
+K outside [1, size of the axis].
 """
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ from .. import builders as b
 from ..dtypes import is_float, is_int
 from ..registry import converter
 
-I64 = lambda: ir.IntegerType.get_signless(64)  # noqa: E731
+
+def I64() -> ir.Type:  # noqa: N802
+    return ir.IntegerType.get_signless(64)
 
 
 # ================================================================================================ helpers
@@ -205,12 +211,15 @@ def arg_index(x: ir.Value, extreme: ir.Value, axis: int, last: bool) -> ir.Value
     pick = arith.maxsi if last else arith.minsi
 
     def body(v, m, acc):
-        return arith.select(eq(v, m), pick(acc, index(axis)), acc)
+        hit = eq(v, m)
+        if is_float(elem):  # the max of a line with a NaN is NaN: then the NaN's position (as numpy)
+            hit = arith.ori(hit, arith.cmpf(arith.CmpFPredicate.UNO, v, v))
+        return arith.select(hit, pick(acc, index(axis)), acc)
 
     return reduce_with(x, [axis], I64(), init_value, body, extra=[extreme])
 
 
-def arg_extreme(node, x: ir.Value, axis: int, largest: bool, last: bool, unsigned: bool) -> ir.Value:
+def arg_extreme(x: ir.Value, axis: int, largest: bool, last: bool, unsigned: bool) -> ir.Value:
     elem = b.elem_of(x)
     if largest:
         m = b.reduce(x, [axis], lowest(elem, unsigned), maximum(elem, unsigned))
@@ -373,7 +382,7 @@ def arg_max_min(ctx, node):
         raise node.error("the input is a scalar (rank 0); ArgMax/ArgMin need at least one dim")
     axis = normalize_axis(node, node.attr("axis", 0), len(s))
     last = node.attr("select_last_index", 0)
-    y = arg_extreme(node, x, axis, node.op_type == "ArgMax", bool(last), is_unsigned(node, 0))
+    y = arg_extreme(x, axis, node.op_type == "ArgMax", bool(last), is_unsigned(node, 0))
     return keep_dims(y, s, [axis]) if node.attr("keepdims", 1) else y
 
 
@@ -474,7 +483,7 @@ def top_k(ctx, node):
 def hardmax_over(x: ir.Value, axis: int) -> ir.Value:
     s, elem = b.shape_of(x), b.elem_of(x)
     r = len(s)
-    idx = arg_extreme(None, x, axis, largest=True, last=False, unsigned=False)
+    idx = arg_extreme(x, axis, largest=True, last=False, unsigned=False)
     keep = [i for i in range(r) if i != axis]
 
     def body(i, _):

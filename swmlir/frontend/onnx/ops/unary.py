@@ -228,7 +228,8 @@ def gelu(ctx, node):
                                          arith.addf(x, arith.mulf(const(t, 0.044715), x3))))
     else:
         raise node.error(f"approximate='{approximate}' is not one of 'none', 'tanh'")
-    return _float_op(node, lambda x, t: arith.mulf(arith.mulf(const(t, 0.5), x), arith.addf(const(t, 1.0), inner(x, t))))
+    return _float_op(node, lambda x, t: arith.mulf(arith.mulf(const(t, 0.5), x),
+                                                   arith.addf(const(t, 1.0), inner(x, t))))
 
 
 # ----------------------------------------------------------------------------------------------- Clip
