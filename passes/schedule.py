@@ -17,6 +17,7 @@ from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, nests_of
+from swmlir.schedule.loop_nest import loop_nest_of
 from swmlir.schedule.tiling import TileChoice, choose_tiles
 from swmlir.targets import get_target
 
@@ -52,6 +53,27 @@ module attributes {transform.with_named_sequence} {
   }
 }
 """
+
+
+def _copy_returned_slices(module: ir.Operation) -> None:
+    """A returned tensor.extract_slice (a strided view) would become a strided copy on the host: give it a
+    linalg.copy into a fresh tensor, which is scheduled over the CPEs like every other copy."""
+    from mlir.dialects import linalg as linalg_d
+    from mlir.dialects import tensor as tensor_d
+    for f in _funcs(module):
+        block = f.regions[0].blocks[0]
+        ret = block.operations[len(block.operations) - 1].operation
+        for i, v in enumerate(ret.operands):
+            p = v.owner
+            while not isinstance(p, ir.Block) and p.operation.name in ("tensor.collapse_shape",
+                                                                        "tensor.expand_shape"):
+                p = p.operation.operands[0].owner
+            if isinstance(p, ir.Block) or p.operation.name != "tensor.extract_slice":
+                continue
+            with ir.InsertionPoint(ret), ret.location:
+                t = v.type
+                out = tensor_d.EmptyOp(list(t.shape), t.element_type).result
+                ret.operands[i] = linalg_d.copy(v, outs=[out])
 
 
 def _linalg_ops(func_op: ir.Operation) -> list[ir.Operation]:
@@ -205,6 +227,14 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
             if op.name != "linalg.generic":
                 raise ScheduleError(f"cannot schedule '{op.name}' (expected linalg.generic after generalization)",
                                     op=op.name, node=_node_name(op))
+            try:
+                nest = loop_nest_of(op)
+            except ValueError as e:
+                raise ScheduleError(str(e), op=op.name, node=_node_name(op)) from None
+            if nest.negative_coefficients:
+                # linalg's tiling asserts (and aborts the process) on such maps: refuse them here
+                raise ScheduleError("an operand is read through a map with a negative coefficient (a reversal); "
+                                    "linalg tiling does not support it", op=op.name, node=_node_name(op))
         for i, op in enumerate(ops):  # handles are addressed by position in the script (see below)
             op.attributes["swmlir.pos"] = _i64(n_seen + i)
         n_seen += len(ops)
@@ -293,6 +323,7 @@ def _apply(module: ir.Operation, script: str) -> None:
                         "fuse": (True, "compute single-use producers (fill, conv, elementwise) in their "
                                        "consumer's tiles")})
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True) -> None:
+    _copy_returned_slices(module)
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
     scripts, chosen = build_schedule(module, target, fuse)

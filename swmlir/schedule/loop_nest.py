@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlir import ir
 
@@ -50,11 +50,46 @@ def _extent(expr, full: list[int], dim: int) -> int:
     return min(dim, sum(abs(c) * (full[d] - 1) for d, c in coeffs.items()) + 1)
 
 
+def _nonlinear_dims(expr, out: set, negative: list) -> None:
+    """Loops of `expr` that appear under floordiv/mod/ceildiv or with a negative coefficient."""
+    def dims_of(e):
+        found = set()
+
+        def walk(x):
+            if isinstance(x, ir.AffineDimExpr):
+                found.add(x.position)
+            elif isinstance(x, ir.AffineBinaryExpr):
+                walk(x.lhs)
+                walk(x.rhs)
+        walk(e)
+        return found
+
+    def walk(e):
+        if isinstance(e, (ir.AffineFloorDivExpr, ir.AffineCeilDivExpr, ir.AffineModExpr)):
+            out.update(dims_of(e))
+        elif isinstance(e, ir.AffineMulExpr):
+            for a, b in ((e.lhs, e.rhs), (e.rhs, e.lhs)):
+                if isinstance(b, ir.AffineConstantExpr) and b.value < 0:
+                    negative.extend(dims_of(a))
+                    out.update(dims_of(a))
+            walk(e.lhs)
+            walk(e.rhs)
+        elif isinstance(e, ir.AffineAddExpr):
+            walk(e.lhs)
+            walk(e.rhs)
+
+    walk(expr)
+
+
 @dataclass
 class LoopNest:
     sizes: list[int]
     parallel: list[bool]
     operands: list[Operand]
+    # loops read through floordiv/mod or a negative coefficient: tiling them would take a wrong input window
+    # (linalg sizes windows as f(T - 1) + 1), so they are never tiled
+    untileable: set = field(default_factory=set)
+    negative_coefficients: bool = False
 
     @property
     def parallel_dims(self) -> list[int]:
@@ -107,4 +142,9 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
         operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used))
     if any(s is None for s in sizes):
         raise ValueError("a loop of this op is not indexed directly by any operand")
-    return LoopNest([int(s) for s in sizes], ["parallel" in it for it in iters], operands)
+    untileable: set = set()
+    negative: list = []
+    for m in maps:
+        for e in m.results:
+            _nonlinear_dims(e, untileable, negative)
+    return LoopNest([int(s) for s in sizes], ["parallel" in it for it in iters], operands, untileable, bool(negative))

@@ -40,7 +40,7 @@ def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of=None,
     `ldm_of(tiles)` overrides the LDM bytes of a tile (a fusion group counts all its ops)."""
     forall = [s if p else 0 for s, p in zip(nest.sizes, nest.parallel)]
     reduction = [0] * len(nest.sizes)
-    par = nest.parallel_dims
+    par = [d for d in nest.parallel_dims if d not in nest.untileable]
     measure = ldm_of or nest.ldm_bytes
 
     def ldm():
@@ -62,7 +62,7 @@ def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of=None,
         forall[d] = _next_divisor_below(nest.sizes[d], forall[d])
     # 3. still too big: tile the reduction loops, largest first.
     while allow_reduction_tiles and ldm() > ldm_budget:
-        cand = [d for d in nest.reduction_dims if (reduction[d] or nest.sizes[d]) > 1]
+        cand = [d for d in nest.reduction_dims if (reduction[d] or nest.sizes[d]) > 1 and d not in nest.untileable]
         if not cand:
             break
         d = max(cand, key=lambda i: ((reduction[i] or nest.sizes[i]), -i))

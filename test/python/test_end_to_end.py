@@ -82,3 +82,46 @@ def test_a_schedule_that_cannot_fit_in_ldm_is_an_error_naming_the_op():
         swmlir.compile(lenet(), tiny)
     msg = str(e.value)
     assert "schedule" in msg and "tiles" in msg and "LDM" in msg and "(node '" in msg
+
+
+def test_schedule_keeps_tricky_maps_correct_or_refuses_them():
+    """floordiv maps must not be tiled (the input window would be too small); negative coefficients are refused
+    with a ScheduleError instead of an MLIR assertion that kills the process."""
+    import subprocess
+    import sys
+    code = r'''
+import numpy as np
+from mlir import ir
+from onnx import helper
+import swmlir
+from swmlir.frontend.onnx import builders as b
+from swmlir.frontend.onnx.registry import converter
+from swmlir.testing.models import make_model
+
+@converter("TestRepeat3", since=1)
+def repeat(ctx, node):
+    x = node.input(0)
+    (m, n), d = b.shape_of(x), b.dims(2)
+    read = ir.AffineMap.get(2, 0, [ir.AffineExpr.get_floor_div(d[0], 3), d[1]])
+    return b.generic([x], [read, b.identity_map(2)], b.empty([3 * m, n], b.elem_of(x)), lambda v, _o: v)
+
+@converter("TestReverse", since=1)
+def reverse(ctx, node):
+    x = node.input(0)
+    s = b.shape_of(x)
+    d0, d1 = b.dims(2)
+    m = ir.AffineMap.get(2, 0, [d0, ir.AffineConstantExpr.get(s[1] - 1) - d1])
+    return b.generic([x], [m, b.identity_map(2)], b.empty(s, b.elem_of(x)), lambda v, _o: v)
+
+x = np.arange(10000, dtype=np.float32).reshape(100, 100)
+m = make_model([helper.make_node("TestRepeat3", ["x"], ["y"])], {"x": (100, 100)}, {"y": None}, opset=13)
+assert np.array_equal(swmlir.compile(m).run([x])[0], np.repeat(x, 3, axis=0))
+m = make_model([helper.make_node("TestReverse", ["x"], ["y"])], {"x": (100, 100)}, {"y": None}, opset=13)
+try:
+    swmlir.compile(m)
+except swmlir.ScheduleError as e:
+    assert "negative coefficient" in str(e)
+    print("refused")
+'''
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and "refused" in p.stdout, p.stderr[-2000:]
