@@ -31,6 +31,12 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.linalg.decompose_pad
       transform.apply_patterns.tensor.decompose_concat
     } : !transform.any_op
+    // insert_slice_to_copy leaves an insert_slice alone when its source is a linalg.copy: generalize those first
+    %copies = transform.structured.match ops{["linalg.copy"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %copies : !transform.any_op {
+    ^bb0(%c: !transform.any_op):
+      %g = transform.structured.generalize %c : (!transform.any_op) -> !transform.any_op
+    }
     %ins = transform.structured.match ops{["tensor.insert_slice"]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %ins : !transform.any_op {
     ^bb0(%i: !transform.any_op):
