@@ -125,3 +125,20 @@ except swmlir.ScheduleError as e:
 '''
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0 and "refused" in p.stdout, p.stderr[-2000:]
+
+
+@pytest.mark.skipif(__import__("shutil").which("cmake") is None, reason="cmake not installed")
+def test_emitted_cmake_project_builds_against_the_emulator(tmp_path):
+    import subprocess
+    m = swmlir.compile(mlp(batch=2, sizes=(20, 16, 4)))
+    m.save(str(tmp_path))
+    for cmd in (["cmake", "-S", ".", "-B", "build"], ["cmake", "--build", "build", "-j2"]):
+        p = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    x = np.random.default_rng(0).standard_normal((2, 20)).astype(np.float32)
+    x.tofile(tmp_path / "in0.bin")
+    p = subprocess.run(["./build/model", "model.weights.bin", "in0.bin", "out0.bin"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    got = np.fromfile(tmp_path / "out0.bin", dtype=np.float32).reshape(2, 4)
+    np.testing.assert_allclose(got, m.run([x])[0], rtol=0, atol=0)
