@@ -82,6 +82,21 @@ def _copy_returned_slices(module: ir.Operation) -> None:
                 ret.operands[i] = linalg_d.copy(v, outs=[out])
 
 
+def _untie_empty_tensors(module: ir.Operation) -> None:
+    """cse merges equal tensor.empty ops; two destinations built into one empty would make bufferization copy
+    between them on the host. Every use gets its own tensor.empty."""
+    for f in _funcs(module):
+        for op in list(f.regions[0].blocks[0].operations):
+            op = op.operation
+            if op.name != "tensor.empty" or op.operands:
+                continue
+            uses = list(op.results[0].uses)
+            for use in uses[1:]:
+                clone = op.clone(ir.InsertionPoint(op))
+                owner = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+                owner.operands[use.operand_number] = clone.results[0]
+
+
 def _linalg_ops(func_op: ir.Operation) -> list[ir.Operation]:
     """linalg ops directly in the function body (ops already inside a forall are scheduled)."""
     return [op.operation for op in func_op.regions[0].blocks[0].operations
@@ -330,10 +345,13 @@ def _apply(module: ir.Operation, script: str) -> None:
                                        "consumer's tiles")})
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True) -> None:
     _copy_returned_slices(module)
+    _untie_empty_tensors(module)
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
     scripts, chosen = build_schedule(module, target, fuse)
     funcs = [op for op in module.regions[0].blocks[0].operations if op.operation.name == "func.func"]
     for script in scripts:  # matching under each function only walks that function
         _apply(module, script)
-    PassManager.parse("builtin.module(canonicalize,cse)", module.context).run(module)
+    # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
+    # and bufferization would then copy between them on the host
+    PassManager.parse("builtin.module(canonicalize)", module.context).run(module)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from mlir import ir
@@ -137,15 +137,8 @@ def read(x: ir.Value, out_shape: Sequence[int], terms: Sequence[Terms], offsets:
     if len(terms) == n and all(list(t) == [(i, 1)] for i, t in enumerate(terms)):
         if not materialize:
             return window
-        # A plain copy of the slice, as a generic over the output with a unit loop appended: an identity
-        # generic would be folded away by canonicalization (leaving a bare slice, which the pipeline cannot
-        # return from @main), and a linalg.copy result that is then inserted into a bigger tensor (Concat, Pad)
-        # stays an insert_slice that bufferizes to a host copy (notes/pipeline-bugs).
-        dd = b.dims(n + 1)
-        y = b.generic([window], [amap(n + 1, dd[:n]), b.identity_map(n + 1)], b.empty(list(out_shape) + [1], elem),
-                      lambda v, _o: v)
-        groups = [[i] for i in range(n - 1)] + [[n - 1, n]] if n else []
-        return tensor.collapse_shape(b.ranked(out_shape, elem), y, groups)
+        # a named copy: an identity generic would be folded away by canonicalization
+        return linalg.copy(window, outs=[b.empty(out_shape, elem)])
     return b.generic([window], [amap(n, exprs), b.identity_map(n)], b.empty(out_shape, elem), lambda v, _o: v)
 
 
@@ -211,8 +204,9 @@ def _fit_affine(idx: np.ndarray, p: int) -> Run:
 
 
 def _fit_reverse(idx: np.ndarray, p: int) -> Run | None:
+    """The longest decreasing run at p with a step of 1 or 2 (a reversal walks its whole source window)."""
     m = len(idx)
-    if p + 1 >= m or idx[p + 1] >= idx[p]:
+    if p + 1 >= m or idx[p + 1] >= idx[p] or idx[p] - idx[p + 1] > 2:
         return None
     s = int(idx[p] - idx[p + 1])
     length = 2
@@ -275,29 +269,52 @@ def _reverse_run(x: ir.Value, axis: int, run: Run) -> ir.Value:
     return b.generic([window], [x_map, out_map], init, body, ["parallel"] * rank + ["reduction"])
 
 
-def _affine_run(x: ir.Value, axis: int, run: Run, *, materialize: bool = True) -> ir.Value:
-    """x read along `axis` by an affine run."""
+def _affine_read(x: ir.Value, runs: dict[int, Run], *, materialize: bool = True) -> ir.Value:
+    """x read along each axis in `runs` by that affine run (other axes whole), in one kernel. A run with k > 1
+    is read into an output dim expanded to [q, k], collapsed afterwards."""
     s = b.shape_of(x)
-    rank = len(s)
-    sizes = _with_axis(s, axis, [run.length])
-    offsets = _with_axis([0] * rank, axis, [run.a])
-    if run.k == 1:
-        terms = [[(i, 1)] if i != axis else ([(axis, run.s)] if run.s and run.length > 1 else [])
-                 for i in range(rank)]
-        return read(x, sizes, terms, offsets, materialize=materialize)
-    # the run's positions as [q, k]: loop dims shift by one after the axis
-    exp_shape = _with_axis(s, axis, [run.q, run.k])
-    groups = [[i] for i in range(axis)] + [[axis, axis + 1]] + [[i + 1] for i in range(axis + 1, rank)]
-    terms = []
-    for i in range(rank):
-        if i < axis:
-            terms.append([(i, 1)])
-        elif i > axis:
-            terms.append([(i + 1, 1)])
+    exp_shape, terms, offsets, groups = [], [], [], []
+    for i, n in enumerate(s):
+        r = runs.get(i)
+        j = len(exp_shape)
+        if r is None:
+            exp_shape.append(n)
+            terms.append([(j, 1)])
+            offsets.append(0)
+            groups.append([j])
+        elif r.k == 1:
+            exp_shape.append(r.length)
+            terms.append([(j, r.s)] if r.s and r.length > 1 else [])
+            offsets.append(r.a)
+            groups.append([j])
         else:
-            terms.append([(j, c) for j, c in ((axis, run.s), (axis + 1, run.t)) if c])
-    y = read(x, exp_shape, terms, offsets)
-    return tensor.collapse_shape(b.ranked(sizes, b.elem_of(x)), y, groups)
+            exp_shape += [r.q, r.k]
+            terms.append([(d, c) for d, c in ((j, r.s), (j + 1, r.t)) if c])
+            offsets.append(r.a)
+            groups.append([j, j + 1])
+    y = read(x, exp_shape, terms, offsets, materialize=materialize)
+    if len(exp_shape) == len(s):
+        return y
+    out = [s[i] if i not in runs else runs[i].length for i in range(len(s))]
+    return tensor.collapse_shape(b.ranked(out, b.elem_of(x)), y, groups)
+
+
+def _affine_run(x: ir.Value, axis: int, run: Run, *, materialize: bool = True) -> ir.Value:
+    return _affine_read(x, {axis: run}, materialize=materialize)
+
+
+def take_axes(x: ir.Value, indices: dict[int, np.ndarray]) -> ir.Value:
+    """x gathered along several axes at compile-time indices: one kernel when every axis is a single affine
+    run (a nearest resize, a strided slice), else one `take` per axis."""
+    plans = {a: plan_runs(np.asarray(i, dtype=np.int64).reshape(-1), limit=1) for a, i in indices.items()}
+    s = b.shape_of(x)
+    identity = {a for a, i in indices.items() if len(i) == s[a] and np.array_equal(i, np.arange(s[a]))}
+    single = {a: p[0] for a, p in plans.items() if a not in identity and p is not None and p[0].kind == "affine"}
+    if len(single) == len(indices) - len(identity):
+        return _affine_read(x, single) if single else x
+    for a, i in indices.items():
+        x = take(x, a, i)
+    return x
 
 
 def take(x: ir.Value, axis: int, idx: np.ndarray, *, name: str = "indices") -> ir.Value:

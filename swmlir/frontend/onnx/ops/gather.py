@@ -135,12 +135,10 @@ def gather_elements(ctx, node):
 
 # ----------------------------------------------------------------------------------------------- GatherND
 def _gathernd_numpy(x, idx, bd):
-    bshape = x.shape[:bd]
     k = idx.shape[-1]
     out = np.empty(idx.shape[:-1] + x.shape[bd + k:], dtype=x.dtype)
     for pos in np.ndindex(*idx.shape[:-1]):
         out[pos] = x[pos[:bd] + tuple(idx[pos])]
-    del bshape
     return out
 
 

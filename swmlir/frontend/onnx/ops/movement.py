@@ -646,7 +646,8 @@ def range_(ctx, node):
     for i, what in enumerate(("start", "limit", "delta")):
         c = node.constant(i)
         if c is None:
-            raise node.error(f"the {what} input must be a constant (the output length depends on it)")
+            raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
+                             "node): the output length depends on it")
         if c.size != 1:
             raise node.error(f"{what} must be a scalar, got shape {list(c.shape)}")
         vals.append(c.reshape(()))
@@ -683,6 +684,6 @@ def eye_like(ctx, node):
 def nonzero(ctx, node):
     c = node.constant(0)
     if c is None:
-        raise node.error("NonZero of a value computed at run time is not supported: its output shape depends on "
-                         "the data (only a constant input, folded at import, is)")
+        raise node.error(f"NonZero of a value computed at run time is not supported: the input "
+                         f"'{node.input_names[0]}' must be a constant (its output shape depends on the data)")
     return np.array(np.nonzero(c), dtype=np.int64).reshape(c.ndim, -1)

@@ -23,7 +23,7 @@ from .. import builders as b
 from .. import movement_util as mu
 from ..dtypes import is_float
 from ..registry import converter
-from .movement import as_value, data_input, norm_axes, shape_of
+from .movement import as_value, data_input, norm_axes
 
 _COORD_MODES = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
                 "tf_crop_and_resize", "tf_half_pixel_for_nn")
@@ -156,6 +156,7 @@ def resample(node, x: ir.Value, out_sizes, scales, *, mode: str, coord: str, nea
     if not is_float(elem):
         extrapolation = int(extrapolation)
     y = x
+    nearest = {}  # nearest, no extrapolation: every axis gathered at once
     for axis, (n, m, scale) in enumerate(zip(s, out_sizes, scales)):
         roi = rois[axis] if rois is not None else None
         trivial_roi = roi is None or (math.isclose(roi[0], 0.0) and math.isclose(roi[1], 1.0))
@@ -167,9 +168,12 @@ def resample(node, x: ir.Value, out_sizes, scales, *, mode: str, coord: str, nea
         if outside is not None and not outside.any():
             outside = None
         if mode == "nearest":
-            y = mu.take(y, axis, _nearest(xs, n, nearest_mode, scale < 1))
-            if outside is not None:
-                y = _mask_outside(y, axis, outside, extrapolation)
+            idx = _nearest(xs, n, nearest_mode, scale < 1)
+            if outside is None:
+                nearest[axis] = idx
+                continue
+            y = mu.take(y, axis, idx)
+            y = _mask_outside(y, axis, outside, extrapolation)
             continue
         idx, w = _filter_taps(xs, n, mode, scale, cubic_a, antialias, exclude_outside)
         parts, weights = [], []
@@ -179,7 +183,7 @@ def resample(node, x: ir.Value, out_sizes, scales, *, mode: str, coord: str, nea
             parts.append(mu.take(y, axis, idx[:, t]))
             weights.append(w[:, t])
         y = _weighted_sum(parts, weights, axis, outside, extrapolation)
-    return y
+    return mu.take_axes(y, nearest) if nearest else y
 
 
 # ----------------------------------------------------------------------------------------------- converters
