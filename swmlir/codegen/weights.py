@@ -66,9 +66,14 @@ def global_bytes(op: ir.Operation, blobs: dict[str, bytes]) -> bytes:
             raise LoweringError(f"no data for resource {key}")
         data = blobs[key]
     else:
-        arr = np.array(init)  # DenseElementsAttr supports the buffer protocol; a splat yields one element
-        if arr.size == 1 and n != 1:
-            arr = np.full(n, arr.reshape(-1)[0])
+        if isinstance(init, ir.DenseElementsAttr) and init.is_splat:
+            # the buffer of a splat holds one element (and i1 splats are bit-packed): expand it ourselves
+            first = init[0] if dt != np.bool_ else bool(init[0])
+            arr = np.full(n, first)
+        elif dt == np.bool_:
+            arr = np.array([bool(init[i]) for i in range(len(init))])  # i1 is bit-packed in the buffer
+        else:
+            arr = np.array(init)  # DenseElementsAttr supports the buffer protocol
         data = arr.astype(dt).tobytes()
     if dt == np.bool_:
         data = np.frombuffer(data, dtype=np.uint8).astype(np.bool_).tobytes()

@@ -1,8 +1,8 @@
 """Compare a compiled model with onnxruntime, through a runner chosen by the environment.
 
 `SWMLIR_TEST_PATH` selects how our side runs:
-  jit     (default) import_onnx + the upstream-LLVM reference JIT (swmlir.testing.jit.run_linalg)
-  sunway  swmlir.compile(model).run(inputs): the full pipeline, emitted C on the host emulator
+  jit     import_onnx + the upstream-LLVM reference JIT (swmlir.testing.jit.run_linalg)
+  sunway  (default) swmlir.compile(model).run(inputs): the full pipeline, emitted C on the host emulator
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ RUNNERS: dict[str, Runner] = {"jit": jit_runner, "sunway": sunway_runner}
 
 
 def default_runner() -> Runner:
-    path = os.environ.get(PATH_ENV, "jit")
+    path = os.environ.get(PATH_ENV, "sunway")
     if path not in RUNNERS:
         raise ValueError(f"{PATH_ENV}={path!r}: expected one of {sorted(RUNNERS)}")
     return RUNNERS[path]
