@@ -120,6 +120,8 @@ class SwmlirBackend(Backend):
         from .frontend.onnx.importer import _check_supported, _opsets
         from .frontend.onnx.registry import _load_converters
         _load_converters()
+        from .graph import expand_functions
+        model = expand_functions.run(onnx.ModelProto.FromString(model.SerializeToString()))
         try:
             _check_supported(model.graph, _opsets(model))
         except CompileError:

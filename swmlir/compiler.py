@@ -116,6 +116,13 @@ def _load(model):
     return model
 
 
+def onnx_copy(model):
+    import onnx
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    return m
+
+
 def new_context() -> ir.Context:
     ctx = ir.Context()
     load_sunway_dialect(ctx)
@@ -134,6 +141,10 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         resources: dict = {}
         token = RESOURCE_SINK.set(resources)
         proto = _load(model)
+        from .graph import expand_functions
+        # ops we lack a converter for but ONNX defines as functions are replaced by their bodies (always: this
+        # decides what is supported, not how fast it runs)
+        proto = expand_functions.run(onnx_copy(proto))
         if optimize:
             from . import graph
             proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
