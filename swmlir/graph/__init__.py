@@ -2,7 +2,8 @@
 
 They need whole-graph facts that are cheap at the ONNX level (which values are constant, which have one use),
 and they shrink what the MLIR pipeline has to schedule. After import, upstream canonicalize/cse and the fusion
-of the schedule stage finish the job.
+of the schedule stage finish the job. `expand_functions` is not an optimization and always runs (in
+swmlir.compiler): it replaces ops we have no converter for by their ONNX function bodies.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Callable  # each pass mutates the model it is given and retur
 
 import onnx
 
-from . import batchnorm_fold, constant_fold, cse, dead_code
+from . import batchnorm_fold, constant_fold, cse, dead_code, expand_functions  # noqa: F401
 
 PASSES: dict[str, Callable[[onnx.ModelProto], onnx.ModelProto]] = {
     "fold-constants": constant_fold.run,
