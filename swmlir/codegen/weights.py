@@ -68,7 +68,10 @@ def global_bytes(op: ir.Operation, blobs: dict[str, bytes]) -> bytes:
     else:
         if isinstance(init, ir.DenseElementsAttr) and init.is_splat:
             # the buffer of a splat holds one element (and i1 splats are bit-packed): expand it ourselves
-            first = init[0] if dt != np.bool_ else bool(init[0])
+            if dt == np.bool_:
+                first = bool(init[0])
+            else:  # (indexing a splat fails for f16: read the buffer, which holds the one element)
+                first = np.array(init).reshape(-1)[0]
             arr = np.full(n, first)
         elif dt == np.bool_:
             arr = np.array([bool(init[i]) for i in range(len(init))])  # i1 is bit-packed in the buffer
