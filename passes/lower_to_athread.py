@@ -189,15 +189,20 @@ def _lower_libm(kfn: ir.Operation) -> None:
     """Scalar float math ops become libm calls (expf, erff, tanhf, ...); rsqrt becomes 1 / sqrt."""
     for op in collect(kfn, tuple(_LIBM) + ("math.rsqrt",)):
         t = op.results[0].type
-        if not isinstance(t, (ir.F32Type, ir.F64Type)):
+        if not isinstance(t, (ir.F16Type, ir.F32Type, ir.F64Type)):
             continue
-        suffix = "f" if isinstance(t, ir.F32Type) else ""
+        half = isinstance(t, ir.F16Type)  # C has no half-precision libm: compute in float, round once
+        ct = ir.F32Type.get() if half else t
+        suffix = "" if isinstance(ct, ir.F64Type) else "f"
         with ir.InsertionPoint(op), op.location:
+            args = [arith.ExtFOp(ct, v).result if half else v for v in op.operands]
             if op.name == "math.rsqrt":
-                root = emitc.CallOpaqueOp([t], f"sqrt{suffix}", [op.operands[0]]).results[0]
-                new = arith.DivFOp(arith.ConstantOp(t, 1.0).result, root).result
+                root = emitc.CallOpaqueOp([ct], f"sqrt{suffix}", [args[0]]).results[0]
+                new = arith.DivFOp(arith.ConstantOp(ct, 1.0).result, root).result
             else:
-                new = emitc.CallOpaqueOp([t], f"{_LIBM[op.name]}{suffix}", list(op.operands)).results[0]
+                new = emitc.CallOpaqueOp([ct], f"{_LIBM[op.name]}{suffix}", args).results[0]
+            if half:
+                new = arith.TruncFOp(t, new).result
         op.results[0].replace_all_uses_with(new)
         op.erase()
 
