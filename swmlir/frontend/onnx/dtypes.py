@@ -65,3 +65,18 @@ def is_float(t: ir.Type) -> bool:
 def is_int(t: ir.Type) -> bool:
     """An integer type other than i1 (bool)."""
     return isinstance(t, ir.IntegerType) and t.width > 1
+
+
+def input_dtype(node, i: int):
+    """The ONNX element type (numpy dtype) of input `i` of a node, which carries the signedness MLIR's signless
+    integers lack: from its constant value, else the model's value infos; None when neither knows it."""
+    c = node.constant(i)
+    if c is not None:
+        return c.dtype
+    vi = node.ctx.info.get(node.input_names[i]) if node.has_input(i) else None
+    return vi.dtype if vi is not None else None
+
+
+def input_is_unsigned(node, i: int) -> bool:
+    dt = input_dtype(node, i)
+    return dt is not None and dt.kind == "u"

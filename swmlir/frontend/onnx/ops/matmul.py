@@ -36,11 +36,8 @@ def _float_operands(node, x, y):
         raise node.error(f"operands have different element types {b.elem_of(x)} and {b.elem_of(y)}")
 
 
-@converter("MatMul", since=(7, 9, 13))
-def matmul(ctx, node):
-    x, y = node.require_input(0, "A"), node.require_input(1, "B")
-    _float_operands(node, x, y)
-    sa, sb = b.shape_of(x), b.shape_of(y)
+def matmul_shapes(node, sa, sb):
+    """numpy matmul shapes: A and B promoted to >= 2-D, (M, K, N), and the broadcast batch dims."""
     if not sa or not sb:
         raise node.error(f"operands must have rank >= 1, got shapes {list(sa)} and {list(sb)}")
     a2 = sa if len(sa) >= 2 else (1, sa[0])
@@ -52,6 +49,15 @@ def matmul(ctx, node):
         batch = b.broadcast_shapes(a2[:-2], b2[:-2])
     except ValueError as e:
         raise node.error(f"batch dimensions do not broadcast: {e}") from None
+    return a2, b2, m, k, n, batch
+
+
+@converter("MatMul", since=(7, 9, 13))
+def matmul(ctx, node):
+    x, y = node.require_input(0, "A"), node.require_input(1, "B")
+    _float_operands(node, x, y)
+    sa, sb = b.shape_of(x), b.shape_of(y)
+    a2, b2, m, k, n, batch = matmul_shapes(node, sa, sb)
     final = batch + ((m,) if len(sa) >= 2 else ()) + ((n,) if len(sb) >= 2 else ())
     x, y = b.reshape(x, a2), b.reshape(y, b2)
     if math.prod(b2[:-2]) == 1:

@@ -24,6 +24,7 @@ from ..dtypes import is_float
 from ..registry import converter
 from . import conv as conv_ops
 from . import window
+from .matmul import matmul_shapes
 
 
 def _i32() -> ir.Type:
@@ -83,17 +84,7 @@ def integer_matmul(node, a, a_uns, az, b_, b_uns, bz, a_zp_name="a_zero_point", 
     """sum_k (A - az) (B - bz) in i32 with numpy matmul semantics (1-D promotion, batch broadcasting). Returns
     (the [batch.., M, N] accumulator, the ONNX result shape it reshapes to)."""
     sa, sb = b.shape_of(a), b.shape_of(b_)
-    if not sa or not sb:
-        raise node.error(f"operands must have rank >= 1, got shapes {list(sa)} and {list(sb)}")
-    a2 = sa if len(sa) >= 2 else (1, sa[0])
-    b2 = sb if len(sb) >= 2 else (sb[0], 1)
-    (m, k), (k2, n) = a2[-2:], b2[-2:]
-    if k != k2:
-        raise node.error(f"inner dimensions differ: A {list(sa)} x B {list(sb)}")
-    try:
-        batch = b.broadcast_shapes(a2[:-2], b2[:-2])
-    except ValueError as e:
-        raise node.error(f"batch dimensions do not broadcast: {e}") from None
+    a2, b2, m, k, n, batch = matmul_shapes(node, sa, sb)
     a, b_ = b.reshape(a, a2), b.reshape(b_, b2)
     nb = len(batch)
     m_d, n_d, k_d = nb, nb + 1, nb + 2

@@ -30,6 +30,7 @@ from mlir import ir
 from mlir.dialects import arith, linalg, math
 
 from .. import builders as b
+from ..dtypes import input_dtype as onnx_dtype, input_is_unsigned as is_unsigned
 from ..dtypes import is_float, is_int
 from ..registry import converter
 
@@ -39,19 +40,6 @@ def I64() -> ir.Type:  # noqa: N802
 
 
 # ================================================================================================ helpers
-def onnx_dtype(node, i: int) -> np.dtype | None:
-    """The ONNX (numpy) dtype of input `i`: MLIR integers are signless, so signedness is read from here."""
-    c = node.constant(i)
-    if c is not None:
-        return c.dtype
-    vi = node.ctx.info.get(node.input_names[i]) if node.has_input(i) else None
-    return vi.dtype if vi is not None else None
-
-
-def is_unsigned(node, i: int) -> bool:
-    dt = onnx_dtype(node, i)
-    return dt is not None and dt.kind == "u"
-
 
 def is_bool(t: ir.Type) -> bool:
     return isinstance(t, ir.IntegerType) and t.width == 1

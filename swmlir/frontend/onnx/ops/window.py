@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..dtypes import input_dtype as dtype_of, input_is_unsigned as is_unsigned  # noqa: F401  (used as window.*)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -107,17 +109,3 @@ def window_map(n_loops: int, lead: list[int], out_dims: list[int], k_dims: list[
         exprs.append(d[o] * s + d[k] * dl)
     return ir.AffineMap.get(n_loops, 0, exprs)
 
-
-def dtype_of(node, i: int):
-    """The ONNX element type (numpy dtype) of input `i`, which carries the signedness MLIR's signless integers
-    lack: from its constant value, else the model's value infos; None when neither knows it."""
-    c = node.constant(i)
-    if c is not None:
-        return c.dtype
-    vi = node.ctx.info.get(node.input_names[i]) if node.has_input(i) else None
-    return vi.dtype if vi is not None else None
-
-
-def is_unsigned(node, i: int) -> bool:
-    dt = dtype_of(node, i)
-    return dt is not None and dt.kind == "u"
