@@ -220,3 +220,17 @@ def _variadic(ctx, node):
 # 8: numpy broadcasting (6 required equal shapes, which broadcasting covers); 12: integer Max/Min; 13: bfloat16
 for _op, _versions in {"Max": (7, 8, 12, 13), "Min": (7, 8, 12, 13), "Sum": (7, 8, 13), "Mean": (7, 8, 13)}.items():
     converter(_op, since=_versions)(_variadic)
+
+
+# ----------------------------------------------------------------------------------------------- bitwise (18)
+_BITWISE = {"BitwiseAnd": arith.andi, "BitwiseOr": arith.ori, "BitwiseXor": arith.xori}
+
+
+def _bitwise(ctx, node):
+    fn = _BITWISE[node.op_type]
+    dt = same_dtypes(node, [0, 1], INTS, sign_matters=False)
+    return ew(node, _inputs(node, 2), fn, dt)
+
+
+for _op in _BITWISE:
+    converter(_op, since=18)(_bitwise)

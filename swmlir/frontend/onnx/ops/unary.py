@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from mlir.dialects import arith
 from mlir.dialects import math as mmath
 
 from .. import builders as b
-from ..elementwise_util import (BOOL, CF, FLOATS, MATH, NUMERIC, SIGNED, cmp, compute_dtype, const, convert,
+from ..elementwise_util import (BOOL, CF, FLOATS, INTS, MATH, NUMERIC, SIGNED, cmp, compute_dtype, const, convert,
                                 dtype_of, ew, float_unary, fmax, fmin, is_fp, is_signed, is_unsigned, same_dtypes,
                                 select, vmax, vmin)
 from ..registry import converter
@@ -282,3 +284,11 @@ def clip(ctx, node):
         return v
 
     return ew(node, ins, body, out_shape=b.shape_of(x))
+
+
+@converter("BitwiseNot", since=18)
+def bitwise_not(ctx, node):
+    # all bits flipped: xor with -1 (all ones in two's complement, whatever the signedness)
+    # (-1 as the signless constant: MLIR integers carry no sign)
+    return _run(node, INTS, lambda dt: (lambda x: arith.xori(x, const(np.dtype(f"i{dt.itemsize}"), -1))),
+                sign_matters=False)
