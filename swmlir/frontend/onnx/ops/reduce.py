@@ -9,8 +9,8 @@ Hardmax and LogSoftmax, all as `linalg.generic` reductions whose outputs are ind
 - ArgMax/ArgMin: a max (min) reduction, then a second reduction that keeps the smallest (largest with
   select_last_index) position where x equals it, read from `linalg.index`. A line holding a NaN gives the
   NaN's position (numpy's answer; onnxruntime skips NaNs): always a valid index.
-- CumSum: y[i] = sum over j of x[j] where j <= i (j < i exclusive, j >= i reverse): a generic with one extra
-  reduction loop over the axis, O(n^2) per line but gather-free.
+- CumSum / CumProd: y[i] = sum (product) over j of x[j] where j <= i (j < i exclusive, j >= i reverse): a generic
+  with one extra reduction loop over the axis, O(n^2) per line but gather-free.
 - TopK: the rank of each element (how many elements come before it: larger, or equal with a smaller index;
   smaller for largest=0) is one reduction generic; the k outputs then pick the element whose rank is their
   position (a reduction over the axis with a select). Sorted output always (also valid for sorted=0).
@@ -377,6 +377,16 @@ def arg_max_min(ctx, node):
 # ================================================================================================ CumSum
 @converter("CumSum", since=(11, 14))  # 14: bfloat16 / float16
 def cumsum(ctx, node):
+    return _cumulative(node, product=False)
+
+
+@converter("CumProd", since=26)
+def cumprod(ctx, node):
+    """Like CumSum with a product: y[i] = prod over j of x[j] where j <= i (exclusive / reverse likewise)."""
+    return _cumulative(node, product=True)
+
+
+def _cumulative(node, product: bool):
     x = node.require_input(0, "x")
     elem = b.elem_of(x)
     if not (is_float(elem) or is_int(elem)):
@@ -384,7 +394,7 @@ def cumsum(ctx, node):
     s = b.shape_of(x)
     r = len(s)
     if r == 0:
-        raise node.error("the input is a scalar (rank 0); CumSum needs at least one dim")
+        raise node.error(f"the input is a scalar (rank 0); {node.op_type} needs at least one dim")
     axis_values = constant_ints(node, 1, "axis")
     if len(axis_values) != 1:
         raise node.error(f"axis must hold one value, got {axis_values}")
@@ -395,15 +405,17 @@ def cumsum(ctx, node):
     pred = {(0, 0): arith.CmpIPredicate.sle, (1, 0): arith.CmpIPredicate.slt,
             (0, 1): arith.CmpIPredicate.sge, (1, 1): arith.CmpIPredicate.sgt}[(bool(exclusive), bool(reverse))]
 
+    unit = 1 if product else 0
+    combine = ((arith.mulf if flt else arith.muli) if product else (arith.addf if flt else arith.addi))
+
     def body(v, a):
         j, i = linalg.IndexOp(r).result, linalg.IndexOp(axis).result
-        zero = b.scalar(acc, 0)
-        term = arith.select(arith.cmpi(pred, j, i), cast_scalar(v, acc) if flt else v, zero)
-        return (arith.addf if flt else arith.addi)(a, term)
+        term = arith.select(arith.cmpi(pred, j, i), cast_scalar(v, acc) if flt else v, b.scalar(acc, unit))
+        return combine(a, term)
 
-    # loops: the output's dims, then j (the position summed) along the axis
+    # loops: the output's dims, then j (the position combined) along the axis
     maps = [swap_map(r, axis, r), b.projection_map(r + 1, list(range(r)))]
-    y = b.generic([x], maps, b.fill(s, acc, 0), body, ["parallel"] * r + ["reduction"])
+    y = b.generic([x], maps, b.fill(s, acc, unit), body, ["parallel"] * r + ["reduction"])
     return cast_tensor(y, elem)
 
 

@@ -1,4 +1,5 @@
-"""BitwiseAnd/Or/Xor/Not (opset 18) through the full path, against onnxruntime, over dtypes and broadcasting."""
+"""BitwiseAnd/Or/Xor/Not (opset 18) and CumProd (opset 26) through the full path: bitwise ops against
+onnxruntime over dtypes and broadcasting, CumProd against numpy."""
 import numpy as np
 import pytest
 from onnx import helper
@@ -39,3 +40,25 @@ def test_bitwise_refuses_floats():
                    opset=18)
     with pytest.raises(swmlir.CompileError, match="BitwiseAnd"):
         swmlir.compile(m)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("exclusive", [0, 1])
+@pytest.mark.parametrize("reverse", [0, 1])
+@pytest.mark.parametrize("dt", [np.float32, np.int32])
+def test_cumprod_against_numpy(axis, exclusive, reverse, dt):
+    """CumProd (opset 26) has no onnxruntime kernel here: checked against numpy's cumprod."""
+    import swmlir
+    x = np.random.default_rng(2).uniform(0.5, 1.5, (3, 5)).astype(np.float32)
+    x = x.astype(dt) if dt == np.float32 else np.random.default_rng(2).integers(-3, 4, (3, 5)).astype(dt)
+    m = make_model([helper.make_node("CumProd", ["x", "axis"], ["y"], exclusive=exclusive, reverse=reverse)],
+                   {"x": (x.shape, dt)}, {"y": (None, dt)}, opset=26,
+                   initializers={"axis": np.array(axis, np.int64)})
+    a = axis % 2
+    v = np.flip(x, a) if reverse else x
+    if exclusive:
+        ones = np.ones_like(np.take(v, [0], axis=a))
+        v = np.concatenate([ones, np.take(v, range(v.shape[a] - 1), axis=a)], axis=a)
+    ref = np.cumprod(v, axis=a, dtype=dt)
+    ref = np.flip(ref, a) if reverse else ref
+    np.testing.assert_allclose(swmlir.compile(m).run([x])[0], ref, rtol=1e-5)
