@@ -293,6 +293,9 @@ def _resolve_inputs(graph: onnx.GraphProto, input_shapes: dict[str, Sequence[int
             if declared is None:
                 raise ImportError_(f"graph input '{vi.name}' has no shape; give it in input_shapes")
             for k, d in enumerate(declared):
+                if d == 0:
+                    raise ImportError_(f"graph input '{vi.name}' has a zero-size dim at index {k} (shape {declared}): "
+                                       "zero-size tensors are not supported (dims must be positive)")
                 if not isinstance(d, int) or d <= 0:
                     what = f"symbolic dim '{d}'" if isinstance(d, str) else "an unknown dim"
                     raise ImportError_(f"graph input '{vi.name}' has {what} at index {k} (shape {declared}); "
