@@ -1,7 +1,7 @@
 """The ONNX backend API: onnx's own node-test harness drives swmlir through the full Sunway path.
 
-This is the fixed representative subset of the node suite that CI runs; `swmlir conformance` runs all of it
-(see docs/conformance.md)."""
+A representative subset through onnx's own harness; test_conformance_suite.py runs the whole suite as
+`swmlir conformance` does."""
 import json
 import subprocess
 import sys
