@@ -236,7 +236,6 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
     parts, chosen = [], []
     idx = 0
     fuse_id = 0
-    n_seen = 0  # linalg.generic ops of earlier functions (the script addresses all of them by position)
     for f in _funcs(module):
         for op in _linalg_ops(f):
             if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
@@ -256,9 +255,6 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
                 # linalg's tiling asserts (and aborts the process) on such maps: refuse them here
                 raise ScheduleError("an operand is read through a map with a negative coefficient (a reversal); "
                                     "linalg tiling does not support it", op=op.name, node=_node_name(op))
-        for i, op in enumerate(ops):  # handles are addressed by position in the script (see below)
-            op.attributes["swmlir.pos"] = _i64(n_seen + i)
-        n_seen += len(ops)
         groups = []
         for g in form_groups(ops, enabled=fuse):
             groups += _fit_or_split(g, tgt)
@@ -304,10 +300,6 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], i
 REPLY_WORDS_BYTES = 64
 
 
-def _pos(op: ir.Operation) -> int:
-    return ir.IntegerAttr(op.attributes["swmlir.pos"]).value
-
-
 def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
     """Tiles for a group; a fused group whose tiles cannot fit without tiling a reduction is split up."""
     try:
@@ -349,8 +341,7 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
     scripts, chosen = build_schedule(module, target, fuse)
-    funcs = [op for op in module.regions[0].blocks[0].operations if op.operation.name == "func.func"]
-    for script in scripts:  # matching under each function only walks that function
+    for script in scripts:
         _apply(module, script)
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
     # and bufferization would then copy between them on the host

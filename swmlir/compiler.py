@@ -1,7 +1,6 @@
 """The Python API: compile an ONNX model for a Sunway target, save the emitted code, run it on the emulator."""
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import time
@@ -212,12 +211,3 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
     }
     return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates, kstats)
-
-
-def fingerprint(files: dict[str, str | bytes]) -> str:
-    h = hashlib.sha256()
-    for k in sorted(files):
-        v = files[k]
-        h.update(k.encode())
-        h.update(v if isinstance(v, bytes) else v.encode())
-    return h.hexdigest()[:16]
