@@ -59,8 +59,9 @@ def as_value(v) -> ir.Value:
     return v
 
 
-def const_ints(node, i: int, what: str, *, required: bool = True) -> list[int] | None:
-    """A 0-D or 1-D integer constant input as a list; None when the optional input is absent."""
+def _constant_input(node, i: int, what: str, required: bool):
+    """The numpy value of constant input i; None when the optional input is absent. The message quotes the
+    input's name: the backend specializes on the inputs such messages name."""
     if not node.has_input(i):
         if required:
             raise node.error(f"missing required input #{i} ({what})")
@@ -69,6 +70,14 @@ def const_ints(node, i: int, what: str, *, required: bool = True) -> list[int] |
     if c is None:
         raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
                          "node); values computed at run time are not supported")
+    return c
+
+
+def const_ints(node, i: int, what: str, *, required: bool = True) -> list[int] | None:
+    """A 0-D or 1-D integer constant input as a list; None when the optional input is absent."""
+    c = _constant_input(node, i, what, required)
+    if c is None:
+        return None
     if c.dtype.kind not in "iu" or c.ndim > 1:
         raise node.error(f"the {what} input must be a 0-D or 1-D integer tensor, got {c.dtype} of shape "
                          f"{list(c.shape)}")
@@ -76,14 +85,9 @@ def const_ints(node, i: int, what: str, *, required: bool = True) -> list[int] |
 
 
 def const_scalar(node, i: int, what: str, *, required: bool = True):
-    if not node.has_input(i):
-        if required:
-            raise node.error(f"missing required input #{i} ({what})")
-        return None
-    c = node.constant(i)
+    c = _constant_input(node, i, what, required)
     if c is None:
-        raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
-                         "node); values computed at run time are not supported")
+        return None
     if c.size != 1:
         raise node.error(f"{what} must be a scalar (one element), got shape {list(c.shape)}")
     return c.reshape(()).item()

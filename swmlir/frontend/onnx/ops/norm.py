@@ -179,8 +179,9 @@ def _broadcast_param(node, i: int, what: str, x_shape: Sequence[int], elem: ir.T
     return _value(p, elem, f"{node.name}_{what}"), b.broadcast_map(ps, x_shape)
 
 
-@converter("LayerNormalization", since=17)
-def layer_norm(ctx, node):
+def _last_axes_norm_inputs(node, scale_name: str):
+    """What LayerNormalization and RMSNormalization share: X (not a scalar), the first normalized axis, the
+    element type, epsilon, and the required scale with its broadcast map."""
     x = _float_input(node)
     s = b.shape_of(x)
     r = len(s)
@@ -189,9 +190,15 @@ def layer_norm(ctx, node):
     axis = normalize_axis(node, node.attr("axis", -1), r)
     elem = _stash_elem(node, b.elem_of(x))
     eps = float(node.attr("epsilon", 1e-5))
-    scale, smap = _broadcast_param(node, 1, "Scale", s, elem)
+    scale, smap = _broadcast_param(node, 1, scale_name, s, elem)
     if scale is None:
-        raise node.error("missing required input #1 (Scale)")
+        raise node.error(f"missing required input #1 ({scale_name})")
+    return x, s, r, axis, elem, eps, scale, smap
+
+
+@converter("LayerNormalization", since=17)
+def layer_norm(ctx, node):
+    x, s, r, axis, elem, eps, scale, smap = _last_axes_norm_inputs(node, "Scale")
     bias, bmap = _broadcast_param(node, 2, "B", s, elem)
     axes = list(range(axis, r))
     mean, inv = mean_and_inv_std(x, axes, eps, elem)
@@ -203,17 +210,7 @@ def layer_norm(ctx, node):
 # ================================================================================================ RMSNormalization
 @converter("RMSNormalization", since=23)
 def rms_norm(ctx, node):
-    x = _float_input(node)
-    s = b.shape_of(x)
-    r = len(s)
-    if r == 0:
-        raise node.error("X is a scalar (rank 0)")
-    axis = normalize_axis(node, node.attr("axis", -1), r)
-    elem = _stash_elem(node, b.elem_of(x))
-    eps = float(node.attr("epsilon", 1e-5))
-    scale, smap = _broadcast_param(node, 1, "scale", s, elem)
-    if scale is None:
-        raise node.error("missing required input #1 (scale)")
+    x, s, r, axis, elem, eps, scale, smap = _last_axes_norm_inputs(node, "scale")
     axes = list(range(axis, r))
     count = float(pymath.prod(s[a] for a in axes))
 
