@@ -27,6 +27,12 @@ class Target:
     dma_curve: tuple[tuple[int, float], ...] = field(default=())
 
     @property
+    def simd_f32_lanes(self) -> int:
+        """Floats per SIMD register: floatv4 on SW26010's 256-bit registers, floatv8 on Pro's 512-bit ones (both
+        keep a float in a 64-bit lane, so single precision runs at the double-precision rate)."""
+        return self.simd_bits // 64
+
+    @property
     def ldm_budget(self) -> int:
         """Bytes of LDM a kernel's buffers may use."""
         return self.ldm_bytes - self.ldm_reserved_bytes
@@ -41,13 +47,14 @@ TARGETS: dict[str, Target] = {
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=4, ldm_bytes=64 * 1024, ldm_reserved_bytes=8 * 1024,
         simd_bits=256, peak_gflops_per_cg=742.4, dma_gbps_per_cg=22.6, runtime_api="athread",
         cc_host="sw5cc -host", cc_slave="sw5cc -slave", cc_link="sw5cc -hybrid",
-        cflags_host=("-O2",), cflags_slave=("-O2", "-msimd"), ldflags=("-lm_slave",), dma_curve=_SW26010_DMA),
+        cflags_host=("-O2",), cflags_slave=("-O2", "-msimd", "-DSWMLIR_SIMD_LANES=4"), ldflags=("-lm_slave",),
+        dma_curve=_SW26010_DMA),
     "sw26010pro": Target(
         name="sw26010pro", description="SW26010-Pro: 6 CGs x (1 MPE + 64 CPEs), 256 KB LDM per CPE",
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=6, ldm_bytes=256 * 1024, ldm_reserved_bytes=40 * 1024,
         simd_bits=512, peak_gflops_per_cg=2304.0, dma_gbps_per_cg=51.2, runtime_api="athread",
         cc_host="swgcc -mhost", cc_slave="swgcc -mslave", cc_link="swgcc -mhybrid",
-        cflags_host=("-O2", "-faddress_align=128"), cflags_slave=("-O2", "-msimd", "-faddress_align=64"),
+        cflags_host=("-O2", "-faddress_align=128"), cflags_slave=("-O2", "-msimd", "-faddress_align=64", "-DSWMLIR_SIMD_LANES=8"),
         ldflags=("-lm_slave",)),
     "host": Target(
         name="host", description="This machine, emulated as one core group: CPEs = threads, LDM sized to L2",

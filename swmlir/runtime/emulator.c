@@ -62,6 +62,8 @@ typedef struct {
     char *kernel;
     long launch;
     counters_t c;
+    uint64_t max_cpe_dma_bytes; /* DMA bytes of the busiest CPE: the performance model's imbalance */
+    int active_cpes;            /* CPEs that moved any byte by DMA */
 } launch_t;
 
 static void *xcalloc(size_t n, size_t size);
@@ -971,8 +973,14 @@ int athread_join(void)
     memset(&rec, 0, sizeof rec);
     rec.kernel = strdup(E.name);
     rec.launch = E.launch;
-    for (i = 0; i < E.nthreads; i++)
-        counters_merge(&rec.c, &E.cpes[i].c);
+    for (i = 0; i < E.nthreads; i++) {
+        const counters_t *cc = &E.cpes[i].c;
+        uint64_t moved = cc->get_bytes + cc->put_bytes;
+        counters_merge(&rec.c, cc);
+        if (moved > rec.max_cpe_dma_bytes)
+            rec.max_cpe_dma_bytes = moved;
+        rec.active_cpes += moved > 0;
+    }
     pthread_mutex_unlock(&E.mu);
 
     pthread_mutex_lock(&S.mu);
@@ -1112,7 +1120,8 @@ int swmlir_emu_write_stats(const char *path)
     for (i = 0; i < S.n; i++) {
         fprintf(f, "%s\n  {\"kernel\": ", i ? "," : "");
         write_json_string(f, S.v[i].kernel);
-        fprintf(f, ", \"launch\": %ld, ", S.v[i].launch);
+        fprintf(f, ", \"launch\": %ld, \"max_cpe_dma_bytes\": %llu, \"active_cpes\": %d, ", S.v[i].launch,
+                (unsigned long long)S.v[i].max_cpe_dma_bytes, S.v[i].active_cpes);
         write_counters(f, &S.v[i].c);
         fputc('}', f);
     }

@@ -19,4 +19,45 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
     *reply = 0;
 }
 
+/*
+ * SIMD helpers of the micro-kernels (sunway-vector-to-simd emits calls of these). floatv4 is SW26010's 256-bit
+ * single-precision vector (4 floats), floatv8 SW26010-Pro's 512-bit one. On the machine they come from the vendor's
+ * <simd.h> (build slave code with -msimd); the emulator defines them as GCC vectors of the same lane count.
+ * Loads and stores are the unaligned forms: LDM tiles are not 32-byte aligned at every block offset.
+ */
+#ifdef SWMLIR_EMULATOR
+#include <string.h>
+typedef float floatv4 __attribute__((vector_size(16)));
+typedef float floatv8 __attribute__((vector_size(32)));
+#define SWMLIR_SIMD_DEFINE(N)                                                                                 \
+    static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; memcpy(&v, p, sizeof v); return v; } \
+    static inline void swmlir_f##N##_store(float *p, floatv##N v) { memcpy(p, &v, sizeof v); }             \
+    static inline floatv##N swmlir_f##N##_splat(float x) { floatv##N v; int i; for (i = 0; i < N; i++) v[i] = x; return v; }
+#else
+#include <simd.h>
+#define SWMLIR_SIMD_DEFINE(N)                                                                                 \
+    static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; simd_loadu(v, (float *)p); return v; } \
+    static inline void swmlir_f##N##_store(float *p, floatv##N v) { simd_storeu(v, p); }                   \
+    static inline floatv##N swmlir_f##N##_splat(float x) { return (floatv##N)x; }
+#endif
+#define SWMLIR_SIMD_ARITH(N)                                                                                  \
+    static inline floatv##N swmlir_f##N##_fma(floatv##N a, floatv##N b, floatv##N c) { return a * b + c; }  \
+    static inline float swmlir_f##N##_sum(floatv##N v)                                                       \
+    {                                                                                                         \
+        float lane[N], s = 0.0f;                                                                              \
+        int i;                                                                                                \
+        swmlir_f##N##_store(lane, v);                                                                         \
+        for (i = 0; i < N; i++)                                                                               \
+            s += lane[i];                                                                                     \
+        return s;                                                                                             \
+    }
+#if !defined(SWMLIR_SIMD_LANES) || SWMLIR_SIMD_LANES == 4
+SWMLIR_SIMD_DEFINE(4)
+SWMLIR_SIMD_ARITH(4)
+#endif
+#if !defined(SWMLIR_SIMD_LANES) || SWMLIR_SIMD_LANES == 8
+SWMLIR_SIMD_DEFINE(8)
+SWMLIR_SIMD_ARITH(8)
+#endif
+
 #endif /* SWMLIR_SLAVE_HELPERS_H */
