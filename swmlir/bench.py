@@ -66,6 +66,17 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         blocks = [(int(b), c) for b, c in k["block_sizes"].items()]
         n_blocks = sum(c for _, c in blocks)
         k["mean_block_bytes"] = round(sum(b * c for b, c in blocks) / n_blocks, 1) if n_blocks else 0
+    from .sim import model_kernel, model_run
+    launches_of: dict[str, list] = {}
+    for launch in counters["launches"]:
+        launches_of.setdefault(launch["kernel"], []).append(launch)
+    times = []
+    for name, k in kernels.items():
+        t = model_kernel(name, launches_of[name], k["flops"], m.kernel_mix.get(name), m.target)
+        k["model"] = t.as_dict()
+        k["mix"] = m.kernel_mix.get(name)
+        times.append(t)
+    modeled = model_run(times, m.target) if m.target.peak_gflops_per_cg else None
     tot = counters.get("totals", {})
     return {"model": os.path.basename(model_path), "target": target, "compile_seconds": round(compile_s, 3),
             "kernels": list(kernels.values()), "totals": tot,
@@ -73,24 +84,41 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
             "emulator_ms_per_run": ours_ms, "onnxruntime_ms_per_run": ort_ms,
             "emulator_over_onnxruntime": round(ours_ms / ort_ms, 2) if ours_ms and ort_ms else None,
             "arena_bytes": m.arena_bytes, "intermediate_bytes": m.intermediate_bytes,
-            "weights_bytes": m.weights_bytes}
+            "weights_bytes": m.weights_bytes,
+            "modeled": ({"seconds": modeled.seconds, "gflops": modeled.gflops,
+                       "percent_of_peak": modeled.percent_of_peak, "bound": modeled.bound,
+                       "peak_gflops_per_cg": m.target.peak_gflops_per_cg, "summary": modeled.summary()}
+                      if modeled else None),
+            "tensor_bytes": _tensor_bytes(m)}
+
+
+def _tensor_bytes(m) -> int:
+    """Bytes of the model's weights, inputs and outputs: what DMA must move at least once."""
+    import math
+    io = sum(math.prod(t.shape) * np.dtype(t.dtype).itemsize for t in list(m.info.inputs) + list(m.info.outputs))
+    return m.weights_bytes + io
 
 
 def print_table(r: dict) -> None:
     hdr = f"{'kernel':<44}{'launch':>7}{'get req':>9}{'put req':>9}{'DMA bytes':>12}{'mean blk':>9}" \
-          f"{'flops':>13}{'flop/B':>8}{'LDM peak':>9}"
+          f"{'flops':>13}{'flop/B':>8}{'LDM peak':>9}{'DMA us':>9}{'comp us':>9}{'% peak':>7}  bound"
     print(f"swmlir bench: {r['model']} on {r['target']} (compiled in {r['compile_seconds']} s)")
     print(hdr)
     for k in r["kernels"]:
         fpb = "" if k["flops_per_byte"] is None else f"{k['flops_per_byte']:.2f}"
         print(f"{k['kernel'][:43]:<44}{k['launches']:>7}{k['get_requests']:>9}{k['put_requests']:>9}"
               f"{k['get_bytes'] + k['put_bytes']:>12,}{k['mean_block_bytes']:>9}{k['flops']:>13,}{fpb:>8}"
-              f"{k['ldm_peak_bytes']:>9}")
+              f"{k['ldm_peak_bytes']:>9}{k['model']['dma_seconds'] * 1e6:>9.1f}{k['model']['compute_seconds'] * 1e6:>9.1f}"
+              f"{k['model']['percent_of_peak']:>7.1f}  {k['model']['bound']}")
     t = r["totals"]
     moved = t.get("get_bytes", 0) + t.get("put_bytes", 0)
     print(f"total: {len(r['kernels'])} kernels, {moved:,} DMA bytes in {t.get('get_requests', 0) + t.get('put_requests', 0):,}"
-          f" requests, {r['flops']:,} flops ({r['flops'] / moved if moved else 0:.2f} flop/byte; a SW26010 core group "
-          f"needs ~33 to be compute-bound)")
+          f" requests ({moved / r['tensor_bytes'] if r['tensor_bytes'] else 0:.1f}x the model's weights+inputs+outputs),"
+          f" {r['flops']:,} flops ({r['flops'] / moved if moved else 0:.2f} flop/byte)")
     if r["emulator_over_onnxruntime"]:
         print(f"host emulator {r['emulator_ms_per_run']:.2f} ms/run vs onnxruntime {r['onnxruntime_ms_per_run']:.2f} "
               f"ms/run on this machine: ratio {r['emulator_over_onnxruntime']} (emulated CPEs, not Sunway time)")
+    if r.get("modeled"):
+        print(f"performance model (docs/performance-model.md): no DMA/compute overlap (no kernel double-buffers), "
+              f"{r['modeled']['peak_gflops_per_cg']} GFLOPS core-group peak")
+        print(r["modeled"]["summary"])

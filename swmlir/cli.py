@@ -166,6 +166,10 @@ def cmd_bench(a) -> int:
         import json
         with open(a.json, "w") as f:
             json.dump(r, f, indent=1)
+    if a.plot:
+        from .sim.roofline import plot_roofline
+        from .targets import get_target
+        plot_roofline(r, get_target(a.target), a.plot)
     return 0
 
 
@@ -203,11 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--input-shape", action="append")
     r.set_defaults(fn=cmd_run)
-    b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator")
+    b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator, and its modeled Sunway time")
     b.add_argument("model")
     b.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
     b.add_argument("--repeat", type=int, default=3)
     b.add_argument("--json", help="write the report as JSON")
+    b.add_argument("--plot", help="draw the roofline of the target with one point per kernel (PNG, matplotlib)")
     b.add_argument("--input-shape", action="append")
     b.set_defaults(fn=cmd_bench)
     o = sub.add_parser("ops", help="the supported-ops table, from the converters and a conformance run")

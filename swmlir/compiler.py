@@ -33,6 +33,7 @@ class CompiledModel:
     intermediate_bytes: int = 0       # sum of all intermediate buffers; the arena shares them by lifetime
     kernel_stats: list = field(default_factory=list)   # swmlir.stats.KernelStats, static, per kernel
     last_time_ms: float | None = None   # mean wall time per run of the last run(repeat>1), on the emulator
+    kernel_mix: dict = field(default_factory=dict)   # kernel -> swmlir.sim.mix.Mix as a dict (static)
     _exe: str | None = None
     _workdir: str | None = None
 
@@ -189,6 +190,8 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         weights = weights_file(host, getattr(info, "resources", None))
         from .codegen.weights import manifest
         weights_txt = manifest(host.operation)
+        run_pipeline(kernels, pipeline.kernel_loops(tgt.name))
+        kmix = kernel_mixes(kernels, tgt)
         run_pipeline(kernels, pipeline.KERNEL_EMIT)
         kernel_list = add_kernel_entries(kernels)
         run_pipeline(host, pipeline.HOST_EMIT)
@@ -210,4 +213,15 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "Makefile": cfiles.makefile(tgt),
         "CMakeLists.txt": cfiles.cmakelists(tgt, runtime_dir),
     }
-    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates, kstats)
+    return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates, kstats,
+                         kernel_mix=kmix)
+
+
+def kernel_mixes(kernels: ir.Module, tgt: Target) -> dict[str, dict]:
+    """Static instruction mix of each kernel (busiest CPE, one launch), for the performance model."""
+    from .passes._util import funcs, sym_name
+    from .sim.constants import cpe_constants
+    from .sim.mix import kernel_mix
+    c = cpe_constants(tgt)
+    return {sym_name(k): kernel_mix(k, c, tgt.cpes_per_cg, tgt.simd_f32_lanes).as_dict()
+            for k in funcs(kernels.operation, kernels=True)}

@@ -32,12 +32,18 @@ def stage_pipelines(target: str, optimize: bool = True) -> dict[str, list[str]]:
                       "canonicalize"],
         "sunway": ["sunway-outline-kernels", "sunway-lower-ldm", "sunway-lower-dma",
                    f"sunway-map-cpes{{target={target}}}", f"sunway-check-ldm{{target={target}}}",
-                   f"sunway-vectorize-contractions{{target={target}}}", "canonicalize", "cse"],
+                   "canonicalize", "cse"],
     }
 
 
-KERNEL_EMIT = ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
-               "sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]
+def kernel_loops(target: str) -> list[str]:
+    """Kernels to loops, contractions to SIMD micro-kernels: the IR the performance model reads its instruction
+    mix from (swmlir.sim.mix)."""
+    return [f"sunway-vectorize-contractions{{target={target}}}", "func.func(convert-linalg-to-loops)",
+            "lower-affine", "arith-expand", "canonicalize", "cse"]
+
+
+KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]
 # (no form-expressions: on some kernels its expressions make mlir-to-cpp fail with "region entry argument
 #  already in use"; the C is only more verbose without it)
 HOST_EMIT = ["sunway-host-to-emitc"]

@@ -32,6 +32,21 @@ def _view_bytes(t: ir.MemRefType) -> int:
     return math.prod(t.shape) * elem_bytes(t.element_type)
 
 
+def _enclosing_trips(op: ir.Operation, kfn: ir.Operation) -> int:
+    """Iterations of the static scf.for loops around `op` inside a work item (a split-K reduction-tile loop);
+    the work-item loop itself starts at the CPE id and is counted by the work items."""
+    from .sim.mix import _const_index
+    trips = 1
+    p = op.parent
+    while p is not None and p != kfn:
+        if p.name == "scf.for":
+            lb, ub, step = (_const_index(v) for v in p.operands[:3])
+            if None not in (lb, ub, step) and step:
+                trips *= max(0, -(-(ub - lb) // step))
+        p = p.parent
+    return trips
+
+
 def kernel_stats(module: ir.Module) -> list[KernelStats]:
     """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage."""
     out = []
@@ -45,7 +60,7 @@ def kernel_stats(module: ir.Module) -> list[KernelStats]:
             body_ops = [o.operation.name for o in g.regions[0].blocks[0].operations]
             per_point = sum(1 for n in body_ops if n in _FLOP_OPS)
             try:
-                flops += per_point * math.prod(loop_nest_of(g).sizes)
+                flops += per_point * math.prod(loop_nest_of(g).sizes) * _enclosing_trips(g, k)
             except ValueError:
                 pass
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0

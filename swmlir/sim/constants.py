@@ -1,0 +1,34 @@
+"""Numbers of the CPE pipelines the model needs, per target. Sources: shared reference/sunway.md and
+reference/sunway-kernels.md (cited by key); values no public source gives are marked ASSUMED and chosen on the slow
+side, so that the model never flatters the code. docs/performance-model.md discusses each."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..targets import Target
+
+
+@dataclass(frozen=True)
+class CPEConstants:
+    clock_hz: float              # CPE clock
+    vector_fma_per_cycle: float  # vector FMAs issued per cycle (pipe P0)
+    scalar_fp_per_cycle: float   # scalar FP instructions per cycle (pipe P0, same pipe as vector)
+    mem_per_cycle: float         # LDM loads/stores (scalar or vector) per cycle (pipe P1)
+    int_per_cycle: float         # integer/index instructions per cycle (pipe P1, shared with memory)
+    fp_latency: int              # cycles from an FP/FMA instruction to a dependent one
+    ldm_latency: int             # cycles from an LDM load to its use
+    slow_fp_cycles: int          # a divide or square root (not pipelined)
+    libm_cycles: int             # exp, log, tanh, erf, pow ... (software on the CPE)
+    int_div_cycles: int          # integer divide / remainder (software)
+    loop_overhead: int           # P1 instructions per loop iteration (increment, compare-and-branch)
+    spawn_seconds: float         # athread_spawn + athread_join of one kernel launch
+
+
+def cpe_constants(target: Target) -> CPEConstants:
+    """sunway.md 1.1: 1.45 GHz, 8 flop/cycle per CPE = one 4-lane FMA per cycle; in-order dual issue on P0/P1.
+    sunway.md 2: SW26010-Pro CPEs at 2.25 GHz, 16 flop/cycle (512-bit). Latencies, slow-op costs and the spawn
+    cost are ASSUMED (no public measurement; see docs/performance-model.md)."""
+    clock = 2.25e9 if target.simd_bits == 512 else 1.45e9
+    return CPEConstants(clock_hz=clock, vector_fma_per_cycle=1.0, scalar_fp_per_cycle=1.0, mem_per_cycle=1.0,
+                        int_per_cycle=1.0, fp_latency=7, ldm_latency=4, slow_fp_cycles=32, libm_cycles=60,
+                        int_div_cycles=24, loop_overhead=2, spawn_seconds=10e-6)

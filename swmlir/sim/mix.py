@@ -1,0 +1,217 @@
+"""The static instruction mix of a CPE kernel and the cycles it needs on the busiest CPE.
+
+Read off the kernel after its linalg ops became loops (scf.for, memref/vector loads and stores, arith, math) and
+before EmitC: every loop bound is static, except the work-item loop, which starts at the CPE id; CPE 0 runs the
+most work items, so its trip count is ceil(items / CPEs). Per block, cycles = max(P0 issue, P1 issue, the
+loop-carried latency chain) + the cycles of the loops nested in it, times the trip count:
+  P0: vector FMAs and scalar FP instructions, divides and square roots (not pipelined), libm calls;
+  P1: LDM loads and stores (scalar or vector), integer instructions, loop overhead;
+  the chain: the longest latency path around an iteration (an accumulator in iter_args, or an LDM element
+  loaded and stored back at loop-invariant indices), which an in-order CPE cannot hide.
+Address arithmetic implied by a multi-dimensional load is not counted (the C compiler strength-reduces it).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from mlir import ir
+
+from .constants import CPEConstants
+
+_FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
+       "arith.minnumf", "arith.cmpf", "arith.select", "math.absf", "math.fma", "arith.extf", "arith.truncf",
+       "arith.sitofp", "arith.uitofp", "arith.fptosi", "arith.fptoui", "math.floor", "math.ceil", "math.copysign",
+       "math.round", "math.roundeven", "math.trunc"}
+_SLOW_FP = {"arith.divf", "math.sqrt", "math.rsqrt", "arith.remf"}
+_LIBM_PREFIX = "math."
+_VEC_FMA = {"vector.fma"}
+_VEC_FP = {"vector.broadcast", "vector.reduction"}
+_MEM = {"memref.load", "memref.store"}
+_VEC_MEM = {"vector.load", "vector.store"}
+_INT_DIV = {"arith.divsi", "arith.divui", "arith.remsi", "arith.remui", "arith.floordivsi", "arith.ceildivsi",
+            "arith.ceildivui"}
+_FREE = {"arith.constant", "scf.yield", "memref.subview", "memref.collapse_shape", "memref.expand_shape",
+         "memref.alloca", "memref.alloc", "memref.dealloc", "sunway.ldm_alloc", "sunway.reply", "sunway.cpe_id",
+         "sunway.cpe_row", "sunway.cpe_col", "func.return", "memref.extract_aligned_pointer_as_index",
+         "memref.cast", "memref.reinterpret_cast"}
+
+
+@dataclass
+class Mix:
+    """Instructions of the busiest CPE over one launch, and its cycles."""
+    vector_fma: int = 0
+    vector_other: int = 0        # broadcasts, horizontal sums
+    vector_mem: int = 0
+    scalar_fp: int = 0
+    slow_fp: int = 0
+    libm: int = 0
+    scalar_mem: int = 0
+    int_ops: int = 0
+    int_div: int = 0
+    loop_iterations: int = 0
+    dma_ops: int = 0             # sunway.dma_get/put issued (each may be several requests)
+    cycles: float = 0.0
+    chain_bound_cycles: float = 0.0   # of `cycles`, spent where a latency chain, not issue, is the limit
+    lanes: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    def scaled_add(self, other: "Mix", k: int) -> None:
+        for f in ("vector_fma", "vector_other", "vector_mem", "scalar_fp", "slow_fp", "libm", "scalar_mem",
+                  "int_ops", "int_div", "loop_iterations", "dma_ops"):
+            setattr(self, f, getattr(self, f) + k * getattr(other, f))
+        self.cycles += k * other.cycles
+        self.chain_bound_cycles += k * other.chain_bound_cycles
+        self.notes += [n for n in other.notes if n not in self.notes]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _const_index(v: ir.Value) -> int | None:
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return None
+    op = owner.operation
+    if op.name == "arith.constant" and isinstance(op.attributes["value"], ir.IntegerAttr):
+        return ir.IntegerAttr(op.attributes["value"]).value
+    return None
+
+
+def _is_cpe_id(v: ir.Value) -> bool:
+    owner = v.owner
+    return not isinstance(owner, ir.Block) and owner.operation.name == "sunway.cpe_id"
+
+
+def trip_count(loop: ir.Operation, cpes: int, notes: list[str]) -> int:
+    lb, ub, step = (_const_index(v) for v in loop.operands[:3])
+    if ub is not None and step:
+        if lb is not None:
+            return max(0, -(-(ub - lb) // step))
+        if _is_cpe_id(loop.operands[0]):
+            return -(-ub // step)   # CPE 0 starts first and runs the most work items
+    notes.append("a loop with dynamic bounds was counted once")
+    return 1
+
+
+def _latency(name: str, c: CPEConstants) -> int:
+    if name in _VEC_FMA or name in _FP or name in _VEC_FP:
+        return c.fp_latency
+    if name in _SLOW_FP:
+        return c.slow_fp_cycles
+    if name.startswith(_LIBM_PREFIX):
+        return c.libm_cycles
+    if name in ("memref.load", "vector.load"):
+        return c.ldm_latency
+    return 1
+
+
+def _chain(block: ir.Block, sources: list[ir.Value], sinks: list[ir.Value], c: CPEConstants) -> int:
+    """Longest latency path from any of `sources` to the matching sink, through the ops of `block`."""
+    best = 0
+    for src, sink in zip(sources, sinks):
+        dist = {src: 0}
+        for op in block.operations:
+            op = op.operation
+            ds = [dist[v] for v in op.operands if v in dist]
+            if ds and op.results:
+                for r in op.results:
+                    dist[r] = max(ds) + _latency(op.name, c)
+        if sink in dist:
+            best = max(best, dist[sink])
+    return best
+
+
+def _recurrence(block: ir.Block, loop: ir.Operation, c: CPEConstants) -> int:
+    ops = [o.operation for o in block.operations]
+    yld = ops[-1]
+    n_iter = len(loop.results)
+    sources = list(block.arguments)[1:1 + n_iter]
+    sinks = list(yld.operands)[:n_iter]
+    chain = _chain(block, sources, sinks, c)
+    iv = block.arguments[0]
+    # an LDM element loaded and stored back at indices that do not move with the loop: a chain through memory
+    for st in ops:
+        if st.name not in ("memref.store", "vector.store"):
+            continue
+        mem, idx = st.operands[1], list(st.operands[2:])
+        if any(_depends_on(i, iv, block) for i in idx):
+            continue
+        for ld in ops:
+            if ld.name in ("memref.load", "vector.load") and ld.operands[0] == mem and list(ld.operands[1:]) == idx:
+                chain = max(chain, _chain(block, [ld.results[0]], [st.operands[0]], c) + c.ldm_latency + 1)
+    return chain
+
+
+def _depends_on(v: ir.Value, iv: ir.Value, block: ir.Block) -> bool:
+    if v == iv:
+        return True
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return False
+    op = owner.operation
+    if op.parent is None or op.block != block:
+        return False
+    return any(_depends_on(o, iv, block) for o in op.operands)
+
+
+def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | None = None) -> Mix:
+    m = Mix()
+    nested = Mix()
+    for op in block.operations:
+        op = op.operation
+        name = op.name
+        if name == "scf.for":
+            inner = block_mix(op.regions[0].blocks[0], c, cpes, op)
+            nested.scaled_add(inner, trip_count(op, cpes, m.notes))
+            continue
+        if op.regions:  # scf.if and the like: both sides counted, as if both ran
+            for region in op.regions:
+                for b in region.blocks:
+                    nested.scaled_add(block_mix(b, c, cpes), 1)
+            continue
+        if name in _FREE:
+            continue
+        if name in _VEC_FMA:
+            m.vector_fma += 1
+        elif name in _VEC_FP:
+            m.vector_other += 1
+        elif name in _VEC_MEM:
+            m.vector_mem += 1
+        elif name in _MEM:
+            m.scalar_mem += 1
+        elif name in _FP:
+            m.scalar_fp += 1
+        elif name in _SLOW_FP:
+            m.slow_fp += 1
+        elif name.startswith(_LIBM_PREFIX):
+            m.libm += 1
+        elif name in _INT_DIV:
+            m.int_div += 1
+        elif name in ("sunway.dma_get", "sunway.dma_put"):
+            m.dma_ops += 1
+        elif name == "memref.copy":  # an LDM-to-LDM copy: a load and a store per element
+            n = math.prod(op.operands[0].type.shape)
+            m.scalar_mem += 2 * n
+        elif name.startswith("arith.") or name.startswith("index."):
+            m.int_ops += 1
+    if loop is not None:
+        m.loop_iterations = 1
+    p0 = (m.vector_fma / c.vector_fma_per_cycle + (m.scalar_fp + m.vector_other) / c.scalar_fp_per_cycle
+          + m.slow_fp * c.slow_fp_cycles)
+    p1 = ((m.vector_mem + m.scalar_mem) / c.mem_per_cycle + m.int_ops / c.int_per_cycle
+          + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
+    serial = m.libm * c.libm_cycles
+    rec = _recurrence(block, loop, c) if loop is not None else 0
+    issue = max(p0, p1)
+    m.cycles = max(issue, rec) + serial
+    m.chain_bound_cycles = m.cycles if rec > issue else 0.0
+    m.scaled_add(nested, 1)
+    return m
+
+
+def kernel_mix(kfn: ir.Operation, c: CPEConstants, cpes: int, lanes: int) -> Mix:
+    """The mix of one kernel function (loop-level IR) for the busiest CPE."""
+    m = block_mix(kfn.regions[0].blocks[0], c, cpes)
+    m.lanes = lanes
+    return m

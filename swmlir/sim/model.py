@@ -1,0 +1,85 @@
+"""Kernel and model time on the target: DMA, compute, their overlap, and the spawn of each launch.
+
+A kernel that waits for its DMA before computing (every kernel today: no double buffering) takes
+DMA + compute; only a kernel marked double-buffered (`sunway.double_buffered`) may overlap them, as max().
+Compute is the busiest CPE's cycles (sim.mix); DMA comes from the counters (sim.dma). GFLOPS use the useful
+flops of the ONNX op (the static count), not the instructions issued.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..targets import Target
+from .constants import cpe_constants
+from .dma import dma_seconds
+
+
+@dataclass
+class KernelTime:
+    kernel: str
+    launches: int
+    flops: int
+    dma_seconds: float
+    compute_seconds: float
+    spawn_seconds: float
+    overlap: bool
+    seconds: float
+    gflops: float
+    percent_of_peak: float
+    bound: str                  # "DMA", "compute", "latency" or "spawn"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ModelTime:
+    seconds: float
+    flops: int
+    gflops: float
+    percent_of_peak: float
+    bound: str
+    kernels: list[KernelTime]
+
+    def summary(self) -> str:
+        return (f"modeled {self.seconds * 1e3:.3f} ms, {self.gflops:.1f} GFLOPS = {self.percent_of_peak:.1f} % of "
+                f"core-group peak, {self.bound}-bound")
+
+
+def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, target: Target,
+                 double_buffered: bool = False) -> KernelTime:
+    """`launches`: the emulator's records of this kernel; `mix`: sim.mix.Mix.as_dict() of one launch."""
+    c = cpe_constants(target)
+    dma = sum(dma_seconds(l["block_sizes"], l.get("max_cpe_dma_bytes", 0), target.cpes_per_cg, target)
+              for l in launches)
+    cycles = mix["cycles"] if mix else 0.0
+    compute = cycles / c.clock_hz * len(launches)
+    spawn = c.spawn_seconds * len(launches)
+    body = max(dma, compute) if double_buffered else dma + compute
+    total = body + spawn
+    peak = target.peak_gflops_per_cg
+    gflops = flops / total / 1e9 if total else 0.0
+    if spawn >= body:
+        bound = "spawn"
+    elif dma >= compute:
+        bound = "DMA"
+    elif mix and mix.get("chain_bound_cycles", 0) > 0.5 * cycles:
+        bound = "latency"
+    else:
+        bound = "compute"
+    return KernelTime(name, len(launches), flops, dma, compute, spawn, double_buffered, total, gflops,
+                      100.0 * gflops / peak if peak else 0.0, bound)
+
+
+def model_run(kernels: list[KernelTime], target: Target) -> ModelTime:
+    """Kernels run one after another on the core group; the host's own work between them is not counted."""
+    seconds = sum(k.seconds for k in kernels)
+    flops = sum(k.flops for k in kernels)
+    gflops = flops / seconds / 1e9 if seconds else 0.0
+    peak = target.peak_gflops_per_cg
+    by_bound: dict[str, float] = {}
+    for k in kernels:
+        part = {"DMA": k.dma_seconds, "spawn": k.spawn_seconds}.get(k.bound, k.compute_seconds)
+        by_bound[k.bound] = by_bound.get(k.bound, 0.0) + part
+    bound = max(by_bound, key=by_bound.get) if by_bound else "compute"
+    return ModelTime(seconds, flops, gflops, 100.0 * gflops / peak if peak else 0.0, bound, kernels)
