@@ -18,6 +18,7 @@ import math
 from mlir import ir
 from mlir.dialects import emitc
 
+from swmlir.codegen import c_names
 from swmlir.codegen.memory_plan import plan
 from swmlir.codegen.weights import align, weight_layout
 from swmlir.errors import LoweringError
@@ -131,8 +132,8 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                     if g not in layout:
                         raise LoweringError(f"global {g} has no initial value", op=name, stage="emit")
                     e = layout[g]
-                    _comment(f"/* weight {e.label or g} {_shape(op.results[0].type)}: weights file bytes "
-                                     f"[{e.offset}, {e.offset + e.nbytes}) */")
+                    _comment(f"/* weight {c_names.comment(e.label or g)} {_shape(op.results[0].type)}: "
+                             f"weights file bytes [{e.offset}, {e.offset + e.nbytes}) */")
                     ptr[op.results[0]] = offset_ptr(wbase, e.offset)
                 elif name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
                     ptr[op.results[0]] = offset_ptr(ptr[op.operands[0]], _byte_offset(op))

@@ -7,11 +7,10 @@ views of a buffer used in the loop (subview, expand/collapse_shape) and constant
 """
 from __future__ import annotations
 
-import re
-
 from mlir import ir
 from mlir.dialects import func, memref
 
+from swmlir.codegen import c_names
 from swmlir.errors import LoweringError
 
 from . import register_pass
@@ -139,11 +138,6 @@ def _describe(loop: ir.Operation) -> tuple[str, str]:
     return "copy", ""
 
 
-def _c_ident(text: str) -> str:
-    s = re.sub(r"[^0-9A-Za-z_]", "_", text).strip("_")
-    return s[:40] or "op"
-
-
 @register_pass("sunway-outline-kernels",
                "Outline each top-level scf.forall into a CPE kernel launched with sunway.spawn/sunway.join")
 def outline_kernels(module: ir.Operation) -> None:
@@ -154,7 +148,8 @@ def outline_kernels(module: ir.Operation) -> None:
         loops = [op.operation for op in host.regions[0].blocks[0].operations if op.operation.name == "scf.forall"]
         for loop in loops:
             node, tiles = _describe(loop)
-            name = f"{sym_name(host)}_k{count}_{_c_ident(node)}"
+            # unique by the count; the node names are untrusted text, reduced to identifier characters
+            name = f"{sym_name(host)}_k{count}_{c_names.fragment(node) or 'op'}"
             count += 1
             captured = _captured(loop)
             _sink_ldm_staging(loop, captured)

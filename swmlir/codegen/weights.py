@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from mlir import ir
 
+from swmlir.codegen import c_names
 from swmlir.errors import LoweringError
 
 ALIGN = 128
@@ -146,5 +147,6 @@ def manifest(module_op: ir.Operation) -> str:
     for e in weight_layout(module_op):
         t = types[e.name]
         shape = "x".join(str(d) for d in t.shape) or "scalar"
-        lines.append(f"{e.offset:>12} {e.nbytes:>12} {str(t.element_type):>5} {shape:<20} {e.label or e.name}")
+        name = c_names.comment(e.label or e.name)
+        lines.append(f"{e.offset:>12} {e.nbytes:>12} {str(t.element_type):>5} {shape:<20} {name}")
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import onnx
 from mlir import ir
-from mlir.dialects import func
+from mlir.dialects import func, linalg
 
 from ...errors import CompileError, ImportError_, UnsupportedOpsError
 from . import builders as b
@@ -382,6 +382,20 @@ def _convert_node(ctx: ImportContext, proto: onnx.NodeProto, index: int) -> None
     ctx.node = None
 
 
+def _distinct(values: list[ir.Value]) -> list[ir.Value]:
+    """Outputs listed more than once (valid ONNX) get copies: the later passes need a function that returns
+    distinct values (one returned twice crashes buffer-results-to-out-params), and each output buffer is written.
+    Each repeat copies the previous copy, so that CSE cannot merge the copies back into one value."""
+    out, last = [], {}
+    for v in values:
+        if any(v == r for r in out):
+            src = last.get(v, v)
+            last[v] = linalg.copy(src, outs=[b.empty(b.shape_of(src), b.elem_of(src))])
+            v = last[v]
+        out.append(v)
+    return out
+
+
 def _tag_linalg_ops(fn: func.FuncOp) -> None:
     """Copy each linalg op's node name (its NameLoc) into the `swmlir.node` attribute later stages report."""
 
@@ -436,6 +450,7 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
                 if not ctx.has(o.name):
                     raise ImportError_(f"graph output '{o.name}' is not produced by any node")
                 results.append(ctx.value(o.name))
+            results = _distinct(results)
             func.ReturnOp(results)
         fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(arg_types, [r.type for r in results]))
 
