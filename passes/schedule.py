@@ -11,6 +11,8 @@ The forall carries `swmlir.node` (the ONNX node) and `swmlir.tiles` for later st
 """
 from __future__ import annotations
 
+import math
+
 from mlir import ir
 from mlir.dialects.transform import interpreter
 from mlir.passmanager import PassManager
@@ -18,7 +20,7 @@ from mlir.passmanager import PassManager
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, nests_of
 from swmlir.schedule.loop_nest import loop_nest_of
-from swmlir.schedule.tiling import TileChoice, choose_tiles
+from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
 
 from . import register_pass
@@ -207,10 +209,14 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
         handles[j] = f"%mf{idx}_{j}"
     root_promote = promote.get(0, [])
     if any(choice.reduction):
-        # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction.
+        # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction (a fused
+        # fill of the init already computes it in an LDM tile of its own)
+        if not member_handles:
+            lines += [
+                f'%acc{idx} = transform.get_operand %t{idx}[{init_index}] : (!transform.any_op) -> !transform.any_value',
+                f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
+            ]
         lines += [
-            f'%acc{idx} = transform.get_operand %t{idx}[{init_index}] : (!transform.any_op) -> !transform.any_value',
-            f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
             f'%r{idx}, %rl{idx} = transform.structured.tile_using_for %t{idx} tile_sizes {choice.reduction}'
             f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
         ]
@@ -306,9 +312,12 @@ def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
         nests = nests_of(g)
         root_nest = nests[g.root]
         budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
-        choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget,
-                              ldm_of=lambda t: g.ldm_bytes(t, nests) if g.members else root_nest.ldm_bytes(t),
-                              allow_reduction_tiles=not g.members)
+        ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else root_nest.ldm_bytes
+        try:
+            choice = _model_choice(g, nests, tgt, budget, ldm_of)
+        except ValueError:
+            choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+                                  allow_reduction_tiles=not g.members)
         return [(g, choice)]
     except ValueError as e:
         if g.members:
@@ -318,6 +327,34 @@ def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
             return out
         raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
                             op=g.root.name, node=_node_name(g.root)) from None
+
+
+_ARITH = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf")
+
+
+def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice:
+    """Tiles by the performance model: the DMA of every work item at the bandwidth its block sizes get, plus the
+    group's compute at peak rate spread over the work items (see swmlir.schedule.tiling.choose_tiles_by_model)."""
+    from swmlir.sim.dma import bandwidth, curve_of
+    curve = curve_of(tgt)
+    cpes = tgt.cpes_per_cg
+    flops = 0
+    for op in g.ops:
+        body = [o.operation.name for o in op.regions[0].blocks[0].operations]
+        flops += sum(n in _ARITH for n in body) * math.prod(nests[op].sizes)
+    peak = (tgt.peak_gflops_per_cg or 742.4) * 1e9
+    root_nest = nests[g.root]
+    transfers_of = (lambda t: g.transfers(t, nests)) if g.members else root_nest.transfers
+    return choose_tiles_by_model(root_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of, transfers_of=transfers_of,
+                                 dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
+                                 compute_seconds=flops / peak, allow_reduction_tiles=_only_init_members(g))
+
+
+def _only_init_members(g: Group) -> bool:
+    """A group may tile its root's reduction when its only members compute the root's init (a fill): they run
+    once per tile, before the reduction loop, into the accumulator that stays in LDM."""
+    init = g.root.operands[len(g.root.operands) - 1]
+    return all(len(m.results) == 1 and m.results[0] == init for m in g.members)
 
 
 def _apply(module: ir.Operation, script: str) -> None:

@@ -70,9 +70,8 @@ class Group:
             out.append(i)
         return out
 
-    def ldm_bytes(self, root_tiles: list[int], nests: dict) -> int:
-        """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""
-        total = 0
+    def _staged(self, root_tiles: list[int], nests: dict):
+        """(op's loop nest, op's tiles, staged operand) for every operand of the group staged in LDM."""
         for op in self.ops:
             nest: LoopNest = nests[op]
             n = len(nest.sizes)
@@ -80,8 +79,18 @@ class Group:
             tiles = [root_tiles[i] if i < rank and i < len(root_tiles) and nest.parallel[i] else
                      (root_tiles[i] if op == self.root else 0) for i in range(n)]
             ext = set(self.external_operands(op))
-            total += sum(o.tile_bytes(tiles, nest.sizes) for o in nest.operands if o.index in ext)
-        return total
+            for o in nest.operands:
+                if o.index in ext:
+                    yield nest, tiles, o
+
+    def ldm_bytes(self, root_tiles: list[int], nests: dict) -> int:
+        """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""
+        return sum(o.tile_bytes(tiles, nest.sizes) for nest, tiles, o in self._staged(root_tiles, nests))
+
+    def transfers(self, root_tiles: list[int], nests: dict) -> list[tuple[int, int, bool]]:
+        """(bytes, contiguous block bytes, is the root's init) of each DMA of one root tile."""
+        return [o.transfer(tiles, nest.sizes) + (nest is nests[self.root] and o.is_init,)
+                for nest, tiles, o in self._staged(root_tiles, nests)]
 
 
 def form_groups(ops: list[ir.Operation], *, enabled: bool = True) -> list[Group]:

@@ -24,6 +24,17 @@ class Operand:
     def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
         return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
 
+    def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
+        """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
+        run of the box that is contiguous in the row-major tensor."""
+        ext = self.extent(tiles, sizes)
+        run = 1
+        for e, full in zip(reversed(ext), reversed(self.shape)):
+            run *= e
+            if e != full:
+                break
+        return math.prod(ext) * self.elem_bytes, run * self.elem_bytes
+
 
 def _extent(expr, full: list[int], dim: int) -> int:
     """Span of a linear affine expression when each loop d_i covers `full[i]` consecutive values."""
@@ -102,6 +113,10 @@ class LoopNest:
     def ldm_bytes(self, tiles: list[int]) -> int:
         """LDM needed by one tile: every tensor operand is staged in LDM (scalars are not)."""
         return sum(o.tile_bytes(tiles, self.sizes) for o in self.operands)
+
+    def transfers(self, tiles: list[int]) -> list[tuple[int, int, bool]]:
+        """(bytes, block bytes, is an init) per staged operand of one tile."""
+        return [o.transfer(tiles, self.sizes) + (o.is_init,) for o in self.operands]
 
     def work_items(self, tiles: list[int]) -> int:
         return math.prod(math.ceil(s / t) for s, t, p in zip(self.sizes, tiles, self.parallel) if p and t)

@@ -5,6 +5,7 @@ the emitted C arrays are then all static (EmitC needs static shapes, and the DMA
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .loop_nest import LoopNest
@@ -72,3 +73,54 @@ def choose_tiles(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of=None,
         raise ValueError(f"even the smallest tiles need {choice.ldm_bytes} bytes of LDM, over the budget of "
                          f"{ldm_budget} bytes ({choice.describe()})")
     return choice
+
+
+def _candidates(n: int) -> list[int]:
+    """Tile sizes tried for a loop of size n: its divisors, thinned to powers of two (and their cofactors) when
+    there are many."""
+    divs = [d for d in range(1, n + 1) if n % d == 0]
+    if len(divs) <= 10:
+        return divs
+    pow2 = lambda x: x & (x - 1) == 0
+    return [d for d in divs if pow2(d) or pow2(n // d) or d == n]
+
+
+def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
+                          compute_seconds: float, allow_reduction_tiles: bool = True,
+                          max_candidates: int = 4000) -> TileChoice:
+    """The tiles of least modeled time (DMA of every work item + compute, no overlap) under the LDM budget.
+
+    `transfers_of(tiles)` gives (bytes, block bytes, is_init) per DMA of one tile; `dma_seconds(bytes, block)` is
+    the time of one CPE's transfer at its 1/cpes share of the bandwidth; `compute_seconds` is the op's compute time
+    on the whole core group when perfectly balanced. Work items beyond a multiple of `cpes` leave CPEs idle, which
+    the cost counts. Raises ValueError when no tile fits (the greedy chooser then decides)."""
+    import itertools
+    per_dim = []
+    for d, (size, par) in enumerate(zip(nest.sizes, nest.parallel)):
+        if d in nest.untileable or size == 1:
+            per_dim.append([size if par else 0])
+        elif par:
+            per_dim.append(_candidates(size))
+        else:
+            per_dim.append([0] + ([t for t in _candidates(size) if t != size] if allow_reduction_tiles else []))
+    while math.prod(len(c) for c in per_dim) > max_candidates:
+        d = max(range(len(per_dim)), key=lambda i: len(per_dim[i]))
+        per_dim[d] = per_dim[d][1::2] + ([per_dim[d][-1]] if per_dim[d][-1] not in per_dim[d][1::2] else [])
+    best = None
+    for combo in itertools.product(*per_dim):
+        forall = [t if p else 0 for t, p in zip(combo, nest.parallel)]
+        reduction = [0 if p else t for t, p in zip(combo, nest.parallel)]
+        tiles = _combined(forall, reduction)
+        ldm = ldm_of(tiles)
+        if ldm > ldm_budget:
+            continue
+        items = nest.work_items(forall)
+        steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
+        per_item = sum(dma_seconds(b, blk) * (1 if init else steps) for b, blk, init in transfers_of(tiles))
+        rounds = math.ceil(items / cpes)
+        cost = rounds * per_item + compute_seconds * rounds * cpes / items
+        if best is None or cost < best[0]:
+            best = (cost, TileChoice(list(forall), list(reduction), ldm, items))
+    if best is None:
+        raise ValueError("no tile fits the LDM budget")
+    return best[1]

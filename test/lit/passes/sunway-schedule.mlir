@@ -67,24 +67,24 @@ func.func @matmul(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>, %c: tensor<64x64
 
 // -----
 
-// Convolution: a tile of 6 output columns of one output row of one channel reads the input window of
-// 3 rows x (6 + 3 - 1) = 8 columns, and the 3x3 filter of its channel.
+// Convolution: a tile of one output row (12 columns) of one channel reads the input window of 3 whole rows
+// (14 columns: one contiguous DMA block) and the 3x3 filter of its channel. The model prefers it to tiles of
+// 6 columns (96 work items, two rounds of the CPEs, 32-byte blocks).
 
 // CHECK-LABEL: func.func @conv
 //  CHECK-SAME:   (%[[X:.*]]: tensor<1x1x14x14xf32>, %[[W:.*]]: tensor<4x1x3x3xf32>, %[[O:.*]]: tensor<1x4x12x12xf32>)
 //   CHECK-NOT:   linalg.conv_2d_nchw_fchw
-//       CHECK:   scf.forall (%{{.*}}, %[[F:.*]], %[[H:.*]], %[[WB:.*]]) in (1, 4, 12, 2)
-//       CHECK:     %[[W0:.*]] = affine.apply #{{.*}}(%[[WB]])
-//       CHECK:     %[[WIN:.*]] = tensor.extract_slice %[[X]][0, 0, %[[H]], %[[W0]]] [1, 1, 3, 8] [1, 1, 1, 1] : tensor<1x1x14x14xf32> to tensor<1x1x3x8xf32>
-//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x3x8xf32>
+//       CHECK:   scf.forall (%{{.*}}, %[[F:.*]], %[[H:.*]], %{{.*}}) in (1, 4, 12, 1)
+//       CHECK:     %[[WIN:.*]] = tensor.extract_slice %[[X]][0, 0, %[[H]], 0] [1, 1, 3, 14] [1, 1, 1, 1] : tensor<1x1x14x14xf32> to tensor<1x1x3x14xf32>
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x3x14xf32>
 //       CHECK:     tensor.extract_slice %[[W]][%[[F]], 0, 0, 0] [1, 1, 3, 3] [1, 1, 1, 1]
 //       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x3x3xf32>
-//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x1x6xf32>
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1x1x12xf32>
 //       CHECK:     linalg.generic
 //  CHECK-SAME:       swmlir.node = "conv1"
-//  CHECK-SAME:       swmlir.tiles = "tiles [1, 1, 1, 6, 0, 0, 0] (96 work items, 156 bytes of LDM)"
-//       CHECK:       -> tensor<1x1x1x6xf32>
-//       CHECK:       tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[F]], %[[H]], %[[W0]]] [1, 1, 1, 6]
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 1, 1, 12, 0, 0, 0] (48 work items, 252 bytes of LDM)"
+//       CHECK:       -> tensor<1x1x1x12xf32>
+//       CHECK:       tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[F]], %[[H]], 0] [1, 1, 1, 12]
 func.func @conv(%x: tensor<1x1x14x14xf32>, %w: tensor<4x1x3x3xf32>, %o: tensor<1x4x12x12xf32>) -> tensor<1x4x12x12xf32> {
   %c = linalg.conv_2d_nchw_fchw {swmlir.node = "conv1", dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%x, %w : tensor<1x1x14x14xf32>, tensor<4x1x3x3xf32>) outs(%o : tensor<1x4x12x12xf32>) -> tensor<1x4x12x12xf32>
@@ -93,16 +93,17 @@ func.func @conv(%x: tensor<1x1x14x14xf32>, %w: tensor<4x1x3x3xf32>, %o: tensor<1
 
 // -----
 
-// Tile sizes divide the loop sizes, so every tile is static: 100 columns are split in tiles of 4 (3 x 25 = 75
-// work items for 64 CPEs), not in tiles of 64 / 3 that would leave a partial tile (affine.min, dynamic shapes).
+// Tile sizes divide the loop sizes, so every tile is static: 100 columns are split in tiles of 5 (3 x 20 = 60
+// work items: one round of the 64 CPEs; tiles of 4 would need two), never in tiles that leave a partial tile
+// (affine.min, dynamic shapes).
 
 // CHECK-LABEL: func.func @static_tiles
 //   CHECK-NOT:   affine.min
-//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (3, 25)
+//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (3, 20)
 //   CHECK-NOT:   affine.min
 //   CHECK-NOT:   tensor<?
-//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x4xf32>
-//       CHECK:     swmlir.tiles = "tiles [1, 4] (75 work items, 32 bytes of LDM)"
+//       CHECK:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x5xf32>
+//       CHECK:     swmlir.tiles = "tiles [1, 5] (60 work items, 40 bytes of LDM)"
 //   CHECK-NOT:   affine.min
 //   CHECK-NOT:   tensor<?
 //       CHECK:   return
@@ -120,33 +121,33 @@ func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
 
 // -----
 
-// A large K: on SW26010 (56 KB of LDM usable) even a 1x1 tile of C needs a row of A and a column of B of
-// 8192 floats each (64 KB), so K is tiled by a sequential loop inside the CPE; the accumulator is promoted
-// once, before that loop. On SW26010-Pro (216 KB usable) the whole K fits and 4 columns of C fit per tile.
+// A large K: a whole row of A and column of B (8192 floats each) would fill the LDM, so K is tiled by a
+// sequential loop inside the CPE and the accumulator (a row of C) is promoted once, before that loop. The model
+// takes whole rows of C: the 128x64 panel of B is then one contiguous 32 KB DMA block. On SW26010-Pro the LDM
+// holds K panels of 512.
 
 // CHECK-LABEL: func.func @large_k
 //   CHECK-DAG:   %[[C0:.*]] = arith.constant 0 : index
 //   CHECK-DAG:   %[[K:.*]] = arith.constant 8192 : index
-//   CHECK-DAG:   %[[KT:.*]] = arith.constant 4096 : index
-//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 64)
-//       CHECK:     %[[ACC:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x1xf32>
+//   CHECK-DAG:   %[[KT:.*]] = arith.constant 128 : index
+//       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
+//       CHECK:     %[[ACC:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x64xf32>
 //       CHECK:     %[[ACCIN:.*]] = bufferization.materialize_in_destination %{{.*}} in %[[ACC]]
 //       CHECK:     scf.for %{{.*}} = %[[C0]] to %[[K]] step %[[KT]] iter_args(%[[ARG:.*]] = %[[ACCIN]])
-//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x4096xf32>
-//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<4096x1xf32>
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x128xf32>
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<128x64xf32>
 //       CHECK:       linalg.generic
-//  CHECK-SAME:         outs(%[[ARG]] : tensor<1x1xf32>)
-//  CHECK-SAME:         swmlir.tiles = "tiles [1, 1, 0], reduction tiles [0, 0, 4096] (4096 work items, 32772 bytes of LDM)"
+//  CHECK-SAME:         outs(%[[ARG]] : tensor<1x64xf32>)
+//  CHECK-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 128] (64 work items, 33536 bytes of LDM)"
 //       CHECK:       scf.yield
 
 // PRO-LABEL: func.func @large_k
-//   PRO-NOT:   scf.for %
-//       PRO:   scf.forall (%{{.*}}, %{{.*}}) in (64, 16)
-//       PRO:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x8192xf32>
-//       PRO:     bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<8192x4xf32>
-//       PRO:     linalg.generic
-//  PRO-SAME:       swmlir.tiles = "tiles [1, 4, 0] (1024 work items, 163856 bytes of LDM)"
-//   PRO-NOT:   scf.for %
+//       PRO:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
+//       PRO:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c512
+//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x512xf32>
+//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<512x64xf32>
+//       PRO:       linalg.generic
+//  PRO-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 512] (64 work items, 133376 bytes of LDM)"
 //       PRO:   return
 func.func @large_k(%a: tensor<64x8192xf32>, %b: tensor<8192x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %r = linalg.matmul {swmlir.node = "fc"} ins(%a, %b : tensor<64x8192xf32>, tensor<8192x64xf32>)
@@ -161,11 +162,11 @@ func.func @large_k(%a: tensor<64x8192xf32>, %b: tensor<8192x64xf32>, %c: tensor<
 
 // CHECK-LABEL: func.func @pad
 //   CHECK-NOT:   tensor.pad
-//       CHECK:   %[[FILLED:.*]] = scf.forall ({{.*}}) in (1, 1, 14, 7)
+//       CHECK:   %[[FILLED:.*]] = scf.forall ({{.*}}) in (1, 1, 14, 2)
 //       CHECK:     linalg.generic
 //  CHECK-SAME:       swmlir.node = "linalg.fill"
 //       CHECK:   %[[INNER:.*]] = tensor.extract_slice %[[FILLED]][0, 0, 1, 1] [1, 1, 12, 12] [1, 1, 1, 1]
-//       CHECK:   %[[COPIED:.*]] = scf.forall ({{.*}}) in (1, 1, 12, 6) shared_outs(%{{.*}} = %[[INNER]])
+//       CHECK:   %[[COPIED:.*]] = scf.forall ({{.*}}) in (1, 1, 12, 4) shared_outs(%{{.*}} = %[[INNER]])
 //       CHECK:     bufferization.materialize_in_destination
 //       CHECK:   tensor.insert_slice %[[COPIED]] into %[[FILLED]][0, 0, 1, 1] [1, 1, 12, 12] [1, 1, 1, 1]
 //   CHECK-NOT:   tensor.pad
