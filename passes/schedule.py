@@ -236,7 +236,8 @@ def _i64(v: int) -> ir.Attribute:
     return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
 
 
-def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tuple[list[str], list[tuple[str, TileChoice]]]:
+def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
+                   tiles: str = "model") -> tuple[list[str], list[tuple[str, TileChoice]]]:
     """Form fusion groups, choose tiles for each, tag the ops, and return one transform script per group."""
     tgt = get_target(target)
     parts, chosen = [], []
@@ -263,7 +264,7 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True) -> tupl
                                     "linalg tiling does not support it", op=op.name, node=_node_name(op))
         groups = []
         for g in form_groups(ops, enabled=fuse):
-            groups += _fit_or_split(g, tgt)
+            groups += _fit_or_split(g, tgt, tiles)
         for g, choice in groups:
             root = g.root
             root.attributes["swmlir.sched"] = _i64(idx)
@@ -306,7 +307,7 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], i
 REPLY_WORDS_BYTES = 64
 
 
-def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
+def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, TileChoice]]:
     """Tiles for a group; a fused group whose tiles cannot fit without tiling a reduction is split up."""
     try:
         nests = nests_of(g)
@@ -314,6 +315,8 @@ def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
         budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
         ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else root_nest.ldm_bytes
         try:
+            if tiles != "model":
+                raise ValueError("greedy tiles asked for")
             choice = _model_choice(g, nests, tgt, budget, ldm_of)
         except ValueError:
             choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
@@ -323,7 +326,7 @@ def _fit_or_split(g: Group, tgt) -> list[tuple[Group, TileChoice]]:
         if g.members:
             out = []
             for op in reversed(g.ops):
-                out += _fit_or_split(Group(op), tgt)
+                out += _fit_or_split(Group(op), tgt, tiles)
             return out
         raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
                             op=g.root.name, node=_node_name(g.root)) from None
@@ -371,13 +374,15 @@ def _apply(module: ir.Operation, script: str) -> None:
                "Tile every linalg op over the CPEs (scf.forall) and into LDM tiles (promote_tensor to space 2)",
                options={"target": ("sw26010", "target whose CPE count and LDM size decide the tiles"),
                         "fuse": (True, "compute single-use producers (fill, conv, elementwise) in their "
-                                       "consumer's tiles")})
-def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True) -> None:
+                                       "consumer's tiles"),
+                        "tiles": ("model", "how tiles are chosen: 'model' (least modeled time) or 'greedy' (the "
+                                           "first that fits, the baseline of docs/performance.md)")})
+def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True, tiles: str = "model") -> None:
     _copy_returned_slices(module)
     _untie_empty_tensors(module)
     _apply(module, _PREPARE)
     _generalize_keeping_names(module)
-    scripts, chosen = build_schedule(module, target, fuse)
+    scripts, chosen = build_schedule(module, target, fuse, tiles)
     for script in scripts:
         _apply(module, script)
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,

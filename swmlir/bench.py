@@ -15,11 +15,12 @@ import time
 import numpy as np
 
 
-def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: int = 0, input_shapes=None) -> dict:
+def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: int = 0, input_shapes=None,
+          schedule: str = "model") -> dict:
     from . import compiler
     from .cli import _random_inputs
     t0 = time.perf_counter()
-    m = compiler.compile(model_path, target, input_shapes=input_shapes)
+    m = compiler.compile(model_path, target, input_shapes=input_shapes, schedule=schedule)
     compile_s = time.perf_counter() - t0
     feeds = _random_inputs(m.info, seed)
     with tempfile.TemporaryDirectory() as d:
@@ -78,7 +79,8 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         times.append(t)
     modeled = model_run(times, m.target) if m.target.peak_gflops_per_cg else None
     tot = counters.get("totals", {})
-    return {"model": os.path.basename(model_path), "target": target, "compile_seconds": round(compile_s, 3),
+    return {"model": os.path.basename(model_path), "target": target, "schedule": schedule,
+            "compile_seconds": round(compile_s, 3),
             "kernels": list(kernels.values()), "totals": tot,
             "flops": sum(k["flops"] for k in kernels.values()),
             "emulator_ms_per_run": ours_ms, "onnxruntime_ms_per_run": ort_ms,

@@ -160,7 +160,7 @@ def cmd_run(a) -> int:
 
 def cmd_bench(a) -> int:
     from .bench import bench, print_table
-    r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape))
+    r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape), schedule=a.schedule)
     print_table(r)
     if a.json:
         import json
@@ -212,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
     b.add_argument("--repeat", type=int, default=3)
     b.add_argument("--json", help="write the report as JSON")
+    b.add_argument("--schedule", default="model", choices=("model", "baseline"),
+                   help="baseline: the first round's kernels (greedy tiles, scalar loops), for comparison")
     b.add_argument("--plot", help="draw the roofline of the target with one point per kernel (PNG, matplotlib)")
     b.add_argument("--input-shape", action="append")
     b.set_defaults(fn=cmd_bench)

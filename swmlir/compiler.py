@@ -129,7 +129,8 @@ def new_context() -> ir.Context:
     return ctx
 
 
-def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True):
+def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True,
+                   schedule: str = "model"):
     """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info)."""
     stage = pipeline.canonical_stage(stage)
     tgt = get_target(target)
@@ -167,7 +168,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
             if timings is not None:
                 timings[name] = timings.get(name, 0.0) + seconds
 
-        pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize)
+        pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize, schedule=schedule)
         if stage in ("graph", "schedule", "bufferize", "sunway"):
             return ctx, module, info
         host, kernels = pipeline.split_host_and_kernels(module)
@@ -175,13 +176,17 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
-            optimize: bool = True) -> CompiledModel:
+            optimize: bool = True, schedule: str = "model") -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
-    optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons."""
+    optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
+    schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's."""
+    if schedule not in pipeline.SCHEDULES:
+        raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
+                           stage="schedule")
     tgt = get_target(target)
     timings: dict[str, float] = {}
     ctx, module, info = lower_to_stage(model, "sunway", target=tgt, input_shapes=input_shapes, timings=timings,
-                                       optimize=optimize)
+                                       optimize=optimize, schedule=schedule)
     with ctx, ir.Location.unknown():
         from .stats import kernel_stats
         kstats = kernel_stats(module)
@@ -190,7 +195,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         weights = weights_file(host, getattr(info, "resources", None))
         from .codegen.weights import manifest
         weights_txt = manifest(host.operation)
-        run_pipeline(kernels, pipeline.kernel_loops(tgt.name))
+        run_pipeline(kernels, pipeline.kernel_loops(tgt.name, schedule))
         kmix = kernel_mixes(kernels, tgt)
         run_pipeline(kernels, pipeline.KERNEL_EMIT)
         kernel_list = add_kernel_entries(kernels)

@@ -21,10 +21,14 @@ STAGE_ALIASES = {"linalg": "import", "onnx": "import", "tiled": "schedule", "mem
                  "c": "emit", "kernels": "split", "host": "split"}
 
 
-def stage_pipelines(target: str, optimize: bool = True) -> dict[str, list[str]]:
+SCHEDULES = ("model", "baseline")   # baseline: greedy tiles and scalar kernels, the first round's schedule
+
+
+def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model") -> dict[str, list[str]]:
+    tiles = "model" if schedule == "model" else "greedy"
     return {
         "graph": ["canonicalize", "cse"] if optimize else [],
-        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)}}}"],
+        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}"],
         "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}",
                       "canonicalize", "cse",
@@ -36,11 +40,11 @@ def stage_pipelines(target: str, optimize: bool = True) -> dict[str, list[str]]:
     }
 
 
-def kernel_loops(target: str) -> list[str]:
+def kernel_loops(target: str, schedule: str = "model") -> list[str]:
     """Kernels to loops, contractions to SIMD micro-kernels: the IR the performance model reads its instruction
     mix from (swmlir.sim.mix)."""
-    return [f"sunway-vectorize-contractions{{target={target}}}", "func.func(convert-linalg-to-loops)",
-            "lower-affine", "arith-expand", "canonicalize", "cse"]
+    simd = [f"sunway-vectorize-contractions{{target={target}}}"] if schedule == "model" else []
+    return simd + ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse"]
 
 
 KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]
@@ -59,9 +63,9 @@ def canonical_stage(name: str) -> str:
 
 
 def run_stages(module: ir.Module, target: str, *, first: str = "graph", last: str = "sunway",
-               timing=None, print_ir_after_all: bool = False, optimize: bool = True) -> None:
+               timing=None, print_ir_after_all: bool = False, optimize: bool = True, schedule: str = "model") -> None:
     """Run the stages from `first` to `last` (inclusive) of graph..sunway on `module` in place."""
-    pipes = stage_pipelines(target, optimize)
+    pipes = stage_pipelines(target, optimize, schedule)
     order = [s for s in STAGES if s in pipes]
     for stage in order[order.index(first):order.index(last) + 1]:
         if pipes[stage]:

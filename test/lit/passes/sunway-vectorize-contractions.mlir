@@ -1,0 +1,134 @@
+// RUN: swmlir-opt %s --split-input-file --pass-pipeline="builtin.module(sunway-vectorize-contractions, canonicalize, cse)" | FileCheck %s
+// RUN: swmlir-opt %s --split-input-file --pass-pipeline="builtin.module(sunway-vectorize-contractions{target=sw26010pro}, canonicalize, cse)" | FileCheck %s --check-prefix=PRO
+
+// A matmul tile in LDM, C[m][n] += A[m][k] * B[k][n]: vectors run along n (C and B contiguous, A constant), the
+// register block is 4 rows x 4 vectors = 16 accumulators carried through the k loop; per k step: 4 vector
+// loads of B, 4 scalar loads of A broadcast, 16 FMAs.
+
+// CHECK-LABEL: func.func private @matmul
+//       CHECK:   scf.for %[[M:.*]] = %{{.*}} to %{{.*}} step %c4
+//   CHECK-COUNT-16: vector.load %arg2
+//       CHECK:       scf.for %[[K:.*]] = %{{.*}} to %c32 step %c1 iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+//       CHECK:         memref.load %arg0[%[[M]], %[[K]]]
+//       CHECK:         vector.broadcast %{{.*}} : f32 to vector<4xf32>
+//       CHECK:         vector.load %arg1[%[[K]], %c0] : memref<32x16xf32, 2>, vector<4xf32>
+//       CHECK:         vector.fma
+//       CHECK:         vector.load %arg1[%[[K]], %c4]
+//       CHECK:         vector.load %arg1[%[[K]], %c8]
+//       CHECK:         vector.load %arg1[%[[K]], %c12]
+//   CHECK-COUNT-13:    vector.fma
+//   CHECK-NOT:         vector.load
+//       CHECK:         scf.yield
+//   CHECK-COUNT-16:  vector.store
+//   CHECK-NOT:   linalg.generic
+// PRO-LABEL: func.func private @matmul
+//       PRO:   vector<8xf32>
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func private @matmul(%A: memref<8x32xf32, 2>, %B: memref<32x16xf32, 2>, %C: memref<8x16xf32, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %B : memref<8x32xf32, 2>, memref<32x16xf32, 2>) outs(%C : memref<8x16xf32, 2>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With the weight transposed (B^T[n][k], as the importer stores MatMul weights), both inputs are contiguous
+// along k: vectors run along the reduction, 4x4 accumulators of partial sums, one horizontal sum per output.
+
+// CHECK-LABEL: func.func private @matmul_bt
+//       CHECK:   scf.for
+//       CHECK:     scf.for
+//       CHECK:       %[[ACC:.*]]:16 = scf.for %{{.*}} = %{{.*}} to %c32 step %c4 iter_args
+//   CHECK-COUNT-16:    vector.fma
+//       CHECK:       vector.reduction <add>, %[[ACC]]#0 : vector<4xf32> into f32
+//       CHECK:       arith.addf
+//       CHECK:       memref.store
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#bt = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func private @matmul_bt(%A: memref<8x32xf32, 2>, %BT: memref<16x32xf32, 2>, %C: memref<8x16xf32, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #bt, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %BT : memref<8x32xf32, 2>, memref<16x32xf32, 2>) outs(%C : memref<8x16xf32, 2>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A convolution tile (n, f, oh, ow, c, kh, kw): vectors along the output width, which the input reads with
+// unit stride (ow + kw); output channels are the other register-block dimension (the filter is constant
+// along ow: one scalar broadcast per channel).
+
+// CHECK-LABEL: func.func private @conv
+//       CHECK:   vector.load %arg2{{.*}} : memref<1x4x2x8xf32, 2>, vector<4xf32>
+//       CHECK:   scf.for {{.*}} iter_args
+//       CHECK:     scf.for {{.*}} iter_args
+//       CHECK:       scf.for {{.*}} iter_args
+//       CHECK:         vector.load %arg0{{.*}} : memref<1x3x4x10xf32, 2>, vector<4xf32>
+//       CHECK:         memref.load %arg1
+//       CHECK:         vector.broadcast
+//       CHECK:         vector.fma
+#in = affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>
+#fl = affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>
+#out = affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>
+func.func private @conv(%X: memref<1x3x4x10xf32, 2>, %W: memref<4x3x3x3xf32, 2>, %O: memref<1x4x2x8xf32, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#in, #fl, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%X, %W : memref<1x3x4x10xf32, 2>, memref<4x3x3x3xf32, 2>) outs(%O : memref<1x4x2x8xf32, 2>) {
+  ^bb0(%x: f32, %w: f32, %o: f32):
+    %m = arith.mulf %x, %w : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// What stays scalar: extents that no vector divides, other element types, bodies that are not a multiply-add,
+// and buffers in main memory (a kernel only computes on LDM tiles).
+
+// CHECK-LABEL: func.func private @odd
+//       CHECK:   linalg.generic
+//   CHECK-NOT:   vector.
+// CHECK-LABEL: func.func private @f64
+//       CHECK:   linalg.generic
+// CHECK-LABEL: func.func private @main_memory
+//       CHECK:   linalg.generic
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func private @odd(%A: memref<3x5xf32, 2>, %B: memref<5x7xf32, 2>, %C: memref<3x7xf32, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %B : memref<3x5xf32, 2>, memref<5x7xf32, 2>) outs(%C : memref<3x7xf32, 2>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func private @f64(%A: memref<4x8xf64, 2>, %B: memref<8x8xf64, 2>, %C: memref<4x8xf64, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %B : memref<4x8xf64, 2>, memref<8x8xf64, 2>) outs(%C : memref<4x8xf64, 2>) {
+  ^bb0(%x: f64, %y: f64, %z: f64):
+    %m = arith.mulf %x, %y : f64
+    %s = arith.addf %z, %m : f64
+    linalg.yield %s : f64
+  }
+  return
+}
+func.func private @main_memory(%A: memref<4x8xf32>, %B: memref<8x8xf32>, %C: memref<4x8xf32>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %B : memref<4x8xf32>, memref<8x8xf32>) outs(%C : memref<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
