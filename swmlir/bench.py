@@ -61,6 +61,8 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         k["node"] = s.node if s else ""
         k["flops"] = s.flops * k["launches"] if s else 0
         k["ldm_planned_bytes"] = s.ldm_bytes if s else 0
+        k["tensor_bytes"] = s.tensor_bytes if s else 0
+        k["tiles"] = s.tiles if s else ""
         k["dma_planned_bytes"] = (s.dma_get_bytes + s.dma_put_bytes) * k["launches"] if s else 0
         moved = k["get_bytes"] + k["put_bytes"]
         k["flops_per_byte"] = round(k["flops"] / moved, 3) if moved else None

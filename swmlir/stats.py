@@ -26,6 +26,7 @@ class KernelStats:
     dma_put_bytes: int
     dma_ops: int
     flops: int
+    tensor_bytes: int = 0   # bytes of the main-memory tensors the kernel touches (its memref arguments)
 
 
 def _view_bytes(t: ir.MemRefType) -> int:
@@ -64,8 +65,9 @@ def kernel_stats(module: ir.Module) -> list[KernelStats]:
             except ValueError:
                 pass
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
+        args = sum(_view_bytes(a.type) for a in k.regions[0].blocks[0].arguments if isinstance(a.type, ir.MemRefType))
         out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
-                               get * items, put * items, n_dma * items, flops * items))
+                               get * items, put * items, n_dma * items, flops * items, args))
     return out
 
 

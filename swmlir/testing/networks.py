@@ -165,3 +165,81 @@ def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: 
         nodes, "transformer_encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, hidden])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, seq, hidden])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+class _ConvNet:
+    """Shared builder of the CNN benchmarks: He-initialized Conv (with bias: BatchNorm already folded, as
+    exporters and our graph stage leave it), Relu, pools, Add."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list = []
+        self.inits: list = []
+        self.n = 0
+
+    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, relu: bool = True) -> str:
+        self.n += 1
+        name = f"conv{self.n}"
+        w = self.rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cin * k * k))
+        self.inits += [_init(f"{name}_w", w), _init(f"{name}_b", self.rng.standard_normal(cout) * 0.05)]
+        self.nodes.append(helper.make_node("Conv", [x, f"{name}_w", f"{name}_b"], [name], name=name,
+                                           kernel_shape=[k, k], strides=[stride, stride], pads=[k // 2] * 4))
+        if not relu:
+            return name
+        self.nodes.append(helper.make_node("Relu", [name], [f"{name}_r"], name=f"{name}_relu"))
+        return f"{name}_r"
+
+    def node(self, op: str, ins: list[str], out: str, **attrs) -> str:
+        self.nodes.append(helper.make_node(op, ins, [out], name=out, **attrs))
+        return out
+
+    def fc(self, x: str, cin: int, cout: int, relu: bool) -> str:
+        self.n += 1
+        name = f"fc{self.n}"
+        self.inits += [_init(f"{name}_w", self.rng.standard_normal((cout, cin)) * np.sqrt(2.0 / cin)),
+                       _init(f"{name}_b", self.rng.standard_normal(cout) * 0.05)]
+        y = self.node("Gemm", [x, f"{name}_w", f"{name}_b"], name, transB=1)
+        return self.node("Relu", [y], f"{name}_r") if relu else y
+
+    def model(self, name: str, x_shape: list[int], y: str, classes: int, opset: int) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                                  [helper.make_tensor_value_info(y, TensorProto.FLOAT, [x_shape[0], classes])],
+                                  self.inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+def resnet18(batch: int = 1, size: int = 224, classes: int = 1000, seed: int = 4, opset: int = 13) -> onnx.ModelProto:
+    """ResNet-18 (torchvision's layout): 7x7/2 stem, max pool, 4 stages of 2 basic blocks (64..512 channels,
+    1x1/2 projection shortcuts), global average pool, fully connected."""
+    b = _ConvNet(seed)
+    x = b.conv("x", 3, 64, 7, 2)
+    x = b.node("MaxPool", [x], "pool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    cin = 64
+    for stage, cout in enumerate((64, 128, 256, 512)):
+        for block in range(2):
+            stride = 2 if stage and block == 0 else 1
+            y = b.conv(x, cin, cout, 3, stride)
+            y = b.conv(y, cout, cout, 3, 1, relu=False)
+            short = b.conv(x, cin, cout, 1, stride, relu=False) if stride != 1 or cin != cout else x
+            s = b.node("Add", [y, short], f"add{stage}_{block}")
+            x = b.node("Relu", [s], f"res{stage}_{block}")
+            cin = cout
+    x = b.node("GlobalAveragePool", [x], "gap")
+    x = b.node("Flatten", [x], "flat", axis=1)
+    return b.model("resnet18", [batch, 3, size, size], b.fc(x, 512, classes, relu=False), classes, opset)
+
+
+def vgg11(batch: int = 1, size: int = 224, classes: int = 1000, seed: int = 5, opset: int = 13) -> onnx.ModelProto:
+    """VGG-11 (configuration A): 8 3x3 convs with 5 max pools, three fully connected layers (4096, 4096, classes)."""
+    b = _ConvNet(seed)
+    x, cin = "x", 3
+    for i, v in enumerate((64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")):
+        if v == "M":
+            x = b.node("MaxPool", [x], f"pool{i}", kernel_shape=[2, 2], strides=[2, 2])
+        else:
+            x, cin = b.conv(x, cin, v, 3), v
+    x = b.node("Flatten", [x], "flat", axis=1)
+    side = size // 32
+    x = b.fc(x, 512 * side * side, 4096, relu=True)
+    x = b.fc(x, 4096, 4096, relu=True)
+    return b.model("vgg11", [batch, 3, size, size], b.fc(x, 4096, classes, relu=False), classes, opset)

@@ -27,6 +27,10 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
  */
 #ifdef SWMLIR_EMULATOR
 #include <string.h>
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC notes that a 32-byte vector returned without AVX has another ABI: the helpers are static inline */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef float floatv4 __attribute__((vector_size(16)));
 typedef float floatv8 __attribute__((vector_size(32)));
 #define SWMLIR_SIMD_DEFINE(N)                                                                                 \

@@ -1,0 +1,123 @@
+"""The performance model on hand-computed cases: DMA from a histogram, compute from a kernel's loops."""
+import math
+
+import pytest
+from mlir import ir
+
+from swmlir.sim import model_kernel
+from swmlir.sim.constants import cpe_constants
+from swmlir.sim.dma import bandwidth, dma_seconds
+from swmlir.sim.mix import kernel_mix
+from swmlir.targets import TARGETS
+
+SW = TARGETS["sw26010"]
+
+
+def test_bandwidth_is_the_measured_curve_at_its_points_and_interpolated_between():
+    assert bandwidth(2048, SW.dma_curve) == pytest.approx(15321e6)
+    # halfway between 1 KB and 2 KB in log2: halfway between their bandwidths
+    assert bandwidth(int(1024 * math.sqrt(2)), SW.dma_curve) == pytest.approx((12536e6 + 15321e6) / 2, rel=1e-3)
+    # below the first point a block costs the same as an 8-byte one; above the last the curve is flat
+    assert bandwidth(4, SW.dma_curve) == pytest.approx(466e6 / 2)
+    assert bandwidth(1 << 20, SW.dma_curve) == pytest.approx(20423e6)
+
+
+def test_dma_seconds_of_a_balanced_and_an_imbalanced_launch():
+    hist = {"2048": 1000, "256": 4000}           # 2 MB in 2 KB blocks, 1 MB in 256 B blocks
+    total = 2048 * 1000 + 256 * 4000
+    t = 2048 * 1000 / 15321e6 + 256 * 4000 / 5985e6
+    assert dma_seconds(hist, total // 64, 64, SW) == pytest.approx(t)
+    # one CPE moves everything: it gets 1/64 of the bandwidth
+    assert dma_seconds(hist, total, 64, SW) == pytest.approx(64 * t)
+
+
+def _kernel(text: str) -> ir.Operation:
+    from swmlir.dialects import load_sunway_dialect
+    ctx = ir.Context()
+    load_sunway_dialect(ctx)
+    with ctx:
+        m = ir.Module.parse(text)
+        return m, [op.operation for op in m.body.operations][0]
+
+
+def test_mix_of_a_scalar_reduction_is_bound_by_its_chain_through_ldm():
+    # 64 work items over 64 CPEs: one each; 100 iterations of load, load, mul, load, add, store on one element
+    m, k = _kernel("""
+    func.func private @k(%a: memref<100xf32>, %b: memref<100xf32>, %c: memref<1xf32>) attributes {sunway.kernel} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c64 = arith.constant 64 : index
+      %c100 = arith.constant 100 : index
+      %id = "sunway.cpe_id"() : () -> index
+      scf.for %w = %id to %c64 step %c64 {
+        scf.for %i = %c0 to %c100 step %c1 {
+          %x = memref.load %a[%i] : memref<100xf32>
+          %y = memref.load %b[%i] : memref<100xf32>
+          %p = arith.mulf %x, %y : f32
+          %o = memref.load %c[%c0] : memref<1xf32>
+          %s = arith.addf %o, %p : f32
+          memref.store %s, %c[%c0] : memref<1xf32>
+        }
+      }
+      return
+    }""")
+    c = cpe_constants(SW)
+    mix = kernel_mix(k, c, 64, 4)
+    assert (mix.scalar_mem, mix.scalar_fp, mix.vector_fma) == (400, 200, 0)
+    # per iteration: issue needs max(2 FP, 4 mem + 2 loop) = 6 cycles; the chain load -> add -> store -> load
+    # needs ldm_latency (load to add) + fp_latency (add to store) + 1 (store to the next load)
+    chain = c.ldm_latency + c.fp_latency + 1
+    assert chain > 6
+    assert mix.cycles == pytest.approx(100 * chain + 2)   # + the work-item loop's own overhead
+    assert mix.chain_bound_cycles == pytest.approx(100 * chain)
+
+
+def test_mix_of_a_register_blocked_loop_is_bound_by_issue():
+    # 4 accumulators carried through 256 iterations: per iteration 2 vector loads and 4 FMAs
+    m, k = _kernel("""
+    func.func private @k(%a: memref<256x8xf32>) attributes {sunway.kernel} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      %c256 = arith.constant 256 : index
+      %z = arith.constant dense<0.0> : vector<4xf32>
+      %r:4 = scf.for %i = %c0 to %c256 step %c1 iter_args(%p = %z, %q = %z, %s = %z, %t = %z) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+        %x = vector.load %a[%i, %c0] : memref<256x8xf32>, vector<4xf32>
+        %y = vector.load %a[%i, %c4] : memref<256x8xf32>, vector<4xf32>
+        %p2 = vector.fma %x, %y, %p : vector<4xf32>
+        %q2 = vector.fma %y, %x, %q : vector<4xf32>
+        %s2 = vector.fma %x, %x, %s : vector<4xf32>
+        %t2 = vector.fma %y, %y, %t : vector<4xf32>
+        scf.yield %p2, %q2, %s2, %t2 : vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>
+      }
+      return
+    }""")
+    c = cpe_constants(SW)
+    mix = kernel_mix(k, c, 64, 4)
+    assert (mix.vector_fma, mix.vector_mem) == (1024, 512)
+    # issue: max(4 FMA, 2 loads + 2 loop) = 4; the chain of one accumulator: one FMA = fp_latency = 7 > 4
+    assert mix.cycles == pytest.approx(256 * max(4, c.fp_latency))
+
+
+def test_kernel_time_adds_dma_and_compute_without_double_buffering():
+    c = cpe_constants(SW)
+    launch = {"block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64}
+    mix = {"cycles": 1.45e6, "chain_bound_cycles": 0.0}      # 1 ms at 1.45 GHz
+    t = model_kernel("k", [launch], flops=742_400_000, mix=mix, target=SW)
+    dma = 4096 * 1000 / 18393e6
+    assert t.dma_seconds == pytest.approx(dma)
+    assert t.compute_seconds == pytest.approx(1e-3)
+    assert t.seconds == pytest.approx(dma + 1e-3 + c.spawn_seconds)
+    assert t.percent_of_peak == pytest.approx(100 * 1e-3 / t.seconds)
+    assert t.bound == "compute"
+    overlapped = model_kernel("k", [launch], flops=742_400_000, mix=mix, target=SW, double_buffered=True)
+    assert overlapped.seconds == pytest.approx(max(dma, 1e-3) + c.spawn_seconds)
+
+
+def test_peak_follows_the_cpe_rate():
+    c = cpe_constants(SW)
+    assert 64 * c.clock_hz * 2 * SW.simd_f32_lanes * c.vector_fma_per_cycle / 1e9 == pytest.approx(
+        SW.peak_gflops_per_cg)
+    pro = TARGETS["sw26010pro"]
+    cp = cpe_constants(pro)
+    assert 64 * cp.clock_hz * 2 * pro.simd_f32_lanes / 1e9 == pytest.approx(pro.peak_gflops_per_cg)
