@@ -308,28 +308,53 @@ REPLY_WORDS_BYTES = 64
 
 
 def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, TileChoice]]:
-    """Tiles for a group; a fused group whose tiles cannot fit without tiling a reduction is split up."""
+    """Tiles for a group. A fused group whose tiles cannot fit without tiling a reduction is split up; with
+    model tiles, a group that fuses a contraction into its consumers is also split when the contraction alone
+    (free to tile its reduction) and its consumers cost less than the fused group."""
+    fused = None
     try:
-        nests = nests_of(g)
-        root_nest = nests[g.root]
-        budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
-        ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else root_nest.ldm_bytes
-        try:
-            if tiles != "model":
-                raise ValueError("greedy tiles asked for")
-            choice = _model_choice(g, nests, tgt, budget, ldm_of)
-        except ValueError:
-            choice = choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
-                                  allow_reduction_tiles=not g.members)
-        return [(g, choice)]
+        fused = [(g, _tiles_for(g, tgt, tiles))]
     except ValueError as e:
-        if g.members:
-            out = []
-            for op in reversed(g.ops):
-                out += _fit_or_split(Group(op), tgt, tiles)
-            return out
-        raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
-                            op=g.root.name, node=_node_name(g.root)) from None
+        if not g.members:
+            raise ScheduleError(f"{e} on target {tgt.name} (LDM {tgt.ldm_bytes} bytes per CPE)",
+                                op=g.root.name, node=_node_name(g.root)) from None
+    if tiles == "model" and any(nests_of(Group(m))[m].reduction_dims for m in g.members):
+        apart = []
+        for sub in form_groups(_program_order(g), fuse_reductions=False):
+            apart += _fit_or_split(sub, tgt, tiles)
+        if fused is None or _seconds(apart) < _seconds(fused):
+            return apart
+    if fused is not None:
+        return fused
+    out = []
+    for op in reversed(g.ops):
+        out += _fit_or_split(Group(op), tgt, tiles)
+    return out
+
+
+def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
+    nests = nests_of(g)
+    root_nest = nests[g.root]
+    budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
+    ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else root_nest.ldm_bytes
+    try:
+        if tiles != "model":
+            raise ValueError("greedy tiles asked for")
+        return _model_choice(g, nests, tgt, budget, ldm_of)
+    except ValueError:
+        return choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+                            allow_reduction_tiles=not g.members)
+
+
+def _program_order(g: Group) -> list[ir.Operation]:
+    block = g.root.block
+    return [o.operation for o in block.operations if any(o.operation == x for x in g.ops)]
+
+
+def _seconds(parts: list[tuple[Group, TileChoice]]) -> float:
+    """Modeled time of kernels (a greedy choice has no model figure: it counts as infinitely slow)."""
+    from swmlir.sim.constants import SPAWN_SECONDS
+    return sum((c.seconds if c.seconds is not None else float("inf")) + SPAWN_SECONDS for _, c in parts)
 
 
 _ARITH = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf")

@@ -35,7 +35,7 @@ from . import register_pass
 from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
 MAX_ACCUMULATORS = 16
-UNROLLS = (4, 2, 1)
+UNROLLS = (4, 3, 2, 1)
 
 
 @dataclass
@@ -50,10 +50,12 @@ class Contraction:
 
 @dataclass
 class Plan:
-    vdim: int                           # the vector loop
+    vdim: int | None                    # the vector loop (None: a scalar register block)
     vreduce: bool                       # the vector loop is a reduction (horizontal sums at the end)
     unroll: dict[int, int]              # loop -> register-block factor (for vdim: vectors per block)
     loads_per_fma: float
+    lanes: int = 1
+    vector_extent: int = 0              # vdim's iterations done in vectors; the rest is a scalar tail
 
 
 def _row_major(shape: list[int]) -> list[int]:
@@ -135,32 +137,43 @@ def match_contraction(op: ir.Operation) -> Contraction | None:
 
 
 def plan(c: Contraction, lanes: int) -> Plan | None:
-    """The register block with the fewest loads per FMA, or None when no loop can be vectorized."""
+    """The register block with the fewest loads per FMA: vectors along a loop where the operands allow it
+    (leaving a scalar tail when its extent is not a multiple of the vector), else a scalar register block."""
     best = None
     a_st, b_st, o_st = c.strides
     n = len(c.sizes)
-    for v in range(n):
-        if c.sizes[v] % lanes:
-            continue
-        if c.parallel[v]:
+    for v in [*range(n), None]:
+        if v is None:
+            if best is not None:
+                break
+            vec_extent, vec_opts = 0, [1]
+        elif c.parallel[v]:
             if o_st[v] != 1 or any(s[v] not in (0, 1) for s in (a_st, b_st)):
                 continue
-        elif a_st[v] != 1 or b_st[v] != 1:
-            continue
+            vec_extent = c.sizes[v] - c.sizes[v] % lanes
+            if not vec_extent:
+                continue
+            vec_opts = [u for u in UNROLLS if (vec_extent // lanes) % u == 0]
+        else:
+            if a_st[v] != 1 or b_st[v] != 1 or c.sizes[v] % lanes:
+                continue
+            vec_extent, vec_opts = c.sizes[v], [1]
         others = [d for d in range(n) if d != v and c.parallel[d] and c.sizes[d] > 1]
-        vec_opts = [u for u in UNROLLS if (c.sizes[v] // lanes) % u == 0] if c.parallel[v] else [1]
         for chosen in itertools.chain([()], itertools.combinations(others, 1), itertools.combinations(others, 2)):
             factor_opts = [[u for u in UNROLLS if c.sizes[d] % u == 0] for d in chosen]
             for uv in vec_opts:
                 for us in itertools.product(*factor_opts):
-                    unroll = {v: uv, **dict(zip(chosen, us))}
+                    unroll = {**({v: uv} if v is not None else {}), **dict(zip(chosen, us))}
                     accs = math.prod(unroll.values())
                     if accs > MAX_ACCUMULATORS:
                         continue
                     loads = sum(_distinct_loads(st, unroll) for st in (a_st, b_st))
-                    score = (loads / accs, -accs)
+                    # a scalar tail along the vector loop runs at a quarter of the rate: count it
+                    tail = (c.sizes[v] - vec_extent) / c.sizes[v] if v is not None else 1.0
+                    score = ((loads / accs) * (1 - tail) + tail * lanes * (loads / accs + 1), -accs)
                     if best is None or score < best[0]:
-                        best = (score, Plan(v, not c.parallel[v], unroll, loads / accs))
+                        best = (score, Plan(v, v is not None and not c.parallel[v], unroll, loads / accs,
+                                            lanes if v is not None else 1, vec_extent))
     return best[1] if best else None
 
 
@@ -181,87 +194,112 @@ def _offset(iv: ir.Value, k: int) -> ir.Value:
     return iv if k == 0 else arith.AddIOp(iv, index_const(k)).result
 
 
-def rewrite(c: Contraction, p: Plan, lanes: int) -> None:
-    """Replace the linalg.generic by the register-blocked loop nest of `p`."""
+def rewrite(c: Contraction, p: Plan) -> None:
+    """Replace the linalg.generic by the register-blocked loop nest of `p` (and its scalar tail)."""
     op = c.op
-    a, b, out = op.operands
+    with ir.InsertionPoint(op), op.location:
+        if p.vdim is None:
+            _emit_nest(c, p.unroll, None, 1, {})
+        else:
+            _emit_nest(c, p.unroll, p.vdim, p.lanes, {p.vdim: (0, p.vector_extent)}, p.vreduce)
+            if p.vector_extent < c.sizes[p.vdim]:   # the scalar tail of the vector loop
+                tail_unroll = {d: u for d, u in p.unroll.items() if d != p.vdim}
+                _emit_nest(c, tail_unroll, None, 1, {p.vdim: (p.vector_extent, c.sizes[p.vdim])})
+    op.erase()
+
+
+def _emit_nest(c: Contraction, unroll: dict[int, int], vdim: int | None, lanes: int,
+               ranges: dict[int, tuple[int, int]], vreduce: bool = False) -> None:
+    """One register-blocked loop nest at the insertion point. lanes == 1: scalar accumulators."""
+    a, b, out = c.op.operands
     f32 = ir.F32Type.get()
-    vt = ir.VectorType.get([lanes], f32)
+    scalar = lanes == 1
+    vt = f32 if scalar else ir.VectorType.get([lanes], f32)
     n = len(c.sizes)
     step = [1] * n
-    for d, u in p.unroll.items():
-        step[d] = u * lanes if d == p.vdim else u
-    if p.vreduce:
-        step[p.vdim] = lanes
+    for d, u in unroll.items():
+        step[d] = u * lanes if d == vdim and not vreduce else u
+    if vreduce:
+        step[vdim] = lanes
     par = [d for d in range(n) if c.parallel[d]]
     red = [d for d in range(n) if not c.parallel[d]]
-    block_dims = sorted(p.unroll)
-    points = list(itertools.product(*[range(p.unroll[d]) for d in block_dims]))
-    with ir.InsertionPoint(op), op.location:
-        ivs: list[ir.Value | None] = [None] * n
-        nest = []
-        for d in par:
-            loop = scf.ForOp(index_const(0), index_const(c.sizes[d]), index_const(step[d]))
-            nest.append(loop)
-            ivs[d] = loop.induction_variable
-            ir.InsertionPoint(loop.body).__enter__()
+    block_dims = sorted(unroll)
+    points = list(itertools.product(*[range(unroll[d]) for d in block_dims]))
+    ivs: list[ir.Value | None] = [None] * n
 
-        def point_ivs(pt) -> list[ir.Value]:
-            out_ivs = list(ivs)
-            for d, k in zip(block_dims, pt):
-                scale = lanes if d == p.vdim and not p.vreduce else 1
-                out_ivs[d] = _offset(ivs[d], k * scale)
-            return out_ivs
+    def loop(d, inits=()):
+        lo, hi = ranges.get(d, (0, c.sizes[d]))
+        return scf.ForOp(index_const(lo), index_const(hi), index_const(step[d]), list(inits))
 
-        zero_f = arith.ConstantOp(f32, 0.0).result
-        if p.vreduce:
-            inits = [vector.BroadcastOp(vt, zero_f).result for _ in points]
+    nest = []
+    for d in par:
+        lp = loop(d)
+        nest.append(lp)
+        ivs[d] = lp.induction_variable
+        ir.InsertionPoint(lp.body).__enter__()
+
+    def point_ivs(pt) -> list[ir.Value]:
+        out_ivs = list(ivs)
+        for d, k in zip(block_dims, pt):
+            scale = lanes if d == vdim and not vreduce else 1
+            out_ivs[d] = _offset(ivs[d], k * scale)
+        return out_ivs
+
+    def load(mem, idx, contiguous):
+        if scalar:
+            return memref.LoadOp(mem, idx).result
+        if contiguous:
+            return vector.LoadOp(vt, mem, idx).result
+        return vector.BroadcastOp(vt, memref.LoadOp(mem, idx).result).result
+
+    if vreduce:
+        zero = arith.ConstantOp(f32, 0.0).result
+        accs = [vector.BroadcastOp(vt, zero).result for _ in points]
+    else:
+        accs = [load(out, _out_indices(c, point_ivs(pt)), True) for pt in points]
+    red_loops = []
+    for d in red:
+        lp = loop(d, accs)
+        red_loops.append(lp)
+        ivs[d] = lp.induction_variable
+        accs = list(lp.inner_iter_args)
+        ir.InsertionPoint(lp.body).__enter__()
+    cache: dict = {}
+
+    def operand(which: int, pt) -> ir.Value:
+        st = c.strides[which]
+        key = (which,) + tuple(k if st[d] else 0 for d, k in zip(block_dims, pt))
+        if key not in cache:
+            contiguous = vdim is not None and st[vdim] == 1
+            cache[key] = load((a, b)[which], _apply(c.maps[which], point_ivs(pt)), contiguous)
+        return cache[key]
+
+    new_accs = []
+    for pt, acc in zip(points, accs):
+        x, y = operand(0, pt), operand(1, pt)
+        if c.swapped:
+            x, y = y, x
+        if scalar:
+            new_accs.append(arith.AddFOp(acc, arith.MulFOp(x, y).result).result)
         else:
-            inits = [vector.LoadOp(vt, out, _out_indices(c, point_ivs(pt))).result for pt in points]
-        accs = inits
-        red_loops = []
-        for d in red:
-            loop = scf.ForOp(index_const(0), index_const(c.sizes[d]), index_const(step[d]), accs)
-            red_loops.append(loop)
-            ivs[d] = loop.induction_variable
-            accs = list(loop.inner_iter_args)
-            ir.InsertionPoint(loop.body).__enter__()
-        cache: dict = {}
-
-        def load(which: int, pt) -> ir.Value:
-            st = c.strides[which]
-            key = (which,) + tuple(k if st[d] else 0 for d, k in zip(block_dims, pt))
-            if key not in cache:
-                mem = (a, b)[which]
-                idx = _apply(c.maps[which], point_ivs(pt))
-                if st[p.vdim] == 1:
-                    cache[key] = vector.LoadOp(vt, mem, idx).result
-                else:
-                    cache[key] = vector.BroadcastOp(vt, memref.LoadOp(mem, idx).result).result
-            return cache[key]
-
-        new_accs = []
-        for pt, acc in zip(points, accs):
-            x, y = load(0, pt), load(1, pt)
-            if c.swapped:
-                x, y = y, x
             new_accs.append(vector.FMAOp(x, y, acc).result)
-        for loop in reversed(red_loops):
-            scf.YieldOp(new_accs)
-            ir.InsertionPoint.current.__exit__(None, None, None)
-            new_accs = list(loop.results)
-        for pt, acc in zip(points, new_accs):
-            idx = _out_indices(c, point_ivs(pt))
-            if p.vreduce:
-                total = vector.ReductionOp(f32, vector.CombiningKind.ADD, acc).result
-                old = memref.LoadOp(out, idx).result
-                memref.StoreOp(arith.AddFOp(old, total).result, out, idx)
-            else:
-                vector.StoreOp(acc, out, idx)
-        for loop in reversed(nest):
-            scf.YieldOp([])
-            ir.InsertionPoint.current.__exit__(None, None, None)
-    op.erase()
+    for lp in reversed(red_loops):
+        scf.YieldOp(new_accs)
+        ir.InsertionPoint.current.__exit__(None, None, None)
+        new_accs = list(lp.results)
+    for pt, acc in zip(points, new_accs):
+        idx = _out_indices(c, point_ivs(pt))
+        if vreduce:
+            total = vector.ReductionOp(f32, vector.CombiningKind.ADD, acc).result
+            old = memref.LoadOp(out, idx).result
+            memref.StoreOp(arith.AddFOp(old, total).result, out, idx)
+        elif scalar:
+            memref.StoreOp(acc, out, idx)
+        else:
+            vector.StoreOp(acc, out, idx)
+    for lp in reversed(nest):
+        scf.YieldOp([])
+        ir.InsertionPoint.current.__exit__(None, None, None)
 
 
 def _out_indices(c: Contraction, ivs: list[ir.Value]) -> list[ir.Value]:
@@ -281,4 +319,4 @@ def vectorize_contractions(module: ir.Operation, *, target: str = "sw26010") -> 
                 continue
             p = plan(c, lanes)
             if p is not None:
-                rewrite(c, p, lanes)
+                rewrite(c, p)

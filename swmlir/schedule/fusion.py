@@ -93,8 +93,9 @@ class Group:
                 for nest, tiles, o in self._staged(root_tiles, nests)]
 
 
-def form_groups(ops: list[ir.Operation], *, enabled: bool = True) -> list[Group]:
-    """Partition `ops` (program order) into groups; roots in program order."""
+def form_groups(ops: list[ir.Operation], *, enabled: bool = True, fuse_reductions: bool = True) -> list[Group]:
+    """Partition `ops` (program order) into groups; roots in program order. fuse_reductions=False keeps ops
+    with reduction loops (conv, matmul) out of their consumers' groups."""
     assigned: set = set()
     groups: list[Group] = []
     for op in reversed(ops):
@@ -109,7 +110,7 @@ def form_groups(ops: list[ir.Operation], *, enabled: bool = True) -> list[Group]
                 p = _producer(v)
                 if p is None or any(p == a for a in assigned) or not any(p == o for o in ops):
                     continue
-                if _fusible(p, c, i):
+                if _fusible(p, c, i) and (fuse_reductions or all(_parallel(p))):
                     g.members.append(p)
                     assigned.add(p)
                     work.append(p)

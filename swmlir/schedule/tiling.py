@@ -17,6 +17,7 @@ class TileChoice:
     reduction: list[int]   # per loop: tile size of the sequential reduction loop in a CPE (0 = not tiled)
     ldm_bytes: int
     work_items: int
+    seconds: float | None = None   # modeled time of the kernel, when the performance model chose the tiles
 
     def describe(self) -> str:
         red = f", reduction tiles {self.reduction}" if any(self.reduction) else ""
@@ -120,7 +121,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
         rounds = math.ceil(items / cpes)
         cost = rounds * per_item + compute_seconds * rounds * cpes / items
         if best is None or cost < best[0]:
-            best = (cost, TileChoice(list(forall), list(reduction), ldm, items))
+            best = (cost, TileChoice(list(forall), list(reduction), ldm, items, cost))
     if best is None:
         raise ValueError("no tile fits the LDM budget")
     return best[1]

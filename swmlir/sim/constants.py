@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from ..targets import Target
 
 
+SPAWN_SECONDS = 10e-6   # athread_spawn + athread_join of one kernel launch: ASSUMED (no public figure)
+
+
 @dataclass(frozen=True)
 class CPEConstants:
     clock_hz: float              # CPE clock
@@ -31,4 +34,4 @@ def cpe_constants(target: Target) -> CPEConstants:
     clock = 2.25e9 if target.simd_bits == 512 else 1.45e9
     return CPEConstants(clock_hz=clock, vector_fma_per_cycle=1.0, scalar_fp_per_cycle=1.0, mem_per_cycle=1.0,
                         int_per_cycle=1.0, fp_latency=7, ldm_latency=4, slow_fp_cycles=32, libm_cycles=60,
-                        int_div_cycles=24, loop_overhead=2, spawn_seconds=10e-6)
+                        int_div_cycles=24, loop_overhead=2, spawn_seconds=SPAWN_SECONDS)
