@@ -71,8 +71,8 @@ def _view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
                 elif o:
                     off = arith.AddIOp(off, index_const(o * st)).result
             v = src
-        elif op.name in ("memref.collapse_shape", "memref.expand_shape"):
-            v = op.operands[0]
+        elif op.name in ("memref.collapse_shape", "memref.expand_shape", "memref.cast"):
+            v = op.operands[0]  # same elements, same addresses (a cast only forgets static layout)
         else:
             raise LoweringError(f"DMA through a view made by {op.name} is not supported", op=op.name)
 

@@ -375,7 +375,8 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
     transfers_of = (lambda t: g.transfers(t, nests)) if g.members else root_nest.transfers
     return choose_tiles_by_model(root_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of, transfers_of=transfers_of,
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
-                                 compute_seconds=flops / peak, allow_reduction_tiles=_only_init_members(g))
+                                 compute_seconds=flops / peak, allow_reduction_tiles=_only_init_members(g),
+                                 double_buffer=True)
 
 
 def _only_init_members(g: Group) -> bool:

@@ -9,10 +9,11 @@ from .errors import CompileError, ScheduleError, UnsupportedOpsError  # noqa: F4
 from .targets import TARGETS, get_target  # noqa: F401
 
 
-def compile(model, target="sw26010", *, input_shapes=None, optimize=True):
-    """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel."""
+def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model"):
+    """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel.
+    schedule="baseline" keeps the first round's kernels (greedy tiles, scalar loops), for comparisons."""
     from .compiler import compile as _compile
-    return _compile(model, target, input_shapes=input_shapes, optimize=optimize)
+    return _compile(model, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule)
 
 
 __all__ = ["compile", "CompileError", "ScheduleError", "UnsupportedOpsError", "TARGETS", "get_target"]

@@ -227,6 +227,12 @@ def kernel_mixes(kernels: ir.Module, tgt: Target) -> dict[str, dict]:
     from .passes._util import funcs, sym_name
     from .sim.constants import cpe_constants
     from .sim.mix import kernel_mix
+    from .passes.double_buffer import DOUBLE_BUFFERED_ATTR
     c = cpe_constants(tgt)
-    return {sym_name(k): kernel_mix(k, c, tgt.cpes_per_cg, tgt.simd_f32_lanes).as_dict()
-            for k in funcs(kernels.operation, kernels=True)}
+    out = {}
+    for k in funcs(kernels.operation, kernels=True):
+        d = kernel_mix(k, c, tgt.cpes_per_cg, tgt.simd_f32_lanes).as_dict()
+        d["double_buffered_steps"] = (ir.IntegerAttr(k.attributes[DOUBLE_BUFFERED_ATTR]).value
+                                      if DOUBLE_BUFFERED_ATTR in k.attributes else 0)
+        out[sym_name(k)] = d
+    return out

@@ -88,13 +88,15 @@ def _candidates(n: int) -> list[int]:
 
 def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
                           compute_seconds: float, allow_reduction_tiles: bool = True,
-                          max_candidates: int = 4000) -> TileChoice:
+                          double_buffer: bool = False, max_candidates: int = 4000) -> TileChoice:
     """The tiles of least modeled time (DMA of every work item + compute, no overlap) under the LDM budget.
 
     `transfers_of(tiles)` gives (bytes, block bytes, is_init) per DMA of one tile; `dma_seconds(bytes, block)` is
     the time of one CPE's transfer at its 1/cpes share of the bandwidth; `compute_seconds` is the op's compute time
     on the whole core group when perfectly balanced. Work items beyond a multiple of `cpes` leave CPEs idle, which
-    the cost counts. Raises ValueError when no tile fits (the greedy chooser then decides)."""
+    the cost counts. With `double_buffer`, split-K tiles are also costed with a second buffer per input tile and
+    the gets of each step overlapping the compute of the previous one (what sunway-double-buffer emits when the
+    LDM holds both). Raises ValueError when no tile fits (the greedy chooser then decides)."""
     import itertools
     per_dim = []
     for d, (size, par) in enumerate(zip(nest.sizes, nest.parallel)):
@@ -117,11 +119,21 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
             continue
         items = nest.work_items(forall)
         steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
-        per_item = sum(dma_seconds(b, blk) * (1 if init else steps) for b, blk, init in transfers_of(tiles))
+        transfers = transfers_of(tiles)
+        once = sum(dma_seconds(b, blk) for b, blk, init in transfers if init)
+        step_get = sum(dma_seconds(b, blk) for b, blk, init in transfers if not init)
         rounds = math.ceil(items / cpes)
-        cost = rounds * per_item + compute_seconds * rounds * cpes / items
-        if best is None or cost < best[0]:
-            best = (cost, TileChoice(list(forall), list(reduction), ldm, items, cost))
+        item_compute = compute_seconds * cpes / items
+        options = [(once + steps * step_get + item_compute, ldm)]
+        if double_buffer and steps >= 2:
+            # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
+            step_compute = item_compute / steps
+            overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
+            options.append((overlapped, ldm + sum(b for b, _, init in transfers if not init)))
+        for per_item, need in options:
+            cost = rounds * per_item
+            if need <= ldm_budget and (best is None or cost < best[0]):
+                best = (cost, TileChoice(list(forall), list(reduction), need, items, cost))
     if best is None:
         raise ValueError("no tile fits the LDM budget")
     return best[1]

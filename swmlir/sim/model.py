@@ -46,16 +46,22 @@ class ModelTime:
                 f"core-group peak, {self.bound}-bound")
 
 
-def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, target: Target,
-                 double_buffered: bool = False) -> KernelTime:
-    """`launches`: the emulator's records of this kernel; `mix`: sim.mix.Mix.as_dict() of one launch."""
+def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, target: Target) -> KernelTime:
+    """`launches`: the emulator's records of this kernel; `mix`: sim.mix.Mix.as_dict() of one launch (with
+    `double_buffered_steps`, the step count of the loop sunway-double-buffer rewrote, 0 if none)."""
     c = cpe_constants(target)
     dma = sum(dma_seconds(l["block_sizes"], l.get("max_cpe_dma_bytes", 0), target.cpes_per_cg, target)
               for l in launches)
     cycles = mix["cycles"] if mix else 0.0
     compute = cycles / c.clock_hz * len(launches)
     spawn = c.spawn_seconds * len(launches)
-    body = max(dma, compute) if double_buffered else dma + compute
+    steps = (mix or {}).get("double_buffered_steps", 0)
+    double_buffered = steps >= 2
+    if double_buffered:
+        body = overlapped_seconds(dma, compute, steps, sum(l["put_bytes"] for l in launches),
+                                  sum(l["get_bytes"] + l["put_bytes"] for l in launches))
+    else:
+        body = dma + compute
     total = body + spawn
     peak = target.peak_gflops_per_cg
     gflops = flops / total / 1e9 if total else 0.0
@@ -69,6 +75,14 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
         bound = "compute"
     return KernelTime(name, len(launches), flops, dma, compute, spawn, double_buffered, total, gflops,
                       100.0 * gflops / peak if peak else 0.0, bound)
+
+
+def overlapped_seconds(dma: float, compute: float, steps: int, put_bytes: int, all_bytes: int) -> float:
+    """A kernel whose split-K loop of `steps` steps is double-buffered: the puts (the share of DMA time their
+    bytes have) and the first step's gets stay exposed; the later gets overlap the compute of the step before."""
+    put = dma * put_bytes / all_bytes if all_bytes else 0.0
+    get = dma - put
+    return put + get / steps + max(get, compute) * (steps - 1) / steps + compute / steps
 
 
 def model_run(kernels: list[KernelTime], target: Target) -> ModelTime:

@@ -101,7 +101,8 @@ def test_mix_of_a_register_blocked_loop_is_bound_by_issue():
 
 def test_kernel_time_adds_dma_and_compute_without_double_buffering():
     c = cpe_constants(SW)
-    launch = {"block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64}
+    launch = {"block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64, "get_bytes": 4096 * 1000,
+              "put_bytes": 0}
     mix = {"cycles": 1.45e6, "chain_bound_cycles": 0.0}      # 1 ms at 1.45 GHz
     t = model_kernel("k", [launch], flops=742_400_000, mix=mix, target=SW)
     dma = 4096 * 1000 / 18393e6
@@ -110,8 +111,12 @@ def test_kernel_time_adds_dma_and_compute_without_double_buffering():
     assert t.seconds == pytest.approx(dma + 1e-3 + c.spawn_seconds)
     assert t.percent_of_peak == pytest.approx(100 * 1e-3 / t.seconds)
     assert t.bound == "compute"
-    overlapped = model_kernel("k", [launch], flops=742_400_000, mix=mix, target=SW, double_buffered=True)
-    assert overlapped.seconds == pytest.approx(max(dma, 1e-3) + c.spawn_seconds)
+    # double-buffered over 4 steps, no puts: the first step's gets are exposed, later ones hide under compute
+    db = {**mix, "double_buffered_steps": 4}
+    launch2 = {**launch, "get_bytes": 4096 * 1000, "put_bytes": 0}
+    overlapped = model_kernel("k", [launch2], flops=742_400_000, mix=db, target=SW)
+    assert overlapped.overlap
+    assert overlapped.seconds == pytest.approx(dma / 4 + max(dma, 1e-3) * 3 / 4 + 1e-3 / 4 + c.spawn_seconds)
 
 
 def test_peak_follows_the_cpe_rate():
