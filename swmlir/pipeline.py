@@ -26,7 +26,7 @@ SCHEDULES = ("model", "baseline")   # baseline: greedy tiles and scalar kernels,
 
 def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model") -> dict[str, list[str]]:
     tiles = "model" if schedule == "model" else "greedy"
-    double = [f"sunway-double-buffer{{target={target}}}"] if schedule == "model" else []
+    reuse = ["sunway-hoist-invariant-dma", f"sunway-double-buffer{{target={target}}}"] if schedule == "model" else []
     return {
         "graph": ["canonicalize", "cse"] if optimize else [],
         "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}"],
@@ -36,7 +36,7 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
                       "buffer-results-to-out-params{modify-public-functions hoist-static-allocs}",
                       "canonicalize"],
         "sunway": ["sunway-outline-kernels", "sunway-lower-ldm", "sunway-lower-dma",
-                   f"sunway-map-cpes{{target={target}}}", *double, f"sunway-check-ldm{{target={target}}}",
+                   f"sunway-map-cpes{{target={target}}}", *reuse, f"sunway-check-ldm{{target={target}}}",
                    "canonicalize", "cse"],
     }
 

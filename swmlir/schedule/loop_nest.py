@@ -24,6 +24,20 @@ class Operand:
     def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
         return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
 
+    def loops(self) -> set[int]:
+        """The loops its indexing map reads."""
+        found: set[int] = set()
+
+        def walk(e):
+            if isinstance(e, ir.AffineDimExpr):
+                found.add(e.position)
+            elif isinstance(e, ir.AffineBinaryExpr):
+                walk(e.lhs)
+                walk(e.rhs)
+        for e in self.exprs:
+            walk(e)
+        return found
+
     def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
         """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
         run of the box that is contiguous in the row-major tensor."""
@@ -114,9 +128,9 @@ class LoopNest:
         """LDM needed by one tile: every tensor operand is staged in LDM (scalars are not)."""
         return sum(o.tile_bytes(tiles, self.sizes) for o in self.operands)
 
-    def transfers(self, tiles: list[int]) -> list[tuple[int, int, bool]]:
-        """(bytes, block bytes, is an init) per staged operand of one tile."""
-        return [o.transfer(tiles, self.sizes) + (o.is_init,) for o in self.operands]
+    def transfers(self, tiles: list[int]) -> list[tuple[int, int, bool, set]]:
+        """(bytes, block bytes, is an init, loops it reads) per staged operand of one tile."""
+        return [o.transfer(tiles, self.sizes) + (o.is_init, o.loops()) for o in self.operands]
 
     def work_items(self, tiles: list[int]) -> int:
         return math.prod(math.ceil(s / t) for s, t, p in zip(self.sizes, tiles, self.parallel) if p and t)

@@ -86,6 +86,24 @@ def _candidates(n: int) -> list[int]:
     return [d for d in divs if pow2(d) or pow2(n // d) or d == n]
 
 
+def _varying_loops(nest: LoopNest, forall: list[int], cpes: int) -> set[int]:
+    """Loops whose work-item coordinate changes between the work items of one CPE. CPE c runs items
+    c, c + cpes, ...; the innermost coordinates whose counts divide `cpes` stay fixed (sunway-map-cpes order)."""
+    counts = [s // t if t else 1 for s, t in zip(nest.sizes, forall)]
+    k = cpes
+    varying = set()
+    fixed_so_far = True
+    for d in reversed(range(len(counts))):
+        if counts[d] == 1:
+            continue
+        if fixed_so_far and k % counts[d] == 0:
+            k //= counts[d]
+        else:
+            fixed_so_far = False
+            varying.add(d)
+    return varying
+
+
 def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
                           compute_seconds: float, allow_reduction_tiles: bool = True,
                           double_buffer: bool = False, max_candidates: int = 4000) -> TileChoice:
@@ -120,18 +138,22 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
         items = nest.work_items(forall)
         steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
         transfers = transfers_of(tiles)
-        once = sum(dma_seconds(b, blk) for b, blk, init in transfers if init)
-        step_get = sum(dma_seconds(b, blk) for b, blk, init in transfers if not init)
         rounds = math.ceil(items / cpes)
+        # sunway-hoist-invariant-dma fetches once per CPE an input no varying work-item coordinate indexes
+        varying = _varying_loops(nest, forall, cpes) if steps == 1 and rounds > 1 else None
+        fixed = sum(dma_seconds(b, blk) for b, blk, init, loops in transfers
+                    if varying is not None and not init and not loops & varying)
+        once = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if init)
+        step_get = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if not init) - fixed
         item_compute = compute_seconds * cpes / items
         options = [(once + steps * step_get + item_compute, ldm)]
         if double_buffer and steps >= 2:
             # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
             step_compute = item_compute / steps
             overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
-            options.append((overlapped, ldm + sum(b for b, _, init in transfers if not init)))
+            options.append((overlapped, ldm + sum(b for b, _, init, _ in transfers if not init)))
         for per_item, need in options:
-            cost = rounds * per_item
+            cost = rounds * per_item + fixed
             if need <= ldm_budget and (best is None or cost < best[0]):
                 best = (cost, TileChoice(list(forall), list(reduction), need, items, cost))
     if best is None:
