@@ -372,11 +372,32 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
         flops += sum(n in _ARITH for n in body) * math.prod(nests[op].sizes)
     peak = (tgt.peak_gflops_per_cg or 742.4) * 1e9
     root_nest = nests[g.root]
+    factor = _compute_factor(g, nests, tgt)
     transfers_of = (lambda t: g.transfers(t, nests)) if g.members else root_nest.transfers
     return choose_tiles_by_model(root_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of, transfers_of=transfers_of,
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
-                                 compute_seconds=flops / peak, allow_reduction_tiles=_only_init_members(g),
+                                 compute_seconds=flops / peak, compute_factor=factor,
+                                 allow_reduction_tiles=_only_init_members(g),
                                  double_buffer=True)
+
+
+def _compute_factor(g: Group, nests: dict, tgt):
+    """How far the micro-kernel of a contraction root falls short of one vector FMA per cycle on a tile
+    (sunway-vectorize-contractions), as a function of the root's tiles; None for other roots."""
+    from swmlir.passes.vectorize_contractions import tile_cycles_per_mac
+    from swmlir.sim.constants import cpe_constants
+    c = cpe_constants(tgt)
+    root, nest = g.root, nests[g.root]
+    if len(nest.operands) != 3:
+        return None
+    lanes = tgt.simd_f32_lanes
+    chain = c.ldm_latency + c.fp_latency + 1
+
+    def factor(tiles):
+        shapes = [o.extent(tiles, nest.sizes) for o in sorted(nest.operands, key=lambda o: o.index)]
+        cpm = tile_cycles_per_mac(root, shapes, lanes, c.fp_latency, chain)
+        return 1.0 if cpm is None else max(1.0, cpm * lanes)
+    return factor
 
 
 def _only_init_members(g: Group) -> bool:

@@ -91,11 +91,9 @@ def _identity_static(t: ir.Type) -> bool:
     return isinstance(layout, ir.AffineMapAttr) and layout.value == ir.AffineMap.get_identity(t.rank)
 
 
-def match_contraction(op: ir.Operation) -> Contraction | None:
-    """`out[...] += a[...] * b[...]` on f32 LDM buffers with linear index maps, or None."""
-    if op.name != "linalg.generic" or len(op.operands) != 3 or len(op.results):
-        return None
-    if not all(_identity_static(v.type) and isinstance(v.type.element_type, ir.F32Type) for v in op.operands):
+def _multiply_add(op: ir.Operation) -> bool | None:
+    """Whether the body of the generic `op` is `out + a * b` (None if not); True when it multiplies (b, a)."""
+    if op.name != "linalg.generic" or len(op.operands) != 3:
         return None
     body = op.regions[0].blocks[0]
     ops = [o.operation for o in body.operations]
@@ -110,13 +108,18 @@ def match_contraction(op: ir.Operation) -> Contraction | None:
         return None
     if yld.operands[0] != add.results[0]:
         return None
+    return mul.operands[0] == b
+
+
+def _contraction(op: ir.Operation, shapes: list[list[int]], swapped: bool) -> Contraction | None:
+    """The contraction `op` computes on dense buffers of `shapes` (a, b, out), or None if a map is not linear or
+    the output is not indexed by parallel loops alone."""
     maps = [ir.AffineMapAttr(m).value for m in op.attributes["indexing_maps"]]
     n = maps[0].n_dims
     iters = ["parallel" in str(x) for x in op.attributes["iterator_types"]]
     sizes: list[int | None] = [None] * n
     strides = []
-    for v, m in zip(op.operands, maps):
-        shape = list(v.type.shape)
+    for shape, m in zip(shapes, maps):
         rm = _row_major(shape)
         st = [0] * n
         for e, d, r in zip(m.results, shape, rm):
@@ -130,10 +133,42 @@ def match_contraction(op: ir.Operation) -> Contraction | None:
     if any(s is None for s in sizes):
         return None
     # the output must be indexed by the parallel loops only, each once (a projected permutation)
-    out_map = maps[2]
-    if not all(isinstance(e, ir.AffineDimExpr) and iters[e.position] for e in out_map.results):
+    if not all(isinstance(e, ir.AffineDimExpr) and iters[e.position] for e in maps[2].results):
         return None
-    return Contraction(op, [int(s) for s in sizes], iters, maps, strides, mul.operands[0] == b)
+    return Contraction(op, [int(s) for s in sizes], iters, maps, strides, swapped)
+
+
+def match_contraction(op: ir.Operation) -> Contraction | None:
+    """`out[...] += a[...] * b[...]` on f32 LDM buffers with linear index maps, or None."""
+    swapped = _multiply_add(op)
+    if swapped is None or len(op.results):
+        return None
+    if not all(_identity_static(v.type) and isinstance(v.type.element_type, ir.F32Type) for v in op.operands):
+        return None
+    return _contraction(op, [list(v.type.shape) for v in op.operands], swapped)
+
+
+def tile_cycles_per_mac(op: ir.Operation, shapes: list[list[int]], lanes: int, fp_latency: int,
+                        chain_cycles: int) -> float | None:
+    """Estimated CPE cycles per multiply-add of the micro-kernel this pass would make of `op` (a linalg.generic
+    on tensors, before tiling) on a tile whose operands have `shapes`; None if `op` is no f32 contraction. The
+    schedule weighs tiles with it: one vector FMA per cycle needs loads per FMA <= 1 and >= fp_latency
+    accumulators. Unvectorizable contractions left to scalar loops would run at `chain_cycles` per MAC."""
+    swapped = _multiply_add(op)
+    if swapped is None or not all(isinstance(v.type.element_type, ir.F32Type) for v in op.operands):
+        return None
+    c = _contraction(op, shapes, swapped)
+    if c is None:
+        return float(chain_cycles)
+    p = plan(c, lanes)
+    if p is None:
+        return float(chain_cycles)
+    accs = math.prod(p.unroll.values()) or 1
+    per_fma = max(1.0, p.loads_per_fma + 2.0 / accs, fp_latency / accs)
+    if p.vdim is None:
+        return max(2.0, per_fma)
+    vector_share = p.vector_extent / c.sizes[p.vdim]
+    return vector_share * per_fma / p.lanes + (1 - vector_share) * max(2.0, per_fma)
 
 
 def plan(c: Contraction, lanes: int) -> Plan | None:

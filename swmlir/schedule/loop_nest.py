@@ -15,11 +15,15 @@ class Operand:
     exprs: list                # affine result expressions of its indexing map
     is_init: bool
     is_read: bool              # its block argument is used by the body (an init that is only written is not)
+    _coeffs: list | None = field(default=None, repr=False, compare=False)
 
     def extent(self, tiles: list[int], sizes: list[int]) -> list[int]:
         """Box of elements this operand needs for one tile (tile 0 = the whole loop)."""
         full = [t if t else s for t, s in zip(tiles, sizes)]
-        return [_extent(e, full, dim) for e, dim in zip(self.exprs, self.shape)]
+        if self._coeffs is None:  # read the index expressions once: the tile search asks thousands of times
+            self._coeffs = [_coefficients(e, dim) for e, dim in zip(self.exprs, self.shape)]
+        return [dim if c is None else min(dim, sum(abs(k) * (full[d] - 1) for d, k in c.items()) + 1)
+                for c, dim in zip(self._coeffs, self.shape)]
 
     def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
         return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
@@ -50,8 +54,8 @@ class Operand:
         return math.prod(ext) * self.elem_bytes, run * self.elem_bytes
 
 
-def _extent(expr, full: list[int], dim: int) -> int:
-    """Span of a linear affine expression when each loop d_i covers `full[i]` consecutive values."""
+def _coefficients(expr, dim: int) -> dict[int, int] | None:
+    """Loop -> coefficient of a linear affine expression; None where it is not linear (the whole dimension)."""
     coeffs: dict[int, int] = {}
 
     def walk(e, scale):
@@ -70,9 +74,7 @@ def _extent(expr, full: list[int], dim: int) -> int:
             coeffs[-1] = dim
 
     walk(expr, 1)
-    if -1 in coeffs:
-        return dim
-    return min(dim, sum(abs(c) * (full[d] - 1) for d, c in coeffs.items()) + 1)
+    return None if -1 in coeffs else coeffs
 
 
 def _nonlinear_dims(expr, out: set, negative: list) -> None:

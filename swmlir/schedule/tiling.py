@@ -104,15 +104,44 @@ def _varying_loops(nest: LoopNest, forall: list[int], cpes: int) -> set[int]:
     return varying
 
 
+def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds, compute_seconds,
+          double_buffer):
+    """(modeled seconds, TileChoice) of one candidate, single- or double-buffered, whichever is faster and fits."""
+    items = nest.work_items(forall)
+    steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
+    transfers = transfers_of(tiles)
+    rounds = math.ceil(items / cpes)
+    # sunway-hoist-invariant-dma fetches once per CPE an input no varying work-item coordinate indexes
+    varying = _varying_loops(nest, forall, cpes) if steps == 1 and rounds > 1 else None
+    fixed = sum(dma_seconds(b, blk) for b, blk, init, loops in transfers
+                if varying is not None and not init and not loops & varying)
+    once = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if init)
+    step_get = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if not init) - fixed
+    item_compute = compute_seconds * cpes / items
+    options = [(once + steps * step_get + item_compute, ldm)]
+    if double_buffer and steps >= 2:
+        # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
+        step_compute = item_compute / steps
+        overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
+        options.append((overlapped, ldm + sum(b for b, _, init, _ in transfers if not init)))
+    best = None
+    for per_item, need in options:
+        cost = rounds * per_item + fixed
+        if need <= ldm_budget and (best is None or cost < best[0]):
+            best = (cost, TileChoice(list(forall), list(reduction), need, items, cost))
+    return best
+
+
 def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
-                          compute_seconds: float, allow_reduction_tiles: bool = True,
-                          double_buffer: bool = False, max_candidates: int = 4000) -> TileChoice:
+                          compute_seconds: float, compute_factor=None, allow_reduction_tiles: bool = True,
+                          double_buffer: bool = False, max_candidates: int = 4000, refine: int = 24) -> TileChoice:
     """The tiles of least modeled time (DMA of every work item + compute, no overlap) under the LDM budget.
 
     `transfers_of(tiles)` gives (bytes, block bytes, is_init) per DMA of one tile; `dma_seconds(bytes, block)` is
     the time of one CPE's transfer at its 1/cpes share of the bandwidth; `compute_seconds` is the op's compute time
-    on the whole core group when perfectly balanced. Work items beyond a multiple of `cpes` leave CPEs idle, which
-    the cost counts. With `double_buffer`, split-K tiles are also costed with a second buffer per input tile and
+    on the whole core group at peak, perfectly balanced. `compute_factor(tiles)` (>= 1: how far the tile's
+    micro-kernel falls short of peak) is costly, so it is applied to the `refine` best candidates only. Work
+    items beyond a multiple of `cpes` leave CPEs idle, which the cost counts. With `double_buffer`, split-K tiles are also costed with a second buffer per input tile and
     the gets of each step overlapping the compute of the previous one (what sunway-double-buffer emits when the
     LDM holds both). Raises ValueError when no tile fits (the greedy chooser then decides)."""
     import itertools
@@ -127,7 +156,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     while math.prod(len(c) for c in per_dim) > max_candidates:
         d = max(range(len(per_dim)), key=lambda i: len(per_dim[i]))
         per_dim[d] = per_dim[d][1::2] + ([per_dim[d][-1]] if per_dim[d][-1] not in per_dim[d][1::2] else [])
-    best = None
+    scored = []
     for combo in itertools.product(*per_dim):
         forall = [t if p else 0 for t, p in zip(combo, nest.parallel)]
         reduction = [0 if p else t for t, p in zip(combo, nest.parallel)]
@@ -135,27 +164,18 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
         ldm = ldm_of(tiles)
         if ldm > ldm_budget:
             continue
-        items = nest.work_items(forall)
-        steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
-        transfers = transfers_of(tiles)
-        rounds = math.ceil(items / cpes)
-        # sunway-hoist-invariant-dma fetches once per CPE an input no varying work-item coordinate indexes
-        varying = _varying_loops(nest, forall, cpes) if steps == 1 and rounds > 1 else None
-        fixed = sum(dma_seconds(b, blk) for b, blk, init, loops in transfers
-                    if varying is not None and not init and not loops & varying)
-        once = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if init)
-        step_get = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if not init) - fixed
-        item_compute = compute_seconds * cpes / items
-        options = [(once + steps * step_get + item_compute, ldm)]
-        if double_buffer and steps >= 2:
-            # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
-            step_compute = item_compute / steps
-            overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
-            options.append((overlapped, ldm + sum(b for b, _, init, _ in transfers if not init)))
-        for per_item, need in options:
-            cost = rounds * per_item + fixed
-            if need <= ldm_budget and (best is None or cost < best[0]):
-                best = (cost, TileChoice(list(forall), list(reduction), need, items, cost))
+        best = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
+                     compute_seconds, double_buffer)
+        if best is not None:
+            scored.append((best[0], forall, reduction, tiles, ldm))
+    scored.sort(key=lambda x: x[0])
+    best = None
+    for cost, forall, reduction, tiles, ldm in scored[:refine] if compute_factor else scored[:1]:
+        factor = compute_factor(tiles) if compute_factor else 1.0
+        found = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
+                      compute_seconds * factor, double_buffer)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
     if best is None:
         raise ValueError("no tile fits the LDM budget")
     return best[1]

@@ -124,7 +124,7 @@ func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
 // A large K: a whole row of A and column of B (8192 floats each) would fill the LDM, so K is tiled by a
 // sequential loop inside the CPE and the accumulator (a row of C) is promoted once, before that loop. The model
 // takes whole rows of C: the 128x64 panel of B is then one contiguous 32 KB DMA block. On SW26010-Pro the LDM
-// holds K panels of 512.
+// holds K panels of 256 twice over (sunway-double-buffer then fetches the next panel during the current one).
 
 // CHECK-LABEL: func.func @large_k
 //   CHECK-DAG:   %[[C0:.*]] = arith.constant 0 : index
@@ -143,11 +143,11 @@ func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
 
 // PRO-LABEL: func.func @large_k
 //       PRO:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
-//       PRO:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c512
-//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x512xf32>
-//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<512x64xf32>
+//       PRO:     scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c256
+//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x256xf32>
+//       PRO:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<256x64xf32>
 //       PRO:       linalg.generic
-//  PRO-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 512] (64 work items, 133376 bytes of LDM)"
+//  PRO-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 256] (64 work items, 133376 bytes of LDM)"
 //       PRO:   return
 func.func @large_k(%a: tensor<64x8192xf32>, %b: tensor<8192x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %r = linalg.matmul {swmlir.node = "fc"} ins(%a, %b : tensor<64x8192xf32>, tensor<8192x64xf32>)
