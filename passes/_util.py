@@ -48,6 +48,15 @@ def index_const(value: int) -> ir.Value:
     return arith.ConstantOp(ir.IndexType.get(), value).result
 
 
+def constant_int(v: ir.Value) -> int | None:
+    """The value of an integer/index arith.constant, or None for anything else."""
+    owner = v.owner
+    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
+        return None
+    attr = owner.operation.attributes["value"]
+    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
+
+
 def is_ldm_type(t: ir.Type) -> bool:
     return isinstance(t, ir.MemRefType) and memory_space(t) == LDM_SPACE
 

@@ -24,18 +24,10 @@ from mlir.dialects import arith, scf
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, ensure_sunway, funcs, index_const, memref_bytes
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const, memref_bytes
 from .check_ldm import kernel_ldm_bytes
 
 DOUBLE_BUFFERED_ATTR = "sunway.double_buffered"
-
-
-def _const(v: ir.Value) -> int | None:
-    owner = v.owner
-    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
-        return None
-    attr = owner.operation.attributes["value"]
-    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
 
 
 def _has_dma(op: ir.Operation) -> bool:
@@ -101,7 +93,7 @@ def double_buffer_loop(loop: ir.Operation, parts) -> int:
     """Rewrite `loop` as described in the module docstring; returns its step count."""
     reply, head, allocs, wait, tail = parts
     iv = loop.regions[0].blocks[0].arguments[0]
-    lb, ub, step = (_const(v) for v in loop.operands[:3])
+    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
     n = -(-(ub - lb) // step)
     pairs = n // 2
     count = wait.operands[1]
@@ -113,7 +105,7 @@ def double_buffer_loop(loop: ir.Operation, parts) -> int:
         reply_t = reply.type
         r0 = ir.Operation.create("sunway.reply", results=[reply_t]).results[0]
         r1 = ir.Operation.create("sunway.reply", results=[reply_t]).results[0]
-        n_count = index_const(_const(count))
+        n_count = index_const(constant_int(count))
 
         def gets(k: ir.Value, buffers: dict, r: ir.Value) -> None:
             m = {iv: k, reply: r, **buffers}
@@ -154,7 +146,7 @@ def double_buffer(module: ir.Operation, *, target: str = "sw26010") -> None:
     for kfn in funcs(module, kernels=True):
         steps = 0
         for loop in collect(kfn, "scf.for"):
-            bounds = [_const(v) for v in loop.operands[:3]]
+            bounds = [constant_int(v) for v in loop.operands[:3]]
             if None in bounds or bounds[2] <= 0 or -(-(bounds[1] - bounds[0]) // bounds[2]) < 2:
                 continue
             parts = _split(loop)

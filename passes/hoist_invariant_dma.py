@@ -14,18 +14,10 @@ from mlir import ir
 from mlir.dialects import arith
 
 from . import register_pass
-from ._util import collect, ensure_sunway, funcs, index_const
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const
 
 _VIEW_OPS = ("memref.subview", "affine.apply", "arith.constant", "memref.cast", "memref.collapse_shape",
              "memref.expand_shape", "arith.addi", "arith.muli")
-
-
-def _const(v: ir.Value) -> int | None:
-    owner = v.owner
-    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
-        return None
-    attr = owner.operation.attributes["value"]
-    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
 
 
 def _work_item_loops(kfn: ir.Operation) -> list[ir.Operation]:
@@ -33,7 +25,7 @@ def _work_item_loops(kfn: ir.Operation) -> list[ir.Operation]:
     for loop in collect(kfn, "scf.for"):
         lb = loop.operands[0]
         if not isinstance(lb.owner, ir.Block) and lb.owner.operation.name == "sunway.cpe_id" \
-                and _const(loop.operands[2]):
+                and constant_int(loop.operands[2]):
             out.append(loop)
     return out
 
@@ -42,14 +34,14 @@ def _invariant_coordinates(loop: ir.Operation) -> int:
     """Replace t mod n (and what follows from it) by values computed from the CPE id before the loop."""
     body = loop.regions[0].blocks[0]
     iv = body.arguments[0]
-    step = _const(loop.operands[2])
+    step = constant_int(loop.operands[2])
     affine_in_j = {iv: (loop.operands[0], step)}   # value -> (value before the loop, coefficient of j)
     replaced = 0
     for op in list(body.operations):
         op = op.operation
         if op.name not in ("arith.remsi", "arith.remui", "arith.divsi", "arith.divui") or op.operands[0] not in affine_in_j:
             continue
-        c = _const(op.operands[1])
+        c = constant_int(op.operands[1])
         base, k = affine_in_j[op.operands[0]]
         if not c or c <= 0 or k % c:
             continue

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 from mlir import ir
 
-from .passes._util import collect, funcs, str_attr, sym_name
+from .passes._util import collect, constant_int, funcs, str_attr, sym_name
 from .schedule.loop_nest import elem_bytes, loop_nest_of
 
 _FLOP_OPS = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf",
@@ -36,12 +36,11 @@ def _view_bytes(t: ir.MemRefType) -> int:
 def _enclosing_trips(op: ir.Operation, kfn: ir.Operation) -> int:
     """Iterations of the static scf.for loops around `op` inside a work item (a split-K reduction-tile loop);
     the work-item loop itself starts at the CPE id and is counted by the work items."""
-    from .sim.mix import _const_index
     trips = 1
     p = op.parent
     while p is not None and p != kfn:
         if p.name == "scf.for":
-            lb, ub, step = (_const_index(v) for v in p.operands[:3])
+            lb, ub, step = (constant_int(v) for v in p.operands[:3])
             if None not in (lb, ub, step) and step:
                 trips *= max(0, -(-(ub - lb) // step))
         p = p.parent

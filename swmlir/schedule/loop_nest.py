@@ -30,17 +30,7 @@ class Operand:
 
     def loops(self) -> set[int]:
         """The loops its indexing map reads."""
-        found: set[int] = set()
-
-        def walk(e):
-            if isinstance(e, ir.AffineDimExpr):
-                found.add(e.position)
-            elif isinstance(e, ir.AffineBinaryExpr):
-                walk(e.lhs)
-                walk(e.rhs)
-        for e in self.exprs:
-            walk(e)
-        return found
+        return set().union(*(_dims_of(e) for e in self.exprs))
 
     def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
         """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
@@ -77,19 +67,18 @@ def _coefficients(expr, dim: int) -> dict[int, int] | None:
     return None if -1 in coeffs else coeffs
 
 
+def _dims_of(e) -> set[int]:
+    """The loops an affine expression reads."""
+    if isinstance(e, ir.AffineDimExpr):
+        return {e.position}
+    if isinstance(e, ir.AffineBinaryExpr):
+        return _dims_of(e.lhs) | _dims_of(e.rhs)
+    return set()
+
+
 def _nonlinear_dims(expr, out: set, negative: list) -> None:
     """Loops of `expr` that appear under floordiv/mod/ceildiv or with a negative coefficient."""
-    def dims_of(e):
-        found = set()
-
-        def walk(x):
-            if isinstance(x, ir.AffineDimExpr):
-                found.add(x.position)
-            elif isinstance(x, ir.AffineBinaryExpr):
-                walk(x.lhs)
-                walk(x.rhs)
-        walk(e)
-        return found
+    dims_of = _dims_of
 
     def walk(e):
         if isinstance(e, (ir.AffineFloorDivExpr, ir.AffineCeilDivExpr, ir.AffineModExpr)):

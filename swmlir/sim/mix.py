@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from mlir import ir
 
+from ..passes._util import constant_int
 from .constants import CPEConstants
 
 _FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
@@ -68,23 +69,13 @@ class Mix:
         return asdict(self)
 
 
-def _const_index(v: ir.Value) -> int | None:
-    owner = v.owner
-    if isinstance(owner, ir.Block):
-        return None
-    op = owner.operation
-    if op.name == "arith.constant" and isinstance(op.attributes["value"], ir.IntegerAttr):
-        return ir.IntegerAttr(op.attributes["value"]).value
-    return None
-
-
 def _is_cpe_id(v: ir.Value) -> bool:
     owner = v.owner
     return not isinstance(owner, ir.Block) and owner.operation.name == "sunway.cpe_id"
 
 
 def trip_count(loop: ir.Operation, cpes: int, notes: list[str]) -> int:
-    lb, ub, step = (_const_index(v) for v in loop.operands[:3])
+    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
     if ub is not None and step:
         if lb is not None:
             return max(0, -(-(ub - lb) // step))
