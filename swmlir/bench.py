@@ -62,6 +62,7 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         k["flops"] = s.flops * k["launches"] if s else 0
         k["ldm_planned_bytes"] = s.ldm_bytes if s else 0
         k["tensor_bytes"] = s.tensor_bytes if s else 0
+        k["contraction"] = s.contraction if s else False
         k["tiles"] = s.tiles if s else ""
         k["dma_planned_bytes"] = (s.dma_get_bytes + s.dma_put_bytes) * k["launches"] if s else 0
         moved = k["get_bytes"] + k["put_bytes"]

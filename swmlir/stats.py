@@ -27,6 +27,7 @@ class KernelStats:
     dma_ops: int
     flops: int
     tensor_bytes: int = 0   # bytes of the main-memory tensors the kernel touches (its memref arguments)
+    contraction: bool = False   # computes a conv/GEMM-like multiply-accumulate over a reduction loop
 
 
 def _view_bytes(t: ir.MemRefType) -> int:
@@ -56,8 +57,11 @@ def kernel_stats(module: ir.Module) -> list[KernelStats]:
         put = sum(_view_bytes(op.operands[1].type) for op in collect(k, "sunway.dma_put"))
         n_dma = len(collect(k, ("sunway.dma_get", "sunway.dma_put")))
         flops = 0
+        contraction = False
         for g in collect(k, "linalg.generic"):
             body_ops = [o.operation.name for o in g.regions[0].blocks[0].operations]
+            contraction |= ("arith.mulf" in body_ops and "arith.addf" in body_ops
+                            and any("reduction" in str(a) for a in g.attributes["iterator_types"]))
             per_point = sum(1 for n in body_ops if n in _FLOP_OPS)
             try:
                 flops += per_point * math.prod(loop_nest_of(g).sizes) * _enclosing_trips(g, k)
@@ -66,7 +70,7 @@ def kernel_stats(module: ir.Module) -> list[KernelStats]:
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
         args = sum(_view_bytes(a.type) for a in k.regions[0].blocks[0].arguments if isinstance(a.type, ir.MemRefType))
         out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
-                               get * items, put * items, n_dma * items, flops * items, args))
+                               get * items, put * items, n_dma * items, flops * items, args, contraction))
     return out
 
 

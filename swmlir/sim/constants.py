@@ -17,6 +17,7 @@ class CPEConstants:
     vector_fma_per_cycle: float  # vector FMAs issued per cycle (pipe P0)
     scalar_fp_per_cycle: float   # scalar FP instructions per cycle (pipe P0, same pipe as vector)
     mem_per_cycle: float         # LDM loads/stores (scalar or vector) per cycle (pipe P1)
+    unaligned_vector_access: int  # P1 slots of one unaligned vector load/store (simd_loadu/storeu)
     int_per_cycle: float         # integer/index instructions per cycle (pipe P1, shared with memory)
     fp_latency: int              # cycles from an FP/FMA instruction to a dependent one
     ldm_latency: int             # cycles from an LDM load to its use
@@ -33,5 +34,6 @@ def cpe_constants(target: Target) -> CPEConstants:
     cost are ASSUMED (no public measurement; see docs/performance-model.md)."""
     clock = 2.25e9 if target.simd_bits == 512 else 1.45e9
     return CPEConstants(clock_hz=clock, vector_fma_per_cycle=1.0, scalar_fp_per_cycle=1.0, mem_per_cycle=1.0,
+                        unaligned_vector_access=2,
                         int_per_cycle=1.0, fp_latency=7, ldm_latency=4, slow_fp_cycles=32, libm_cycles=60,
                         int_div_cycles=24, loop_overhead=2, spawn_seconds=SPAWN_SECONDS)

@@ -190,7 +190,8 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
         m.loop_iterations = 1
     p0 = (m.vector_fma / c.vector_fma_per_cycle + (m.scalar_fp + m.vector_other) / c.scalar_fp_per_cycle
           + m.slow_fp * c.slow_fp_cycles)
-    p1 = ((m.vector_mem + m.scalar_mem) / c.mem_per_cycle + m.int_ops / c.int_per_cycle
+    # the micro-kernels use the unaligned forms (simd_loadu/storeu): each is charged as two LDM accesses
+    p1 = ((m.vector_mem * c.unaligned_vector_access + m.scalar_mem) / c.mem_per_cycle + m.int_ops / c.int_per_cycle
           + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
     serial = m.libm * c.libm_cycles
     rec = _recurrence(block, loop, c) if loop is not None else 0
