@@ -5,13 +5,14 @@ then computes: DMA and compute alternate. This pass gives each staged input a se
 reply word, and rewrites the loop two steps at a time:
 
     get tile k0 -> buffers 0                                  (before the loop)
-    for k in steps, two at a time:
+    for k in steps, two at a time, but the last two:
       get tile k+1 -> buffers 1;  wait buffers 0;  compute on buffers 0
-      if k+2 < end: get tile k+2 -> buffers 0
+      get tile k+2 -> buffers 0
       wait buffers 1;  compute on buffers 1
-    (an odd count: wait buffers 0; compute on buffers 0)
+    the last pair the same, its third get only for an odd count, then (odd) wait buffers 0; compute on them
 
-so the gets of one tile are in flight while the other is computed, each on its own reply word. A loop is
+so the gets of one tile are in flight while the other is computed, each on its own reply word, and every DMA
+is unconditional (its count is static, as the emitted waits and the compile-time statistics need). A loop is
 rewritten only when its body is gets, one wait, then compute that touches no DMA, and when the second buffers
 fit in the target's LDM; the kernel is marked `sunway.double_buffered` with the loop's step count, which the
 performance model reads.
@@ -116,23 +117,25 @@ def double_buffer_loop(loop: ir.Operation, parts) -> int:
             _clone(tail, {iv: k, **buffers})
 
         first = {a.results[0]: a.results[0] for a in allocs}
-        gets(index_const(lb), first, r0)
-        new = scf.ForOp(index_const(lb), index_const(lb + 2 * pairs * step), index_const(2 * step))
-        with ir.InsertionPoint(new.body):
-            k = new.induction_variable
+
+        def pair(k: ir.Value, fetch_third: bool) -> None:
             k1 = arith.AddIOp(k, index_const(step)).result
             gets(k1, second, r1)
             compute(k, first, r0)
-            k2 = arith.AddIOp(k, index_const(2 * step)).result
-            more = arith.CmpIOp(arith.CmpIPredicate.slt, k2, index_const(ub)).result
-            branch = scf.IfOp(more)
-            with ir.InsertionPoint(branch.then_block):
-                gets(k2, first, r0)
-                scf.YieldOp([])
+            if fetch_third:
+                gets(arith.AddIOp(k, index_const(2 * step)).result, first, r0)
             compute(k1, second, r1)
-            scf.YieldOp([])
+
+        gets(index_const(lb), first, r0)
+        last = lb + 2 * (pairs - 1) * step      # the last pair runs after the loop: it fetches a third step only
+        if pairs > 1:                           # when the count is odd, so every DMA is unconditional
+            new = scf.ForOp(index_const(lb), index_const(last), index_const(2 * step))
+            with ir.InsertionPoint(new.body):
+                pair(new.induction_variable, True)
+                scf.YieldOp([])
+        pair(index_const(last), n % 2 == 1)
         if n % 2:
-            compute(index_const(lb + 2 * pairs * step), first, r0)
+            compute(index_const(last + 2 * step), first, r0)
     loop.erase()
     return n
 

@@ -24,8 +24,10 @@ def _work_item_loops(kfn: ir.Operation) -> list[ir.Operation]:
     out = []
     for loop in collect(kfn, "scf.for"):
         lb = loop.operands[0]
+        step, items = constant_int(loop.operands[2]), constant_int(loop.operands[1])
+        # hoisting pays only where a CPE runs several items, and must not fetch for CPEs that run none
         if not isinstance(lb.owner, ir.Block) and lb.owner.operation.name == "sunway.cpe_id" \
-                and constant_int(loop.operands[2]):
+                and step and items and items > step:
             out.append(loop)
     return out
 

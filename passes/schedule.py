@@ -216,9 +216,10 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
                 f'%acc{idx} = transform.get_operand %t{idx}[{init_index}] : (!transform.any_op) -> !transform.any_value',
                 f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
             ]
+        loops = sum(1 for t in choice.reduction if t)   # one loop handle per tiled reduction loop
         lines += [
-            f'%r{idx}, %rl{idx} = transform.structured.tile_using_for %t{idx} tile_sizes {choice.reduction}'
-            f' : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
+            f'%r{idx}, %rl{idx}:{loops} = transform.structured.tile_using_for %t{idx} tile_sizes {choice.reduction}'
+            f' : (!transform.any_op) -> (!transform.any_op{", !transform.any_op" * loops})',
         ]
         handles[0] = f"%r{idx}"
         root_promote = [p for p in root_promote if p != init_index]

@@ -48,14 +48,36 @@ def _enclosing_trips(op: ir.Operation, kfn: ir.Operation) -> int:
     return trips
 
 
+def _executions(op: ir.Operation, kfn: ir.Operation) -> int:
+    """How often `op` runs in one launch, over all CPEs: inside the work-item loop once per work item (times the
+    static loops around it), before it once per CPE (a tile sunway-hoist-invariant-dma fetches once)."""
+    n, cpes = 1, None
+    p = op.parent
+    while p is not None and p != kfn:
+        if p.name == "scf.for":
+            lb, ub, step = (constant_int(v) for v in p.operands[:3])
+            if None not in (lb, ub, step) and step:
+                n *= max(0, -(-(ub - lb) // step))
+            elif ub is not None and step and not isinstance(p.operands[0].owner, ir.Block) \
+                    and p.operands[0].owner.operation.name == "sunway.cpe_id":
+                n *= ub      # the work items, dealt over the CPEs
+                cpes = 0
+        p = p.parent
+    if cpes is None:  # outside the work-item loop: every CPE runs it
+        loops = [l for l in collect(kfn, "scf.for") if not isinstance(l.operands[0].owner, ir.Block)
+                 and l.operands[0].owner.operation.name == "sunway.cpe_id"]
+        n *= constant_int(loops[0].operands[2]) if loops else 1
+    return n
+
+
 def kernel_stats(module: ir.Module) -> list[KernelStats]:
     """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage."""
     out = []
     for k in funcs(module.operation, kernels=True):
         items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1
-        get = sum(_view_bytes(op.operands[0].type) for op in collect(k, "sunway.dma_get"))
-        put = sum(_view_bytes(op.operands[1].type) for op in collect(k, "sunway.dma_put"))
-        n_dma = len(collect(k, ("sunway.dma_get", "sunway.dma_put")))
+        get = sum(_view_bytes(op.operands[0].type) * _executions(op, k) for op in collect(k, "sunway.dma_get"))
+        put = sum(_view_bytes(op.operands[1].type) * _executions(op, k) for op in collect(k, "sunway.dma_put"))
+        n_dma = sum(_executions(op, k) for op in collect(k, ("sunway.dma_get", "sunway.dma_put")))
         flops = 0
         contraction = False
         for g in collect(k, "linalg.generic"):
@@ -70,7 +92,7 @@ def kernel_stats(module: ir.Module) -> list[KernelStats]:
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
         args = sum(_view_bytes(a.type) for a in k.regions[0].blocks[0].arguments if isinstance(a.type, ir.MemRefType))
         out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
-                               get * items, put * items, n_dma * items, flops * items, args, contraction))
+                               get, put, n_dma, flops * items, args, contraction))
     return out
 
 

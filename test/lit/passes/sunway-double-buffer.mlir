@@ -2,8 +2,9 @@
 // RUN: swmlir-opt %s --split-input-file --sunway-double-buffer=target=sw26010pro | FileCheck %s --check-prefix=PRO
 
 // A split-K loop of 4 steps: gets of a 16x64 and a 64x16 tile, a wait, the contraction. Each tile gets a
-// second LDM buffer and each buffer set a reply word of its own; the loop runs two steps per iteration: the
-// gets of step k+1 are issued before step k is computed, those of k+2 (when there is one) before k+1 is.
+// second LDM buffer and each buffer set a reply word of its own; the steps run in pairs: the gets of step k+1
+// are issued before step k is computed, those of k+2 before k+1 is. The last pair (steps 2 and 3) follows the
+// loop without a third get, so no DMA is conditional.
 
 // CHECK-LABEL: func.func private @splitk
 //  CHECK-SAME:   attributes {sunway.double_buffered = 4 : i64, sunway.kernel}
@@ -20,13 +21,19 @@
 //       CHECK:     "sunway.dma_get"(%{{.*}}, %[[B1]], %[[R1]])
 //       CHECK:     "sunway.dma_wait"(%[[R0]], %{{.*}})
 //       CHECK:     linalg.generic {{.*}} ins(%[[A0]], %[[B0]]
-//       CHECK:     scf.if
-//       CHECK:       "sunway.dma_get"(%{{.*}}, %[[A0]], %[[R0]])
-//       CHECK:       "sunway.dma_get"(%{{.*}}, %[[B0]], %[[R0]])
-//       CHECK:     }
+//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[A0]], %[[R0]])
+//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[B0]], %[[R0]])
 //       CHECK:     "sunway.dma_wait"(%[[R1]], %{{.*}})
 //       CHECK:     linalg.generic {{.*}} ins(%[[A1]], %[[B1]]
-//   CHECK-NOT:   "sunway.dma_wait"
+//       CHECK:   }
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[A1]], %[[R1]])
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[B1]], %[[R1]])
+//       CHECK:   "sunway.dma_wait"(%[[R0]], %{{.*}})
+//       CHECK:   linalg.generic {{.*}} ins(%[[A0]], %[[B0]]
+//   CHECK-NOT:   "sunway.dma_get"
+//       CHECK:   "sunway.dma_wait"(%[[R1]], %{{.*}})
+//       CHECK:   linalg.generic {{.*}} ins(%[[A1]], %[[B1]]
+//   CHECK-NOT:   scf.if
 //       CHECK:   return
 // On SW26010-Pro (216 KB usable) the second buffers fit as well.
 // PRO: sunway.double_buffered = 4
@@ -59,16 +66,26 @@ func.func private @splitk(%A: memref<16x256xf32>, %B: memref<256x16xf32>, %C: me
 
 // -----
 
-// An odd step count: the last step (fetched into the first buffers by the last pair's scf.if) is computed
-// after the loop.
+// An odd step count (3): one pair with a third get into the first buffers, then that last step.
 
 // CHECK-LABEL: func.func private @odd_steps
 //  CHECK-SAME:   sunway.double_buffered = 3
-//       CHECK:   scf.for
-//       CHECK:     scf.if
-//       CHECK:   }
-//       CHECK:   "sunway.dma_wait"
-//       CHECK:   linalg.generic
+//   CHECK-NOT:   scf.for
+//       CHECK:   %[[L0:.*]] = "sunway.ldm_alloc"()
+//       CHECK:   %[[L1:.*]] = "sunway.ldm_alloc"()
+//       CHECK:   %[[R0:.*]] = "sunway.reply"()
+//       CHECK:   %[[R1:.*]] = "sunway.reply"()
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[L0]], %[[R0]])
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[L1]], %[[R1]])
+//       CHECK:   "sunway.dma_wait"(%[[R0]], %{{.*}})
+//       CHECK:   linalg.generic {{.*}} ins(%[[L0]]
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[L0]], %[[R0]])
+//       CHECK:   "sunway.dma_wait"(%[[R1]], %{{.*}})
+//       CHECK:   linalg.generic {{.*}} ins(%[[L1]]
+//   CHECK-NOT:   "sunway.dma_get"
+//       CHECK:   "sunway.dma_wait"(%[[R0]], %{{.*}})
+//       CHECK:   linalg.generic {{.*}} ins(%[[L0]]
+//   CHECK-NOT:   scf.for
 //       CHECK:   return
 #a = affine_map<(d0, d1) -> (d0, d1)>
 #o = affine_map<(d0, d1) -> (d0)>
