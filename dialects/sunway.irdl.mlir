@@ -68,4 +68,17 @@ irdl.dialect @sunway {
     %i = irdl.is index
     irdl.operands(reply: %rep, count: %i)
   }
+  // ---- mesh ---------------------------------------------------------------------------------------------------
+  // Share an LDM tile across a row (axis 0) or a column (axis 1) of the 8x8 mesh: the CPE at position p of its
+  // row (column: p = its row index) holds part p of the buffer, the p-th of 8 equal slices along dimension
+  // `dim` (all dimensions before it have extent 1, so each slice is contiguous); afterwards every CPE of the
+  // row (column) holds the whole buffer. All 8 CPEs must reach it together. On SW26010 it is register
+  // communication: each root sends its slice with broadcast putr/putc, the others receive with getr/getc.
+  irdl.operation @mesh_allgather {
+    %m = irdl.base "!builtin.memref"
+    irdl.operands(buffer: %m)
+    %axis = irdl.base "#builtin.integer"
+    %dim = irdl.base "#builtin.integer"
+    irdl.attributes { "axis" = %axis, "dim" = %dim }
+  }
 }

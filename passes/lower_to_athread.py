@@ -9,6 +9,8 @@ Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
                             the rows (stride = bytes skipped), outer levels become loops of requests.
   sunway.dma_wait        -> swmlir_dma_wait(&reply, number of requests issued since the last wait)
   sunway.barrier         -> athread_syn(ARRAY_SCOPE, 0xffff)
+  sunway.mesh_allgather  -> swmlir_mesh_allgather(buffer, slice bytes, axis): register communication
+                            (swmlir_slave.h)
 Sizes and strides are static (tiles are static), so every len/bsize/stride is a literal in the C code.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
 
 from . import register_pass
-from ._util import collect, defining_op, ensure_sunway, funcs, index_const
+from ._util import collect, defining_op, ensure_sunway, funcs, index_const, is_ldm_type
 
 
 def _opaque(text: str) -> ir.Attribute:
@@ -166,6 +168,20 @@ def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict) -> None:
     op.erase()
 
 
+def _lower_allgather(op: ir.Operation) -> None:
+    """sunway.mesh_allgather -> swmlir_mesh_allgather(&buf[0]..., bytes of one slice, axis) (swmlir_slave.h)."""
+    buf = op.operands[0]
+    t = buf.type
+    axis = ir.IntegerAttr(op.attributes["axis"]).value
+    slice_bytes = math.prod(t.shape) * elem_bytes(t.element_type) // 8
+    with ir.InsertionPoint(op), op.location:
+        root, off = _view_chain(buf)
+        ptr = _pointer(root, off, t.element_type)
+        emitc.CallOpaqueOp([], "swmlir_mesh_allgather", [ptr],
+                           args=ir.ArrayAttr.get([_idx(0), _opaque(str(slice_bytes)), _opaque(str(axis))]))
+    op.erase()
+
+
 def _idx(i: int) -> ir.Attribute:
     return ir.IntegerAttr.get(ir.IndexType.get(), i)
 
@@ -266,3 +282,9 @@ def lower_to_athread(module: ir.Operation) -> None:
                 _lower_dma(op, reply_ptr, pending)
         for op in replies:
             op.erase()
+        for op in collect(kfn, "sunway.mesh_allgather"):
+            _lower_allgather(op)
+        # slices of LDM buffers that only DMA requests used (sunway-share-tiles): their addresses are in the calls
+        for op in collect(kfn, "memref.subview"):
+            if not list(op.results[0].uses) and is_ldm_type(op.results[0].type):
+                op.erase()

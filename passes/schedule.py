@@ -24,6 +24,7 @@ from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_mod
 from swmlir.targets import get_target
 
 from . import register_pass
+from ._util import MESH_SHARE_ATTR
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -275,6 +276,8 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
                     names.append(_node_name(o))
             root.attributes["swmlir.group"] = ir.StringAttr.get("+".join(names))
             root.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
+            if choice.mesh_share:  # the model chose mesh sharing over double buffering for this kernel
+                root.attributes[MESH_SHARE_ATTR] = ir.UnitAttr.get()
             for m in g.members:
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
                 fuse_id += 1
@@ -379,7 +382,18 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
                                  compute_seconds=flops / peak, compute_factor=factor,
                                  allow_reduction_tiles=_only_init_members(g),
-                                 double_buffer=True)
+                                 double_buffer=True, share_seconds=_share_seconds(tgt))
+
+
+def _share_seconds(tgt):
+    """Time of a mesh allgather of a tile (sunway-share-tiles), None where the target has no register
+    communication."""
+    if tgt.mesh_comm != "rlc":
+        return None
+    from swmlir.sim.constants import cpe_constants
+    from swmlir.sim.mix import allgather_cycles
+    c = cpe_constants(tgt)
+    return lambda tile_bytes: allgather_cycles(tile_bytes, c)[0] / c.clock_hz
 
 
 def _compute_factor(g: Group, nests: dict, tgt):

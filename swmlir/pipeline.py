@@ -26,7 +26,8 @@ SCHEDULES = ("model", "baseline")   # baseline: greedy tiles and scalar kernels,
 
 def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model") -> dict[str, list[str]]:
     tiles = "model" if schedule == "model" else "greedy"
-    reuse = ["sunway-hoist-invariant-dma", f"sunway-double-buffer{{target={target}}}"] if schedule == "model" else []
+    reuse = ["sunway-hoist-invariant-dma", f"sunway-double-buffer{{target={target}}}",
+             f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
     return {
         "graph": ["canonicalize", "cse"] if optimize else [],
         "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}"],

@@ -25,6 +25,9 @@ class Target:
     ldflags: tuple[str, ...] = ()
     # DMA bandwidth (MB/s) against block size (bytes), measured on one CG (reference/sunway.md, swCandle Copy).
     dma_curve: tuple[tuple[int, float], ...] = field(default=())
+    # How CPEs of a mesh row/column share LDM tiles: "rlc" = register communication (SW26010, putr/getr), "" =
+    # not used (SW26010-Pro's RMA is not emitted yet).
+    mesh_comm: str = ""
 
     @property
     def simd_f32_lanes(self) -> int:
@@ -48,7 +51,7 @@ TARGETS: dict[str, Target] = {
         simd_bits=256, peak_gflops_per_cg=742.4, dma_gbps_per_cg=22.6, runtime_api="athread",
         cc_host="sw5cc -host", cc_slave="sw5cc -slave", cc_link="sw5cc -hybrid",
         cflags_host=("-O2",), cflags_slave=("-O2", "-msimd", "-DSWMLIR_SIMD_LANES=4"), ldflags=("-lm_slave",),
-        dma_curve=_SW26010_DMA),
+        dma_curve=_SW26010_DMA, mesh_comm="rlc"),
     "sw26010pro": Target(
         name="sw26010pro", description="SW26010-Pro: 6 CGs x (1 MPE + 64 CPEs), 256 KB LDM per CPE",
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=6, ldm_bytes=256 * 1024, ldm_reserved_bytes=40 * 1024,

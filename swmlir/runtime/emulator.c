@@ -55,6 +55,7 @@ typedef struct {
 
 typedef struct {
     uint64_t get_requests, put_requests, get_bytes, put_bytes, syncs, ldm_peak;
+    uint64_t mesh_bytes; /* bytes received from other CPEs' LDM by register communication (mesh allgathers) */
     hist_t blocks;
 } counters_t;
 
@@ -118,6 +119,7 @@ static void counters_merge(counters_t *dst, const counters_t *src)
     dst->get_bytes += src->get_bytes;
     dst->put_bytes += src->put_bytes;
     dst->syncs += src->syncs;
+    dst->mesh_bytes += src->mesh_bytes;
     if (src->ldm_peak > dst->ldm_peak)
         dst->ldm_peak = src->ldm_peak;
     for (i = 0; i < src->blocks.cap; i++)
@@ -159,6 +161,7 @@ typedef struct {
     size_t nblocks, capblocks, heap_high;
     char *tls_lo;              /* this thread's __thread_local block */
     int in_kernel;
+    char *mesh_buf;            /* the buffer this CPE shares in the mesh allgather it is in */
     sem_t go;                  /* posted by athread_spawn (or athread_halt, to stop) */
     counters_t c;
     char *altstack;
@@ -758,6 +761,36 @@ int athread_syn(int scope, int mask)
     return 0;
 }
 
+/* Register communication over a row (axis 0) or column (axis 1) of the mesh, at the granularity of a whole tile:
+ * the CPE at position p of its row (column) owns bytes [p * slice, (p + 1) * slice) of its buffer; afterwards all
+ * 8 hold the whole 8 * slice bytes. On the machine this is a loop of broadcast putr/putc and getr/getc
+ * (swmlir_slave.h); here each CPE copies the 7 other slices from its peers' LDM between two barriers of the row
+ * (column), so a slice is read only after its owner has it and overwritten only after every peer has read it. */
+void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis)
+{
+    cpe_t *c = require_cpe("swmlir_mesh_allgather");
+    barrier_t *b = axis ? &E.cols[c->id & 7] : &E.rows[c->id >> 3];
+    const char *scope = axis ? "column allgather" : "row allgather";
+    int pos = axis ? c->id >> 3 : c->id & 7, q;
+
+    if (axis != 0 && axis != 1)
+        emu_fail(c, "swmlir_mesh_allgather", "axis %d (0 = row, 1 = column)", axis);
+    if (slice_bytes <= 0)
+        emu_fail(c, "swmlir_mesh_allgather", "slice of %d bytes", slice_bytes);
+    check_ldm(c, "swmlir_mesh_allgather", "buffer", (char *)buf, (size_t)slice_bytes * 8);
+    c->mesh_buf = (char *)buf;
+    barrier_wait(c, b, scope);
+    for (q = 0; q < 8; q++) {
+        int peer = axis ? q * 8 + (c->id & 7) : (c->id & ~7) + q;
+        size_t off = (size_t)q * (size_t)slice_bytes;
+        if (q == pos)
+            continue;
+        memcpy(c->mesh_buf + off, E.cpes[peer].mesh_buf + off, (size_t)slice_bytes);
+        c->c.mesh_bytes += (uint64_t)slice_bytes;
+    }
+    barrier_wait(c, b, scope);
+}
+
 /* A CPE returned from the kernel: the barriers of its groups can no longer complete. */
 static void kernel_returned(cpe_t *c)
 {
@@ -1088,8 +1121,8 @@ static void write_counters(FILE *f, const counters_t *c)
         fprintf(f, "%s\"%llu\": %llu", i ? ", " : "", (unsigned long long)keys[i],
                 (unsigned long long)c->blocks.counts[j]);
     }
-    fprintf(f, "}, \"ldm_peak_bytes\": %llu, \"syncs\": %llu", (unsigned long long)c->ldm_peak,
-            (unsigned long long)c->syncs);
+    fprintf(f, "}, \"ldm_peak_bytes\": %llu, \"syncs\": %llu, \"mesh_bytes\": %llu",
+            (unsigned long long)c->ldm_peak, (unsigned long long)c->syncs, (unsigned long long)c->mesh_bytes);
     free(keys);
 }
 

@@ -87,10 +87,10 @@ class Group:
         """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""
         return sum(o.tile_bytes(tiles, nest.sizes) for nest, tiles, o in self._staged(root_tiles, nests))
 
-    def transfers(self, root_tiles: list[int], nests: dict) -> list[tuple[int, int, bool, set]]:
-        """(bytes, contiguous block bytes, is an init, root loops it reads) of each DMA of one root tile (a
-        member's leading loops are the root's)."""
-        return [o.transfer(tiles, nest.sizes) + (o.is_init, o.loops())
+    def transfers(self, root_tiles: list[int], nests: dict) -> list[tuple[int, int, bool, set, bool]]:
+        """(bytes, contiguous block bytes, is an init, root loops it reads, sliceable in 8) of each DMA of one
+        root tile (a member's leading loops are the root's)."""
+        return [o.transfer(tiles, nest.sizes) + (o.is_init, o.loops(), o.sliceable(tiles, nest.sizes))
                 for nest, tiles, o in self._staged(root_tiles, nests)]
 
 

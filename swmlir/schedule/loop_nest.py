@@ -32,6 +32,11 @@ class Operand:
         """The loops its indexing map reads."""
         return set().union(*(_dims_of(e) for e in self.exprs))
 
+    def sliceable(self, tiles: list[int], sizes: list[int], parts: int = 8) -> bool:
+        """Its tile splits into `parts` contiguous slices along its first non-unit dimension (the slices the
+        CPEs of a mesh row fetch before sunway-share-tiles gathers them)."""
+        return _first_extent_divides(self.extent(tiles, sizes), parts)
+
     def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
         """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
         run of the box that is contiguous in the row-major tensor."""
@@ -42,6 +47,11 @@ class Operand:
             if e != full:
                 break
         return math.prod(ext) * self.elem_bytes, run * self.elem_bytes
+
+
+def _first_extent_divides(ext: list[int], parts: int) -> bool:
+    first = next((e for e in ext if e > 1), 1)
+    return first % parts == 0
 
 
 def _coefficients(expr, dim: int) -> dict[int, int] | None:
@@ -119,9 +129,10 @@ class LoopNest:
         """LDM needed by one tile: every tensor operand is staged in LDM (scalars are not)."""
         return sum(o.tile_bytes(tiles, self.sizes) for o in self.operands)
 
-    def transfers(self, tiles: list[int]) -> list[tuple[int, int, bool, set]]:
-        """(bytes, block bytes, is an init, loops it reads) per staged operand of one tile."""
-        return [o.transfer(tiles, self.sizes) + (o.is_init, o.loops()) for o in self.operands]
+    def transfers(self, tiles: list[int]) -> list[tuple[int, int, bool, set, bool]]:
+        """(bytes, block bytes, is an init, loops it reads, sliceable in 8) per staged operand of one tile."""
+        return [o.transfer(tiles, self.sizes) + (o.is_init, o.loops(), o.sliceable(tiles, self.sizes))
+                for o in self.operands]
 
     def work_items(self, tiles: list[int]) -> int:
         return math.prod(math.ceil(s / t) for s, t, p in zip(self.sizes, tiles, self.parallel) if p and t)

@@ -18,10 +18,12 @@ class TileChoice:
     ldm_bytes: int
     work_items: int
     seconds: float | None = None   # modeled time of the kernel, when the performance model chose the tiles
+    mesh_share: bool = False       # costed with tiles shared over the mesh (sunway-share-tiles), not double-buffered
 
     def describe(self) -> str:
         red = f", reduction tiles {self.reduction}" if any(self.reduction) else ""
-        return f"tiles {self.forall}{red} ({self.work_items} work items, {self.ldm_bytes} bytes of LDM)"
+        mesh = ", shared over the mesh" if self.mesh_share else ""
+        return f"tiles {self.forall}{red} ({self.work_items} work items, {self.ldm_bytes} bytes of LDM{mesh})"
 
 
 def _next_divisor_below(n: int, t: int) -> int:
@@ -104,37 +106,78 @@ def _varying_loops(nest: LoopNest, forall: list[int], cpes: int) -> set[int]:
     return varying
 
 
+def _mesh_constant_loops(nest: LoopNest, forall: list[int], items: int) -> tuple[set | None, set | None]:
+    """Loops whose work-item coordinate is the same for the 8 CPEs of every mesh row, and of every mesh column, at
+    each step of their work-item loops (None where the item count does not keep the row or column in step).
+    Items are numbered row-major over the tile grid (sunway-map-cpes), so a coordinate of stride `st` is constant
+    over 8 consecutive items when 8 divides st, and over items 8 apart when 64 divides st or its count divides
+    8 / st. A sufficient condition: sunway-share-tiles proves each case on the IR."""
+    counts = [s // t if t else 1 for s, t in zip(nest.sizes, forall)]
+    stride, st = [0] * len(counts), 1
+    for d in reversed(range(len(counts))):
+        stride[d] = st
+        st *= counts[d]
+    rows = {d for d in range(len(counts)) if counts[d] == 1 or stride[d] % 8 == 0}
+    cols = {d for d in range(len(counts)) if counts[d] == 1 or stride[d] % 64 == 0
+            or (8 % stride[d] == 0 and (8 // stride[d]) % counts[d] == 0)}
+    return (rows if items % 8 == 0 else None), (cols if items % 64 == 0 else None)
+
+
 def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds, compute_seconds,
-          double_buffer):
-    """(modeled seconds, TileChoice) of one candidate, single- or double-buffered, whichever is faster and fits."""
+          double_buffer, share_seconds=None):
+    """(modeled seconds, TileChoice) of one candidate: single-buffered, double-buffered (split-K) or with tiles
+    shared over the mesh, whichever is fastest and fits. `share_seconds(tile bytes)`: the time of a mesh
+    allgather of a tile, None where the target cannot share."""
     items = nest.work_items(forall)
     steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
     transfers = transfers_of(tiles)
     rounds = math.ceil(items / cpes)
     # sunway-hoist-invariant-dma fetches once per CPE an input no varying work-item coordinate indexes
     varying = _varying_loops(nest, forall, cpes) if steps == 1 and rounds > 1 else None
-    fixed = sum(dma_seconds(b, blk) for b, blk, init, loops in transfers
-                if varying is not None and not init and not loops & varying)
-    once = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if init)
-    step_get = sum(dma_seconds(b, blk) for b, blk, init, _ in transfers if not init) - fixed
+    hoisted = [varying is not None and not init and not loops & varying for _, _, init, loops, _ in transfers]
+    # sunway-share-tiles: a tile the 8 CPEs of a mesh row (column) fetch at once is fetched in eighths and
+    # gathered by register communication
+    axes = _mesh_constant_loops(nest, forall, items) if share_seconds else (None, None)
+    own = set(range(len(nest.sizes)))   # a fused member's loops past the root's run in step in every CPE
+    shareable = [sl and not init and any(ax is not None and loops & own <= ax for ax in axes)
+                 for _, _, init, loops, sl in transfers]
+
+    def parts(share: bool):
+        """(once per CPE, once per item, per reduction step) seconds."""
+        fixed = once = step = 0.0
+        for (b, blk, init, _, _), h, sh in zip(transfers, hoisted, shareable):
+            t = dma_seconds(b // 8, min(blk, b // 8)) + share_seconds(b) if share and sh else dma_seconds(b, blk)
+            if init:
+                once += t
+            elif h:
+                fixed += t
+            else:
+                step += t
+        return fixed, once, step
+
     item_compute = compute_seconds * cpes / items
-    options = [(once + steps * step_get + item_compute, ldm)]
+    fixed, once, step_get = parts(False)
+    options = [(once + steps * step_get + item_compute, ldm, False, fixed)]
     if double_buffer and steps >= 2:
         # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
         step_compute = item_compute / steps
         overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
-        options.append((overlapped, ldm + sum(b for b, _, init, _ in transfers if not init)))
+        options.append((overlapped, ldm + sum(b for b, _, init, _, _ in transfers if not init), False, fixed))
+    if any(shareable):
+        s_fixed, s_once, s_step = parts(True)
+        options.append((s_once + steps * s_step + item_compute, ldm, True, s_fixed))
     best = None
-    for per_item, need in options:
-        cost = rounds * per_item + fixed
+    for per_item, need, share, once_per_cpe in options:
+        cost = rounds * per_item + once_per_cpe
         if need <= ldm_budget and (best is None or cost < best[0]):
-            best = (cost, TileChoice(list(forall), list(reduction), need, items, cost))
+            best = (cost, TileChoice(list(forall), list(reduction), need, items, cost, mesh_share=share))
     return best
 
 
 def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
                           compute_seconds: float, compute_factor=None, allow_reduction_tiles: bool = True,
-                          double_buffer: bool = False, max_candidates: int = 4000, refine: int = 24) -> TileChoice:
+                          double_buffer: bool = False, share_seconds=None, max_candidates: int = 4000,
+                          refine: int = 24) -> TileChoice:
     """The tiles of least modeled time (DMA of every work item + compute, no overlap) under the LDM budget.
 
     `transfers_of(tiles)` gives (bytes, block bytes, is_init) per DMA of one tile; `dma_seconds(bytes, block)` is
@@ -143,7 +186,8 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     micro-kernel falls short of peak) is costly, so it is applied to the `refine` best candidates only. Work
     items beyond a multiple of `cpes` leave CPEs idle, which the cost counts. With `double_buffer`, split-K tiles are also costed with a second buffer per input tile and
     the gets of each step overlapping the compute of the previous one (what sunway-double-buffer emits when the
-    LDM holds both). Raises ValueError when no tile fits (the greedy chooser then decides)."""
+    LDM holds both). With `share_seconds`, tiles that a mesh row or
+    column fetches at once are costed as sunway-share-tiles emits them. Raises ValueError when no tile fits (the greedy chooser then decides)."""
     import itertools
     per_dim = []
     for d, (size, par) in enumerate(zip(nest.sizes, nest.parallel)):
@@ -165,7 +209,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
         if ldm > ldm_budget:
             continue
         best = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
-                     compute_seconds, double_buffer)
+                     compute_seconds, double_buffer, share_seconds)
         if best is not None:
             scored.append((best[0], forall, reduction, tiles, ldm))
     scored.sort(key=lambda x: x[0])
@@ -173,7 +217,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     for cost, forall, reduction, tiles, ldm in scored[:refine] if compute_factor else scored[:1]:
         factor = compute_factor(tiles) if compute_factor else 1.0
         found = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
-                      compute_seconds * factor, double_buffer)
+                      compute_seconds * factor, double_buffer, share_seconds)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
     if best is None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from mlir import ir
 
-from ..passes._util import constant_int
+from ..passes._util import constant_int, memref_bytes
 from .constants import CPEConstants
 
 _FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
@@ -52,6 +52,8 @@ class Mix:
     int_div: int = 0
     loop_iterations: int = 0
     dma_ops: int = 0             # sunway.dma_get/put issued (each may be several requests)
+    mesh_bytes: int = 0          # bytes received from other CPEs by register communication (mesh allgathers)
+    mesh_cycles: float = 0.0     # of `cycles`, spent in mesh allgathers
     cycles: float = 0.0
     chain_bound_cycles: float = 0.0   # of `cycles`, spent where a latency chain, not issue, is the limit
     lanes: int = 1
@@ -59,7 +61,7 @@ class Mix:
 
     def scaled_add(self, other: "Mix", k: int) -> None:
         for f in ("vector_fma", "vector_other", "vector_mem", "scalar_fp", "slow_fp", "libm", "scalar_mem",
-                  "int_ops", "int_div", "loop_iterations", "dma_ops"):
+                  "int_ops", "int_div", "loop_iterations", "dma_ops", "mesh_bytes", "mesh_cycles"):
             setattr(self, f, getattr(self, f) + k * getattr(other, f))
         self.cycles += k * other.cycles
         self.chain_bound_cycles += k * other.chain_bound_cycles
@@ -181,6 +183,10 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
             m.int_div += 1
         elif name in ("sunway.dma_get", "sunway.dma_put"):
             m.dma_ops += 1
+        elif name == "sunway.mesh_allgather":
+            cyc, received = allgather_cycles(memref_bytes(op.operands[0].type), c)
+            m.mesh_cycles += cyc
+            m.mesh_bytes += received
         elif name == "memref.copy":  # an LDM-to-LDM copy: a load and a store per element
             n = math.prod(op.operands[0].type.shape)
             m.scalar_mem += 2 * n
@@ -193,13 +199,24 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
     # the micro-kernels use the unaligned forms (simd_loadu/storeu): each is charged as two LDM accesses
     p1 = ((m.vector_mem * c.unaligned_vector_access + m.scalar_mem) / c.mem_per_cycle + m.int_ops / c.int_per_cycle
           + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
-    serial = m.libm * c.libm_cycles
+    serial = m.libm * c.libm_cycles + m.mesh_cycles
     rec = _recurrence(block, loop, c) if loop is not None else 0
     issue = max(p0, p1)
     m.cycles = max(issue, rec) + serial
     m.chain_bound_cycles = m.cycles if rec > issue else 0.0
     m.scaled_add(nested, 1)
     return m
+
+
+def allgather_cycles(tile_bytes: int, c: CPEConstants) -> tuple[float, int]:
+    """(cycles, bytes received) of one mesh allgather of a `tile_bytes` tile (swmlir_mesh_allgather): the CPE sends
+    its slice in 32-byte transfers (an unaligned vector load and a putr each) and receives the 7 others (a getr and
+    an unaligned vector store each), at no more than its share of the register-communication bandwidth; each of
+    the 8 roots' turns pays the transfer latency. Not overlapped with anything."""
+    per_slice = -(-tile_bytes // 8 // 32)
+    received = 7 * (tile_bytes // 8)
+    p1 = per_slice * (c.unaligned_vector_access + 1) + 7 * per_slice * (1 + c.unaligned_vector_access)
+    return max(p1 / c.mem_per_cycle, received / c.mesh_bytes_per_cycle) + 8 * c.mesh_latency, received
 
 
 def kernel_mix(kfn: ir.Operation, c: CPEConstants, cpes: int, lanes: int) -> Mix:

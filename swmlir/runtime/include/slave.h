@@ -50,6 +50,10 @@ size_t get_allocatable_size(void);
  * for a count that *reply does not already hold would spin forever: that is reported as an error. */
 void swmlir_emu_dma_wait_check(volatile int *reply, int count);
 
+/* Emulator only: the mesh allgather of swmlir_mesh_allgather (swmlir_slave.h), copied between the peers' LDM
+ * between two barriers of the row (axis 0) or column (axis 1), and counted as mesh bytes. */
+void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis);
+
 #ifdef __cplusplus
 }
 #endif

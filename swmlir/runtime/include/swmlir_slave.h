@@ -6,6 +6,7 @@
 #define SWMLIR_SLAVE_HELPERS_H
 
 #include <slave.h>
+#include <string.h>
 
 /* Wait until `count` DMA requests issued with this reply word have completed, then reset it for reuse.
  * The reply word must be volatile, or the compiler removes the spin loop. */
@@ -26,7 +27,6 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
  * Loads and stores are the unaligned forms: LDM tiles are not 32-byte aligned at every block offset.
  */
 #ifdef SWMLIR_EMULATOR
-#include <string.h>
 #if defined(__GNUC__) && !defined(__clang__)
 /* GCC notes that a 32-byte vector returned without AVX has another ABI: the helpers are static inline */
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -63,5 +63,50 @@ SWMLIR_SIMD_ARITH(4)
 SWMLIR_SIMD_DEFINE(8)
 SWMLIR_SIMD_ARITH(8)
 #endif
+
+/*
+ * Share an LDM tile over a row (axis 0) or a column (axis 1) of the 8x8 mesh (sunway.mesh_allgather): the CPE at
+ * position p of its row (column) holds bytes [p * slice_bytes, (p + 1) * slice_bytes) of buf, afterwards all 8 hold
+ * the 8 slices. On SW26010 this is register communication: in turn, each CPE sends its slice 32 bytes at a time
+ * with a broadcast putr/putc (destination 8 = the whole row/column) and the 7 others receive with getr/getc;
+ * a get blocks until the data is there, so the 8 CPEs need no barrier. A tail under 32 bytes goes through an
+ * aligned bounce buffer. The emulator copies between the peers' LDM instead (same result, counted).
+ */
+static inline void swmlir_mesh_allgather(void *buf, int slice_bytes, int axis)
+{
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_mesh_allgather(buf, slice_bytes, axis);
+#else
+    int me = athread_get_id(-1), pos = axis ? me >> 3 : me & 7, root, i;
+    for (root = 0; root < 8; root++) {
+        char *s = (char *)buf + root * slice_bytes;
+        for (i = 0; i < slice_bytes; i += 32) {
+            double bounce[4] __attribute__((aligned(32)));
+            int n = slice_bytes - i < 32 ? slice_bytes - i : 32;
+            doublev4 v;
+            if (root == pos) {
+                if (n == 32) {
+                    simd_loadu(v, (double *)(s + i));
+                } else {
+                    memcpy(bounce, s + i, n);
+                    simd_load(v, bounce);
+                }
+                if (axis)
+                    simd_putc(v, 8);
+                else
+                    simd_putr(v, 8);
+            } else {
+                v = axis ? simd_getc(v) : simd_getr(v);
+                if (n == 32) {
+                    simd_storeu(v, (double *)(s + i));
+                } else {
+                    simd_store(v, bounce);
+                    memcpy(s + i, bounce, n);
+                }
+            }
+        }
+    }
+#endif
+}
 
 #endif /* SWMLIR_SLAVE_HELPERS_H */

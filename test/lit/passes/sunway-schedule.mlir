@@ -57,7 +57,7 @@ func.func @elementwise(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
 //  CHECK-SAME:       iterator_types = ["parallel", "parallel", "reduction"]
 //  CHECK-SAME:       ins(%[[AIN]], %[[BIN]] : tensor<1x32xf32>, tensor<32x64xf32>) outs(%[[CIN]] : tensor<1x64xf32>)
 //  CHECK-SAME:       swmlir.node = "mm"
-//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64, 0] (64 work items, 8576 bytes of LDM)"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64, 0] (64 work items, 8576 bytes of LDM, shared over the mesh)"
 //   CHECK-NOT:   linalg.matmul
 func.func @matmul(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %r = linalg.matmul {swmlir.node = "mm"} ins(%a, %b : tensor<64x32xf32>, tensor<32x64xf32>)
@@ -138,7 +138,7 @@ func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
 //       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<128x64xf32>
 //       CHECK:       linalg.generic
 //  CHECK-SAME:         outs(%[[ARG]] : tensor<1x64xf32>)
-//  CHECK-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 128] (64 work items, 33536 bytes of LDM)"
+//  CHECK-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 128] (64 work items, 33536 bytes of LDM, shared over the mesh)"
 //       CHECK:       scf.yield
 
 // PRO-LABEL: func.func @large_k
@@ -198,7 +198,7 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
 //       CHECK:     linalg.generic
 //  CHECK-SAME:       ins(%[[MM]] : tensor<1x64xf32>)
 //  CHECK-SAME:       swmlir.group = "init+mm+relu", swmlir.node = "relu"
-//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64] (64 work items, 8832 bytes of LDM)"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64] (64 work items, 8832 bytes of LDM, shared over the mesh)"
 //   CHECK-NOT:   scf.forall (
 //       CHECK:   return
 
