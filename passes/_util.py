@@ -7,8 +7,6 @@ from mlir.dialects import arith
 from swmlir.dialects import LDM_SPACE, load_sunway_dialect, memory_space
 
 KERNEL_ATTR = "sunway.kernel"
-# on a scheduled linalg op and then on its kernel: the model chose mesh-shared tiles (no double buffering)
-MESH_SHARE_ATTR = "sunway.mesh_share"
 
 
 def collect(root: ir.Operation, name: str | tuple[str, ...]) -> list[ir.Operation]:

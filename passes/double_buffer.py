@@ -25,7 +25,7 @@ from mlir.dialects import arith, scf
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import MESH_SHARE_ATTR, collect, constant_int, ensure_sunway, funcs, index_const, memref_bytes
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const, memref_bytes
 from .check_ldm import kernel_ldm_bytes
 
 DOUBLE_BUFFERED_ATTR = "sunway.double_buffered"
@@ -147,8 +147,6 @@ def double_buffer(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
     budget = get_target(target).ldm_budget
     for kfn in funcs(module, kernels=True):
-        if MESH_SHARE_ATTR in kfn.attributes:  # the schedule shares its tiles over the mesh instead
-            continue
         steps = 0
         for loop in collect(kfn, "scf.for"):
             bounds = [constant_int(v) for v in loop.operands[:3]]

@@ -14,7 +14,7 @@ from swmlir.codegen import c_names
 from swmlir.errors import LoweringError
 
 from . import register_pass
-from ._util import (KERNEL_ATTR, MESH_SHARE_ATTR, as_operation, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside, is_ldm_type,
+from ._util import (KERNEL_ATTR, as_operation, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside, is_ldm_type,
                     str_attr, sym_name)
 
 
@@ -127,10 +127,6 @@ def _block_position(op: ir.Operation) -> int:
     return 0
 
 
-def _mesh_shared(loop: ir.Operation) -> bool:
-    return any(MESH_SHARE_ATTR in op.attributes for op in collect(loop, "linalg.generic"))
-
-
 def _describe(loop: ir.Operation) -> tuple[str, str]:
     """The ONNX node(s) a kernel computes (its fusion group) and its tile sizes."""
     for op in collect(loop, "linalg.generic"):
@@ -171,8 +167,6 @@ def outline_kernels(module: ir.Operation) -> None:
                 kfn.operation.attributes["swmlir.node"] = ir.StringAttr.get(node)
                 if tiles:
                     kfn.operation.attributes["swmlir.tiles"] = ir.StringAttr.get(tiles)
-                if _mesh_shared(loop):
-                    kfn.operation.attributes[MESH_SHARE_ATTR] = ir.UnitAttr.get()
                 entry = kfn.add_entry_block()
                 with ir.InsertionPoint(entry):
                     ret = func.ReturnOp([])

@@ -24,7 +24,6 @@ from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_mod
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import MESH_SHARE_ATTR
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -276,8 +275,6 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
                     names.append(_node_name(o))
             root.attributes["swmlir.group"] = ir.StringAttr.get("+".join(names))
             root.attributes["swmlir.tiles"] = ir.StringAttr.get(choice.describe())
-            if choice.mesh_share:  # the model chose mesh sharing over double buffering for this kernel
-                root.attributes[MESH_SHARE_ATTR] = ir.UnitAttr.get()
             for m in g.members:
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
                 fuse_id += 1

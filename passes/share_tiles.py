@@ -186,45 +186,42 @@ def _slice(view: ir.Value, dim: int, start: ir.Value) -> ir.Value:
                     "operandSegmentSizes": ir.DenseI32ArrayAttr.get([1, 1, 0, 0])}).results[0]
 
 
-def _wait_after(get: ir.Operation) -> ir.Operation | None:
-    """The first wait on the get's reply after it in its block."""
-    reply = get.operands[2]
-    after = False
-    for op in get.block.operations:
-        op = op.operation
-        if op == get:
-            after = True
-        elif after and op.name == "sunway.dma_wait" and op.operands[0] == reply:
-            return op
-    return None
-
-
-def share(get: ir.Operation, axis: int) -> bool:
+def share(get: ir.Operation, axis: int) -> ir.Operation | None:
+    """Replace `get` by the get of this CPE's slice (same reply word); returns the new get, or None when the
+    tile cannot be sliced."""
     src, dst = get.operands[0], get.operands[1]
     dim = _slice_dim(list(dst.type.shape))
-    wait = _wait_after(get)
     alloc = None if isinstance(dst.owner, ir.Block) else dst.owner.operation
-    if dim is None or wait is None or alloc is None or alloc.name != "sunway.ldm_alloc":
-        return False
+    if dim is None or alloc is None or alloc.name != "sunway.ldm_alloc":
+        return None
     with ir.InsertionPoint(get), get.location:
         pos = ir.Operation.create("sunway.cpe_col" if axis == ROW else "sunway.cpe_row",
                                   results=[ir.IndexType.get()]).results[0]
         start = arith.MulIOp(pos, index_const(dst.type.shape[dim] // _MESH)).result
-        reply = ir.Operation.create("sunway.reply", results=[get.operands[2].type]).results[0]
-        ir.Operation.create("sunway.dma_get", operands=[_slice(src, dim, start), _slice(dst, dim, start), reply])
-    with ir.InsertionPoint(wait), wait.location:
-        ir.Operation.create("sunway.dma_wait", operands=[reply, index_const(1)])
-        i64 = ir.IntegerType.get_signless(64)
-        ir.Operation.create("sunway.mesh_allgather", operands=[dst],
-                            attributes={"axis": ir.IntegerAttr.get(i64, axis), "dim": ir.IntegerAttr.get(i64, dim)})
-    count = constant_int(wait.operands[1])
-    if count is not None and count <= 1:
-        wait.erase()
-    elif count is not None:
-        with ir.InsertionPoint(wait), wait.location:
-            wait.operands[1] = index_const(count - 1)
+        new = ir.Operation.create("sunway.dma_get", operands=[_slice(src, dim, start), _slice(dst, dim, start),
+                                                               get.operands[2]])
     get.erase()
-    return True
+    return new
+
+
+def _gather_after_waits(kfn: ir.Operation, shared: dict) -> None:
+    """After each wait that completes sliced gets (in program order: the gets on its reply word issued since
+    the previous wait on it, a loop body read once, as sunway-double-buffer's prologue / loop / epilogue are),
+    gather their buffers. `shared`: (sliced get, buffer, axis)."""
+    pending: list = []   # (reply, buffer, axis) of sliced gets not waited for yet
+    for op in collect(kfn, ("sunway.dma_get", "sunway.dma_wait")):
+        if op.name == "sunway.dma_get":
+            pending += [(op.operands[2], buf, axis) for g, buf, axis in shared if g == op]
+            continue
+        done = [p for p in pending if p[0] == op.operands[0]]
+        pending = [p for p in pending if p[0] != op.operands[0]]
+        i64 = ir.IntegerType.get_signless(64)
+        for _, buf, axis in reversed(done):
+            dim = _slice_dim(list(buf.type.shape))
+            with ir.InsertionPoint.after(op), op.location:
+                ir.Operation.create("sunway.mesh_allgather", operands=[buf],
+                                    attributes={"axis": ir.IntegerAttr.get(i64, axis),
+                                                "dim": ir.IntegerAttr.get(i64, dim)})
 
 
 def _work_item_loop(kfn: ir.Operation, cpe: ir.Value) -> ir.Operation | None:
@@ -240,30 +237,30 @@ def share_kernel(kfn: ir.Operation) -> int:
     """Rewrite the shareable gets of one kernel; returns how many."""
     entry = kfn.regions[0].blocks[0]
     ids = [o.operation for o in entry.operations if o.operation.name == "sunway.cpe_id"]
-    if len(ids) != 1 or "sunway.double_buffered" in kfn.attributes:
+    if len(ids) != 1:
         return 0
     cpe = ids[0].results[0]
-    shared = 0
+    candidates = []   # (get, axis)
     # gets before the work-item loop: once per CPE, every CPE of the core group runs them
+    cpes = np.arange(64, dtype=np.int64)
     for get in [o.operation for o in entry.operations if o.operation.name == "sunway.dma_get"]:
-        cpes = np.arange(64, dtype=np.int64)
         addr = view_address(get.operands[0], {cpe: cpes, "cpe": cpes})
-        axis = None if addr is None else shared_axis(addr, None)
-        if axis is not None:
-            shared += share(get, axis)
+        candidates.append((get, None if addr is None else shared_axis(addr, None)))
     loop = _work_item_loop(kfn, cpe)
-    if loop is None:
-        return shared
-    items = constant_int(loop.operands[1])
-    if items > 1 << 22:
-        return shared
-    t = np.arange(items, dtype=np.int64)
-    for get, env in _gets_in(loop, {loop.regions[0].blocks[0].arguments[0]: t, cpe: t % 64, "cpe": t % 64}, 1):
-        addr = view_address(get.operands[0], env)
-        axis = None if addr is None else shared_axis(addr, items)
-        if axis is not None:
-            shared += share(get, axis)
-    return shared
+    if loop is not None and constant_int(loop.operands[1]) <= 1 << 22:
+        items = constant_int(loop.operands[1])
+        t = np.arange(items, dtype=np.int64)
+        for get, env in _gets_in(loop, {loop.regions[0].blocks[0].arguments[0]: t, cpe: t % 64, "cpe": t % 64}, 1):
+            addr = view_address(get.operands[0], env)
+            candidates.append((get, None if addr is None else shared_axis(addr, items)))
+    shared = []
+    for get, axis in candidates:
+        buf = get.operands[1]
+        new = share(get, axis) if axis is not None else None
+        if new is not None:
+            shared.append((new, buf, axis))
+    _gather_after_waits(kfn, shared)
+    return len(shared)
 
 
 def _gets_in(loop: ir.Operation, env: dict, depth: int, budget: int = 1 << 22):

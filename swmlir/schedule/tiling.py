@@ -143,29 +143,35 @@ def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, d
                  for _, _, init, loops, sl in transfers]
 
     def parts(share: bool):
-        """(once per CPE, once per item, per reduction step) seconds."""
-        fixed = once = step = 0.0
+        """(once per CPE, once per item, per reduction step: DMA, per reduction step: gathers) seconds."""
+        fixed = once = step = gather = 0.0
         for (b, blk, init, _, _), h, sh in zip(transfers, hoisted, shareable):
-            t = dma_seconds(b // 8, min(blk, b // 8)) + share_seconds(b) if share and sh else dma_seconds(b, blk)
+            if share and sh:
+                t = dma_seconds(b // 8, min(blk, b // 8))
+                g = share_seconds(b)
+            else:
+                t, g = dma_seconds(b, blk), 0.0
             if init:
                 once += t
             elif h:
-                fixed += t
+                fixed += t + g
             else:
                 step += t
-        return fixed, once, step
+                gather += g
+        return fixed, once, step, gather
 
     item_compute = compute_seconds * cpes / items
-    fixed, once, step_get = parts(False)
-    options = [(once + steps * step_get + item_compute, ldm, False, fixed)]
-    if double_buffer and steps >= 2:
-        # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's compute
-        step_compute = item_compute / steps
-        overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
-        options.append((overlapped, ldm + sum(b for b, _, init, _, _ in transfers if not init), False, fixed))
-    if any(shareable):
-        s_fixed, s_once, s_step = parts(True)
-        options.append((s_once + steps * s_step + item_compute, ldm, True, s_fixed))
+    second_buffers = sum(b for b, _, init, _, _ in transfers if not init)
+    options = []
+    for share in (False, True) if any(shareable) else (False,):
+        fixed, once, step_get, gather = parts(share)
+        step_compute = item_compute / steps + gather
+        options.append((once + steps * (step_get + step_compute), ldm, share, fixed))
+        if double_buffer and steps >= 2:
+            # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's
+            # compute (the gathers are CPE work: they do not overlap)
+            overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
+            options.append((overlapped, ldm + second_buffers, share, fixed))
     best = None
     for per_item, need, share, once_per_cpe in options:
         cost = rounds * per_item + once_per_cpe

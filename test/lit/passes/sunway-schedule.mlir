@@ -123,22 +123,23 @@ func.func @static_tiles(%x: tensor<3x100xf32>) -> tensor<3x100xf32> {
 
 // A large K: a whole row of A and column of B (8192 floats each) would fill the LDM, so K is tiled by a
 // sequential loop inside the CPE and the accumulator (a row of C) is promoted once, before that loop. The model
-// takes whole rows of C: the 128x64 panel of B is then one contiguous 32 KB DMA block. On SW26010-Pro the LDM
-// holds K panels of 256 twice over (sunway-double-buffer then fetches the next panel during the current one).
+// takes whole rows of C; the 8 CPEs of a mesh row need the same 64x64 panel of B at each step, so on SW26010 it
+// is fetched in eighths and shared (sunway-share-tiles), and the LDM holds two panels (sunway-double-buffer then
+// fetches the next during the current one). On SW26010-Pro the LDM holds K panels of 256 twice over.
 
 // CHECK-LABEL: func.func @large_k
 //   CHECK-DAG:   %[[C0:.*]] = arith.constant 0 : index
 //   CHECK-DAG:   %[[K:.*]] = arith.constant 8192 : index
-//   CHECK-DAG:   %[[KT:.*]] = arith.constant 128 : index
+//   CHECK-DAG:   %[[KT:.*]] = arith.constant 64 : index
 //       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
 //       CHECK:     %[[ACC:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x64xf32>
 //       CHECK:     %[[ACCIN:.*]] = bufferization.materialize_in_destination %{{.*}} in %[[ACC]]
 //       CHECK:     scf.for %{{.*}} = %[[C0]] to %[[K]] step %[[KT]] iter_args(%[[ARG:.*]] = %[[ACCIN]])
-//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x128xf32>
-//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<128x64xf32>
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x64xf32>
+//       CHECK:       bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<64x64xf32>
 //       CHECK:       linalg.generic
 //  CHECK-SAME:         outs(%[[ARG]] : tensor<1x64xf32>)
-//  CHECK-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 128] (64 work items, 33536 bytes of LDM, shared over the mesh)"
+//  CHECK-SAME:         swmlir.tiles = "tiles [1, 64, 0], reduction tiles [0, 0, 64] (64 work items, 33536 bytes of LDM, shared over the mesh)"
 //       CHECK:       scf.yield
 
 // PRO-LABEL: func.func @large_k

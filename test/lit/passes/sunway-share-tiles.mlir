@@ -1,5 +1,6 @@
 // RUN: swmlir-opt %s --split-input-file --sunway-share-tiles | FileCheck %s
 // RUN: swmlir-opt %s --split-input-file --sunway-share-tiles=target=sw26010pro | FileCheck %s --check-prefix=PRO
+// RUN: swmlir-opt %s --split-input-file --sunway-double-buffer --sunway-share-tiles | FileCheck %s --check-prefix=DB
 
 // A matmul's work-item loop: 128 items, item t computes rows 8*(t/16).. of the output with the 8x64 row panel of A
 // (the same for 16 consecutive items, so for the 8 CPEs of every mesh row) and column block t%16 of B^T (different
@@ -10,19 +11,23 @@
 // CHECK-LABEL: func.func private @rows
 //  CHECK-SAME:   sunway.shared_tiles = 1
 //       CHECK:   scf.for %[[T:.*]] = %[[ID:.*]] to %c128 step %c64
+//       CHECK:     %[[R:.*]] = "sunway.reply"()
 //       CHECK:     %[[A:.*]] = "sunway.ldm_alloc"() : () -> memref<8x64xf32, 2>
 //       CHECK:     %[[POS:.*]] = "sunway.cpe_col"()
 //       CHECK:     %[[ROW:.*]] = arith.muli %[[POS]], %c1
-//       CHECK:     %[[R:.*]] = "sunway.reply"()
 //       CHECK:     %[[SRC:.*]] = memref.subview %{{.*}}[%[[ROW]], 0] [1, 64] [1, 1]
 //       CHECK:     %[[DST:.*]] = memref.subview %[[A]][%[[ROW]], 0] [1, 64] [1, 1]
 //       CHECK:     "sunway.dma_get"(%[[SRC]], %[[DST]], %[[R]])
 //       CHECK:     %[[B:.*]] = "sunway.ldm_alloc"() : () -> memref<8x64xf32, 2>
-//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[B]], %[[RB:.*]]) : (memref<8x64xf32
-//       CHECK:     "sunway.dma_wait"(%[[R]], %c1{{.*}})
-//       CHECK:     "sunway.mesh_allgather"(%[[A]]) {axis = 0 : i64, dim = 0 : i64}
-//       CHECK:     "sunway.dma_wait"(%[[RB]], %c1{{.*}})
-//       CHECK:     linalg.generic {{.*}} ins(%[[A]], %[[B]]
+//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[B]], %[[R]]) : (memref<8x64xf32
+//       CHECK:     "sunway.dma_wait"(%[[R]], %c2)
+//  CHECK-NEXT:     "sunway.mesh_allgather"(%[[A]]) {axis = 0 : i64, dim = 0 : i64}
+//  CHECK-NEXT:     "sunway.ldm_alloc"
+//  CHECK-NEXT:     linalg.generic {{.*}} ins(%[[A]], %[[B]]
+//       CHECK:     "sunway.dma_put"
+//       CHECK:     "sunway.dma_wait"(%[[R]], %c1)
+//   CHECK-NOT:     sunway.mesh_allgather
+//       CHECK:   return
 
 // PRO-LABEL: func.func private @rows
 //   PRO-NOT:   sunway.mesh_allgather
@@ -79,10 +84,36 @@ func.func private @rows(%A: memref<64x64xf32>, %BT: memref<128x64xf32>, %C: memr
 //       CHECK:       "sunway.dma_get"(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<1x32xf32
 //       CHECK:       "sunway.cpe_row"()
 //       CHECK:       "sunway.dma_get"(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<4x8xf32
-//       CHECK:       "sunway.mesh_allgather"(%{{.*}}) {axis = 0 : i64, dim = 0 : i64} : (memref<8x32xf32, 2>)
-//       CHECK:       "sunway.mesh_allgather"(%{{.*}}) {axis = 1 : i64, dim = 0 : i64} : (memref<32x8xf32, 2>)
-//   CHECK-NOT:       "sunway.dma_wait"
-//       CHECK:       linalg.generic
+//       CHECK:       "sunway.dma_wait"
+//  CHECK-NEXT:       "sunway.mesh_allgather"(%{{.*}}) {axis = 0 : i64, dim = 0 : i64} : (memref<8x32xf32, 2>)
+//  CHECK-NEXT:       "sunway.mesh_allgather"(%{{.*}}) {axis = 1 : i64, dim = 0 : i64} : (memref<32x8xf32, 2>)
+//  CHECK-NEXT:       linalg.generic
+
+// Double-buffered first (as the pipeline runs them): every get of the prologue, the loop and the epilogue is
+// sliced, and each wait is followed by the gathers of the buffers its reply word completes.
+// DB-LABEL: func.func private @summa
+//  DB-SAME:   sunway.double_buffered = 8
+//  DB-SAME:   sunway.shared_tiles = 8
+//       DB:   "sunway.dma_get"(%{{.*}}, %{{.*}}, %[[R0:.*]]) : (memref<1x32xf32
+//       DB:   "sunway.dma_get"(%{{.*}}, %{{.*}}, %[[R0]]) : (memref<4x8xf32
+//       DB:   scf.for
+//       DB:     "sunway.dma_get"(%{{.*}}, %[[A1:[^,]*]], %[[R1:.*]]) : (memref<1x32xf32
+//       DB:     "sunway.dma_get"(%{{.*}}, %{{.*}}, %[[R1]]) : (memref<4x8xf32
+//       DB:     "sunway.dma_wait"(%[[R0]]
+//  DB-NEXT:     "sunway.mesh_allgather"({{.*}}) {axis = 0
+//  DB-NEXT:     "sunway.mesh_allgather"({{.*}}) {axis = 1
+//  DB-NEXT:     linalg.generic
+//       DB:     "sunway.dma_wait"(%[[R1]]
+//  DB-NEXT:     "sunway.mesh_allgather"({{.*}}) {axis = 0
+//  DB-NEXT:     "sunway.mesh_allgather"({{.*}}) {axis = 1
+//  DB-NEXT:     linalg.generic
+//       DB:   }
+//       DB:   "sunway.dma_wait"(%[[R0]]
+//  DB-NEXT:   "sunway.mesh_allgather"
+//  DB-NEXT:   "sunway.mesh_allgather"
+//       DB:   "sunway.dma_wait"(%[[R1]]
+//  DB-NEXT:   "sunway.mesh_allgather"
+//  DB-NEXT:   "sunway.mesh_allgather"
 func.func private @summa(%A: memref<64x256xf32>, %B: memref<256x64xf32>, %C: memref<64x64xf32>) attributes {sunway.kernel} {
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
