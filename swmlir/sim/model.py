@@ -1,7 +1,7 @@
 """Kernel and model time on the target: DMA, compute, their overlap, and the spawn of each launch.
 
-A kernel that waits for its DMA before computing (every kernel today: no double buffering) takes
-DMA + compute; only a kernel marked double-buffered (`sunway.double_buffered`) may overlap them, as max().
+A kernel that waits for its DMA before computing takes DMA + compute; only a kernel marked double-buffered
+(`sunway.double_buffered`, by sunway-double-buffer) overlaps them, step by step (overlapped_seconds).
 Compute is the busiest CPE's cycles (sim.mix); DMA comes from the counters (sim.dma). GFLOPS use the useful
 flops of the ONNX op (the static count), not the instructions issued.
 """
