@@ -204,7 +204,7 @@ def share(get: ir.Operation, axis: int) -> ir.Operation | None:
     return new
 
 
-def _gather_after_waits(kfn: ir.Operation, shared: dict) -> None:
+def _gather_after_waits(kfn: ir.Operation, shared: list) -> None:
     """After each wait that completes sliced gets (in program order: the gets on its reply word issued since
     the previous wait on it, a loop body read once, as sunway-double-buffer's prologue / loop / epilogue are),
     gather their buffers. `shared`: (sliced get, buffer, axis)."""
@@ -237,8 +237,8 @@ def share_kernel(kfn: ir.Operation) -> int:
     """Rewrite the shareable gets of one kernel; returns how many."""
     entry = kfn.regions[0].blocks[0]
     ids = [o.operation for o in entry.operations if o.operation.name == "sunway.cpe_id"]
-    if len(ids) != 1:
-        return 0
+    if len(ids) != 1 or any(collect(branch, "sunway.dma_wait") for branch in collect(kfn, "scf.if")):
+        return 0   # a gather after a wait in a branch could be reached by part of a row only
     cpe = ids[0].results[0]
     candidates = []   # (get, axis)
     # gets before the work-item loop: once per CPE, every CPE of the core group runs them
