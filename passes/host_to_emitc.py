@@ -186,6 +186,7 @@ def _init_function(weights_bytes: int, arena_bytes: int) -> None:
         w = call("swmlir_load_weights", [e.arguments[0]], args=[idx(0), opaque(str(weights_bytes))],
                  result=ptr_t("void"))
         a = call("swmlir_alloc", args=[opaque(str(max(arena_bytes, 1)))], result=ptr_t("void"))
+        call("swmlir_name_buffer", [a], args=[idx(0), opaque('\\"the arena\\"')])  # for the emulator's messages
         for g, v in (("swmlir_weights", w), ("swmlir_arena", a)):
             lv = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), g).result
             emitc.AssignOp(lv, cast(v, ptr_t("char")))

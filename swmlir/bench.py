@@ -49,10 +49,14 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
     for launch in counters["launches"]:
         k = kernels.setdefault(launch["kernel"], {"kernel": launch["kernel"], "launches": 0, "get_requests": 0,
                                                   "put_requests": 0, "get_bytes": 0, "put_bytes": 0,
-                                                  "block_sizes": {}, "ldm_peak_bytes": 0, "mesh_bytes": 0})
+                                                  "block_sizes": {}, "ldm_peak_bytes": 0, "mesh_bytes": 0,
+                                                  "gld_requests": 0, "gld_bytes": 0, "gst_requests": 0,
+                                                  "gst_bytes": 0})
         k["launches"] += 1
         for key in ("get_requests", "put_requests", "get_bytes", "put_bytes"):
             k[key] += launch[key]
+        for key in ("gld_requests", "gld_bytes", "gst_requests", "gst_bytes"):  # direct accesses (opt-in mode)
+            k[key] += launch.get(key, 0)
         k["mesh_bytes"] += launch.get("mesh_bytes", 0)   # received by register communication, all CPEs
         for size, count in launch["block_sizes"].items():
             k["block_sizes"][size] = k["block_sizes"].get(size, 0) + count

@@ -189,7 +189,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
                                        optimize=optimize, schedule=schedule)
     with ctx, ir.Location.unknown():
         from .stats import kernel_stats
-        kstats = kernel_stats(module)
+        kstats = kernel_stats(module, tgt.cpes_per_cg)
         host, kernels = pipeline.split_host_and_kernels(module)
         t0 = time.perf_counter()
         weights = weights_file(host, getattr(info, "resources", None))

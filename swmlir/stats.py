@@ -70,14 +70,21 @@ def _executions(op: ir.Operation, kfn: ir.Operation) -> int:
     return n
 
 
-def kernel_stats(module: ir.Module) -> list[KernelStats]:
-    """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage."""
+def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
+    """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage.
+    `cpes`: the CPEs a spawn starts (all of the core group); each fetches the kernel's argument struct by one DMA
+    (codegen/kernel_c.py), which the planned get bytes and requests include."""
+    from .codegen.kernel_c import arg_struct_bytes
     out = []
     for k in funcs(module.operation, kernels=True):
         items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1
+        arg_bytes = arg_struct_bytes(len(k.regions[0].blocks[0].arguments))
         get = sum(_view_bytes(op.operands[0].type) * _executions(op, k) for op in collect(k, "sunway.dma_get"))
         put = sum(_view_bytes(op.operands[1].type) * _executions(op, k) for op in collect(k, "sunway.dma_put"))
         n_dma = sum(_executions(op, k) for op in collect(k, ("sunway.dma_get", "sunway.dma_put")))
+        if arg_bytes:
+            get += arg_bytes * cpes
+            n_dma += cpes
         flops = 0
         contraction = False
         for g in collect(k, "linalg.generic"):

@@ -1,17 +1,29 @@
 """Kernel (CPE) C: the kernel module through EmitC, plus the athread entry that unpacks the argument struct.
 
-athread_spawn passes one pointer; the entry `void <kernel>(void *arg)` reads the struct of addresses the host
-filled and calls the kernel body, whose parameters are C arrays of the buffers' static shapes.
+athread_spawn passes one pointer, the address of the struct of addresses the host filled, in main memory
+(reference/sunway.md 3.1). The entry `void <kernel>(void *arg)` fetches that struct into LDM with one DMA, as it
+fetches any other main-memory datum (a direct dereference would be a gld, slow and invisible to the DMA counters;
+the emulator refuses it), then calls the kernel body, whose parameters are C arrays of the buffers' static shapes:
+
+    struct k_args a;  volatile int reply = 0;
+    athread_get(PE_MODE, arg, &a, sizeof(struct k_args), &reply, 0, 0, 0);  swmlir_dma_wait(&reply, 1);
+    k_body(a.a0, a.a1, ...);
 """
 from __future__ import annotations
 
 from mlir import ir
 from mlir.dialects import emitc
 
-from swmlir.passes._emitc import T, call, include, ptr_t, variable
+from swmlir.passes._emitc import T, call, cast, idx, include, opaque, opaque_t, ptr_t, variable
 from swmlir.passes._emitc import func as efunc
 from swmlir.passes._util import KERNEL_ATTR
 
+ARG_POINTER_BYTES = 8  # each field of an argument struct is a 64-bit address (host and CPE alike)
+
+
+def arg_struct_bytes(n_args: int) -> int:
+    """Bytes the entry of a kernel with n_args arguments fetches by DMA (0: no arguments, nothing fetched)."""
+    return ARG_POINTER_BYTES * n_args
 
 
 def add_kernel_entries(module: ir.Module) -> list[tuple[str, int]]:
@@ -32,14 +44,20 @@ def add_kernel_entries(module: ir.Module) -> list[tuple[str, int]]:
         with ir.InsertionPoint(body), op.location:
             f, e = efunc(name, [ptr_t("void")])
             with ir.InsertionPoint(e):
-                st = f"struct {name}_args"
-                sp = T(f'!emitc.ptr<!emitc.opaque<"{st}">>')
-                a = variable(sp)
-                emitc.AssignOp(a, emitc.CastOp(sp, e.arguments[0]).result)
                 vals = []
-                for i in range(n_args):
-                    m = emitc.MemberOfPtrOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), f"a{i}", a).result
-                    vals.append(emitc.LoadOp(ptr_t("void"), m).result)
+                if n_args:
+                    st = f"struct {name}_args"
+                    a = variable(opaque_t(st))  # in LDM: the CPE stack
+                    reply = variable(opaque_t("volatile int"), "0")
+                    ap = emitc.AddressOfOp(T(f'!emitc.ptr<!emitc.opaque<"{st}">>'), a).result
+                    rp = emitc.AddressOfOp(ptr_t("volatile int"), reply).result
+                    call("athread_get", [e.arguments[0], cast(ap, ptr_t("void")), cast(rp, ptr_t("void"))],
+                         args=[opaque("PE_MODE"), idx(0), idx(1), opaque(f"sizeof({st})"), idx(2), opaque("0"),
+                               opaque("0"), opaque("0")])
+                    call("swmlir_dma_wait", [rp], args=[idx(0), opaque("1")])
+                    for i in range(n_args):
+                        m = emitc.MemberOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), f"a{i}", a).result
+                        vals.append(emitc.LoadOp(ptr_t("void"), m).result)
                 call(f"{name}_body", vals)
                 emitc.ReturnOp()
     with ir.InsertionPoint.at_block_begin(body), ir.Location.unknown():

@@ -3,6 +3,14 @@
 The objects that do not depend on the model (emulator, runtime) are compiled once per (compiler, flags, LDM size,
 sources) and cached in ``$SWMLIR_CACHE_DIR`` (default ``~/.cache/swmlir``); cache entries are written under a temporary
 name and renamed into place, so concurrent builds (pytest-xdist workers) never see a partial object.
+
+Direct accesses: by default the emulator closes main memory to CPE code while a kernel runs (DMA is the only way
+in; a direct load or store stops the program with status 3, see emulator.c). ``SWMLIR_EMU_DIRECT_ACCESS=count`` in
+the environment of the build (or ``direct_access="count"``) builds the opt-in mode instead: the kernels are
+instrumented so that every load and store calls a hook (direct_count.c), main memory stays open, and each direct
+access is counted per kernel as gld/gst requests and bytes in the counters file; the performance model charges
+them (swmlir/sim/direct.py). Kernels run several times slower in that mode; it cannot be combined with a
+sanitizer (the hooks take AddressSanitizer's names).
 """
 from __future__ import annotations
 
@@ -21,6 +29,8 @@ _INCLUDE = _HERE / "include"
 _EMULATOR_C = _HERE / "emulator.c"
 _RUNTIME_C = _HERE / "swmlir_runtime.c"
 _DRIVER_C = _HERE / "driver.c"
+_DIRECT_COUNT_C = _HERE / "direct_count.c"
+DIRECT_ACCESS_MODES = ("guard", "count")
 
 # Flags of the runtime's own objects; they are part of the cache key.
 _RUNTIME_WARNINGS = ("-Wall", "-Wextra")
@@ -54,6 +64,26 @@ def _compiler() -> str:
     if not cc:
         raise RuntimeError("no C compiler found (tried $SWMLIR_CC, gcc, cc)")
     return cc
+
+
+def direct_access_mode(direct_access: str | None = None) -> str:
+    """``direct_access`` or, when None, ``$SWMLIR_EMU_DIRECT_ACCESS`` (default "guard"); checked."""
+    mode = direct_access if direct_access is not None else (os.environ.get("SWMLIR_EMU_DIRECT_ACCESS") or "guard")
+    if mode not in DIRECT_ACCESS_MODES:
+        raise ValueError(f"direct access mode '{mode}' (SWMLIR_EMU_DIRECT_ACCESS): one of {', '.join(DIRECT_ACCESS_MODES)}")
+    return mode
+
+
+def _count_direct_flags(cc: str) -> list[str]:
+    """Kernel-address instrumentation in its outline form: a hook call before every load and store, no shadow
+    memory, no runtime (the hooks are direct_count.c); stack and globals untouched (no redzones in the LDM)."""
+    params = ("asan-instrumentation-with-call-threshold=0", "asan-stack=0", "asan-globals=0")
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    if "clang" in version.lower():
+        extra = [x for p in params for x in ("-mllvm", "-" + p)]
+    else:
+        extra = [f"--param={p}" for p in params]
+    return ["-DSWMLIR_EMU_COUNT_DIRECT", "-fsanitize=kernel-address", *extra]
 
 
 def _run_cc(cmd: list[str]) -> None:
@@ -99,17 +129,20 @@ def _cached_runtime_objects(cc: str, flags: list[str]) -> list[str]:
 
 def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sources: list[str], *, ldm_bytes: int,
                               output: str = "model", extra_include_dirs=(), opt: str = "-O2",
-                              driver: bool = True, extra_cflags=()) -> str:
+                              driver: bool = True, extra_cflags=(), direct_access: str | None = None) -> str:
     """Compile emitted host and slave C for the emulator and link an executable; returns its path.
 
     Host sources get ``-DSWMLIR_HOST``, slave sources ``-DSWMLIR_SLAVE`` (the emitted kernel header then renames
     kernel ``k`` to ``slave_k``, the symbol ``athread_spawn(k, ...)`` refers to); all get ``-DSWMLIR_EMULATOR
     -DSWMLIR_LDM_BYTES=<ldm_bytes>``. ``driver=True`` links driver.c, which includes ``model.h`` (looked for in the
     host sources' directories and ``extra_include_dirs``); with ``driver=False`` the host sources provide ``main``.
+    ``direct_access``: "guard" (CPE code reaches main memory only by DMA) or "count" (direct accesses allowed and
+    counted); None reads ``$SWMLIR_EMU_DIRECT_ACCESS`` (module docstring).
     Raises RuntimeError with the compiler's messages on failure.
     """
     if ldm_bytes <= 0:
         raise ValueError(f"ldm_bytes must be positive, got {ldm_bytes}")
+    mode = direct_access_mode(direct_access)
     cc = _compiler()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,10 +162,16 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     jobs = []  # (command, object)
     obj_dir = out / "obj"
     obj_dir.mkdir(exist_ok=True)
+    slave_flags = _count_direct_flags(cc) if mode == "count" else []
     for role, sources in (("host", host_sources), ("slave", slave_sources)):
         for i, src in enumerate(sources):
             obj = obj_dir / f"{role}{i}_{Path(src).stem}.o"
-            jobs.append(([cc, *model_flags, f"-DSWMLIR_{role.upper()}", "-c", str(src), "-o", str(obj)], str(obj)))
+            extra = slave_flags if role == "slave" else []
+            jobs.append(([cc, *model_flags, *extra, f"-DSWMLIR_{role.upper()}", "-c", str(src), "-o", str(obj)],
+                         str(obj)))
+    if mode == "count":
+        obj = obj_dir / "direct_count.o"
+        jobs.append(([cc, *_STD, opt, "-c", str(_DIRECT_COUNT_C), "-o", str(obj)], str(obj)))
     if driver:
         obj = obj_dir / "driver.o"
         jobs.append(([cc, *model_flags, "-DSWMLIR_HOST", "-c", str(_DRIVER_C), "-o", str(obj)], str(obj)))

@@ -63,6 +63,11 @@ static void *read_input(int index, const char *path, size_t bytes)
         return NULL;
     }
     fclose(f);
+    {
+        char name[32];
+        sprintf(name, "input %d", index);
+        swmlir_name_buffer(buf, name);
+    }
     return buf;
 }
 
@@ -125,6 +130,10 @@ int main(int argc, char **argv)
         if ((outputs[i] = swmlir_alloc(swmlir_output_bytes[i] ? swmlir_output_bytes[i] : 1)) == NULL) {
             fprintf(stderr, "swmlir-driver: error: out of memory for output %d\n", i);
             return 2;
+        } else {
+            char name[32];
+            sprintf(name, "output %d", i);
+            swmlir_name_buffer(outputs[i], name);
         }
     inputs[NIN] = outputs[NOUT] = NULL;
 

@@ -12,14 +12,20 @@
  *    just above the kernel's frame; a DMA into a local array at p means top - p bytes of stack are in use;
  *  - a DMA is a synchronous copy, checked (LDM side in this CPE's LDM, main-memory side inside one registered
  *    buffer and not in any LDM, LDM use <= SWMLIR_LDM_BYTES) and counted;
+ *  - main memory shared with the kernels (swmlir_alloc's buffers, the spawn argument) is closed to CPE code from
+ *    athread_spawn to athread_join: DMA goes through a second mapping of it, a direct load or store (gld/gst on the
+ *    machine) is an error naming the kernel, the CPE, the address and its buffer. The argument struct is read by
+ *    DMA too. An opt-in build counts direct accesses instead (see "Main memory shared with the kernels");
  *  - any error prints one line "swmlir-emulator: error: ..." and ends the process with status 3 (never a hang:
  *    barriers that can no longer complete and waits for replies that will never come are errors too).
  * Counters are accumulated per CPE without sharing and merged at athread_join.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "athread.h"
@@ -56,6 +63,9 @@ typedef struct {
 typedef struct {
     uint64_t get_requests, put_requests, get_bytes, put_bytes, syncs, ldm_peak;
     uint64_t mesh_bytes; /* bytes received from other CPEs' LDM by register communication (mesh allgathers) */
+    /* direct loads / stores of main memory by CPE code (gld / gst), counted only in the opt-in mode
+     * (SWMLIR_EMU_DIRECT_ACCESS=count at build time); requests are accesses of up to 8 bytes */
+    uint64_t gld_requests, gld_bytes, gst_requests, gst_bytes;
     hist_t blocks;
 } counters_t;
 
@@ -63,8 +73,9 @@ typedef struct {
     char *kernel;
     long launch;
     counters_t c;
-    uint64_t max_cpe_dma_bytes; /* DMA bytes of the busiest CPE: the performance model's imbalance */
-    int active_cpes;            /* CPEs that moved any byte by DMA */
+    uint64_t max_cpe_dma_bytes;       /* DMA bytes of the busiest CPE: the performance model's imbalance */
+    uint64_t max_cpe_direct_requests; /* gld + gst requests of the busiest CPE (opt-in mode) */
+    int active_cpes;                  /* CPEs that moved any byte by DMA */
 } launch_t;
 
 static void *xcalloc(size_t n, size_t size);
@@ -120,6 +131,10 @@ static void counters_merge(counters_t *dst, const counters_t *src)
     dst->put_bytes += src->put_bytes;
     dst->syncs += src->syncs;
     dst->mesh_bytes += src->mesh_bytes;
+    dst->gld_requests += src->gld_requests;
+    dst->gld_bytes += src->gld_bytes;
+    dst->gst_requests += src->gst_requests;
+    dst->gst_bytes += src->gst_bytes;
     if (src->ldm_peak > dst->ldm_peak)
         dst->ldm_peak = src->ldm_peak;
     for (i = 0; i < src->blocks.cap; i++)
@@ -181,6 +196,13 @@ static struct {
     size_t stacks_len, heaps_len;
     pthread_key_t self_key;
     int key_made;
+    int segv_ours;             /* our handler owns SIGSEGV: the direct-access guard can work */
+    int env_count;             /* SWMLIR_EMU_DIRECT_ACCESS=count in the environment (for the guard's message) */
+    /* The spawn argument: a struct the host passed by address, copied into main memory shared with the kernels
+     * (so the guard covers it and DMA can read it), registered for the spawn, copied back at join if changed. */
+    char *arg_copy, *host_arg;
+    size_t arg_cap, arg_bytes;
+    int arg_registered;
     /* barriers, all under syn_mu; blocked / finished count CPEs over the whole spawn (deadlock detection) */
     pthread_mutex_t syn_mu;
     barrier_t array, rows[8], cols[8];
@@ -205,12 +227,14 @@ static struct {
 /* Registered main memory: sorted by start. Written by the host, read by every DMA. */
 typedef struct {
     uintptr_t lo, hi;
+    char label[64]; /* what the buffer is ("weights", "input 0", ...), for messages; "" if unknown */
 } range_t;
 
 static struct {
     pthread_rwlock_t lock;
     range_t *v;
     size_t n, cap;
+    size_t foreign; /* ranges outside the main-memory object (swmlir_register_buffer): not guarded */
 } R = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 
 static const char *const mode_names[] = {"PE_MODE", "BCAST_MODE", "ROW_MODE", "BROW_MODE", "RANK_MODE"};
@@ -284,6 +308,8 @@ static cpe_t *require_cpe(const char *call)
 
 static char main_altstack[ALTSTACK_BYTES];
 
+static int guard_fault(const cpe_t *c, const char *addr, void *uc);
+
 static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
     char buf[512];
@@ -295,7 +321,8 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
     const char *addr = (const char *)si->si_addr;
     int n;
 
-    (void)uc;
+    if (sig == SIGSEGV && guard_fault(c, addr, uc)) /* main memory touched while a kernel runs */
+        return;
     claim_failure(); /* async-signal-safe: an atomic exchange and pause() */
     if (c && c->in_kernel && addr < c->stack_lo && addr >= c->stack_lo - E.guard_bytes)
         n = snprintf(buf, sizeof buf,
@@ -313,9 +340,15 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
     _exit(EXIT_EMULATOR_ERROR);
 }
 
+static const char *sanitizer_present(void);
+
+/* Not under a sanitizer runtime: it gives each thread a signal stack of its own and unmaps it at thread exit
+ * (one of ours there makes AddressSanitizer abort every CPE thread at athread_halt). */
 static void set_altstack(char *mem)
 {
     stack_t ss;
+    if (sanitizer_present())
+        return;
     memset(&ss, 0, sizeof ss);
     ss.ss_sp = mem;
     ss.ss_size = ALTSTACK_BYTES;
@@ -330,14 +363,21 @@ static void install_signal_handlers(void)
     set_altstack(main_altstack);
     for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0)
+            continue;
+        if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == on_fatal_signal) { /* a second athread_init */
+            E.segv_ours |= sigs[i] == SIGSEGV;
+            continue;
+        }
         /* Leave handlers someone else installed (sanitizers, debuggers' helpers) alone. */
-        if (sigaction(sigs[i], NULL, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+        if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = on_fatal_signal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
+        if (sigaction(sigs[i], &sa, NULL) == 0 && sigs[i] == SIGSEGV)
+            E.segv_ours = 1;
     }
 }
 
@@ -386,7 +426,9 @@ static tls_info_t thread_tls(void)
  * Registered main memory
  * ---------------------------------------------------------------------------------------------------------- */
 
-void swmlir_emu_register_range(const void *p, size_t bytes)
+static int in_object(uintptr_t a);
+
+static void register_range(const void *p, size_t bytes, const char *label)
 {
     size_t i;
 
@@ -404,8 +446,16 @@ void swmlir_emu_register_range(const void *p, size_t bytes)
         R.v[i] = R.v[i - 1];
     R.v[i].lo = (uintptr_t)p;
     R.v[i].hi = (uintptr_t)p + bytes;
+    snprintf(R.v[i].label, sizeof R.v[i].label, "%s", label ? label : "");
     R.n++;
+    if (!in_object((uintptr_t)p))
+        R.foreign++;
     pthread_rwlock_unlock(&R.lock);
+}
+
+void swmlir_emu_register_range(const void *p, size_t bytes)
+{
+    register_range(p, bytes, NULL);
 }
 
 void swmlir_emu_unregister_range(const void *p)
@@ -417,6 +467,21 @@ void swmlir_emu_unregister_range(const void *p)
         if (R.v[i - 1].lo == (uintptr_t)p) {
             memmove(&R.v[i - 1], &R.v[i], (R.n - i) * sizeof *R.v);
             R.n--;
+            if (!in_object((uintptr_t)p))
+                R.foreign--;
+            break;
+        }
+    pthread_rwlock_unlock(&R.lock);
+}
+
+void swmlir_emu_name_range(const void *p, const char *name)
+{
+    size_t i;
+
+    pthread_rwlock_wrlock(&R.lock);
+    for (i = R.n; i > 0; i--)
+        if (R.v[i - 1].lo == (uintptr_t)p) {
+            snprintf(R.v[i - 1].label, sizeof R.v[i - 1].label, "%s", name ? name : "");
             break;
         }
     pthread_rwlock_unlock(&R.lock);
@@ -465,6 +530,378 @@ static int in_registered(uintptr_t a)
     range_t near;
     int any;
     return range_check(a, a + 1, &near, &any) && any;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Main memory shared with the kernels: the guard against direct accesses from CPE code.
+ *
+ * On the machine a CPE reaches main memory by DMA, or by gld/gst: a direct load/store that costs hundreds of
+ * cycles and that no DMA counter sees. So that emitted code never does the latter unnoticed, every buffer the
+ * host shares with kernels (swmlir_alloc: weights, arena, inputs, outputs; and the copies of spawn arguments)
+ * lives in one shared-memory object (memfd) mapped twice:
+ *  - the program's view, the addresses swmlir_alloc returns: PROT_NONE from athread_spawn to athread_join, so a
+ *    CPE that dereferences one faults, and the SIGSEGV handler reports kernel, CPE, address and buffer;
+ *  - the DMA engine's view, always read-write, through which athread_get / athread_put copy.
+ * The host (MPE) runs on while the CPEs do; should it touch the guarded memory before athread_join (the emitted
+ * host code never does: spawn is followed by join), its fault makes it wait until the kernel has finished, then
+ * the memory is given back and its access goes through, as if the host had run after the kernel.
+ * Off (memory from calloc, nothing guarded) under a sanitizer runtime (AddressSanitizer & co. own SIGSEGV and
+ * the allocator) or when the object cannot be made; the counters file says which ("direct_access").
+ * The opt-in mode (kernels built with SWMLIR_EMU_DIRECT_ACCESS=count, see build.py and direct_count.c) leaves the
+ * memory open and counts the kernels' direct accesses instead.
+ * ---------------------------------------------------------------------------------------------------------- */
+
+#define MM_RESERVE_DEFAULT (64ull << 30) /* address space of each view (sparse: only what is used costs) */
+#define MM_RESERVE_MIN (256ull << 20)
+
+typedef struct {
+    size_t off, len; /* extent in the object, whole pages */
+} mm_block_t;
+
+extern void __asan_init(void) __attribute__((weak));
+extern void __tsan_init(void) __attribute__((weak));
+extern void __msan_init(void) __attribute__((weak));
+extern void __hwasan_init(void) __attribute__((weak));
+
+static struct {
+    pthread_once_t once;
+    pthread_mutex_t mu;
+    int ok;                  /* the object exists: swmlir_alloc memory comes from it */
+    char *prog, *dma;        /* the program's view (guarded during spawns), the DMA engine's view */
+    size_t reserve, page;    /* bytes of each view */
+    size_t high;             /* end of the highest live block */
+    mm_block_t *v;           /* live blocks, sorted by offset */
+    size_t n, cap;
+    int fd, zero_by_hand;    /* fallocate cannot punch holes: freed blocks are zeroed through the DMA view */
+    const char *off_reason;  /* why nothing is guarded, or NULL */
+    int counting;            /* kernels built in the opt-in mode: direct accesses allowed and counted */
+    int engaged;             /* the program view is PROT_NONE over [prog, prog + engaged_len) */
+    size_t engaged_len;
+    int waiter, kernel_over; /* wait_kernel_end: one thread waits for E.done, the others for it */
+} M = {.once = PTHREAD_ONCE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static int in_object(uintptr_t a)
+{
+    return M.ok && a - (uintptr_t)M.prog < M.reserve;
+}
+
+/* The address the DMA engine uses for a main-memory address of the program. */
+static char *dma_view(char *mem)
+{
+    return in_object((uintptr_t)mem) ? M.dma + (mem - M.prog) : mem;
+}
+
+static const char *sanitizer_present(void)
+{
+    if (__asan_init || __hwasan_init)
+        return "an address sanitizer runtime is present";
+    if (__tsan_init)
+        return "a thread sanitizer runtime is present";
+    if (__msan_init)
+        return "a memory sanitizer runtime is present";
+    return NULL;
+}
+
+static size_t env_reserve(void)
+{
+    const char *s = getenv("SWMLIR_EMU_MAIN_MEMORY_BYTES");
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s)
+        return (size_t)MM_RESERVE_DEFAULT;
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || *end || v < MM_RESERVE_MIN)
+        emu_fail(NULL, "swmlir_alloc", "SWMLIR_EMU_MAIN_MEMORY_BYTES='%s' is not a byte count >= %llu", s,
+                 (unsigned long long)MM_RESERVE_MIN);
+    return (size_t)v;
+}
+
+static void mm_init(void)
+{
+    size_t want;
+
+    M.page = (size_t)sysconf(_SC_PAGESIZE);
+    if ((M.off_reason = sanitizer_present()) != NULL)
+        return;
+#ifdef MFD_CLOEXEC
+    M.fd = memfd_create("swmlir-main-memory", MFD_CLOEXEC);
+#endif
+    if (M.fd < 0) {
+        M.off_reason = "memfd_create failed";
+        return;
+    }
+    for (want = env_reserve() / M.page * M.page; want >= MM_RESERVE_MIN; want /= 2) {
+        if (ftruncate(M.fd, (off_t)want) != 0)
+            continue;
+        M.prog = (char *)mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, M.fd, 0);
+        M.dma = (char *)mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, M.fd, 0);
+        if (M.prog != MAP_FAILED && M.dma != MAP_FAILED) {
+            M.reserve = want;
+            M.ok = 1;
+            return;
+        }
+        if (M.prog != MAP_FAILED)
+            munmap(M.prog, want);
+        if (M.dma != MAP_FAILED)
+            munmap(M.dma, want);
+        M.prog = M.dma = NULL;
+    }
+    close(M.fd);
+    M.fd = -1;
+    M.off_reason = "the shared-memory object cannot be mapped";
+}
+
+/* swmlir_alloc under the emulator. *handled = 0: the object is off, the caller allocates (unguarded). */
+void *swmlir_emu_alloc(size_t bytes, int *handled)
+{
+    size_t len, off = 0, i;
+
+    pthread_once(&M.once, mm_init);
+    *handled = M.ok;
+    if (!M.ok)
+        return NULL;
+    if (bytes > M.reserve)
+        return NULL;
+    len = ((bytes ? bytes : 1) + M.page - 1) / M.page * M.page;
+    pthread_mutex_lock(&M.mu);
+    for (i = 0; i < M.n && M.v[i].off < off + len; i++) /* first fit */
+        off = M.v[i].off + M.v[i].len;
+    if (off + len > M.reserve || (M.n == M.cap && !(M.v = (mm_block_t *)realloc(M.v, (M.cap = M.cap ? 2 * M.cap : 64) *
+                                                                                          sizeof *M.v)))) {
+        pthread_mutex_unlock(&M.mu);
+        return NULL;
+    }
+    memmove(&M.v[i + 1], &M.v[i], (M.n - i) * sizeof *M.v);
+    M.v[i].off = off;
+    M.v[i].len = len;
+    M.n++;
+    if (off + len > M.high)
+        M.high = off + len;
+    if (M.engaged && off + len > M.engaged_len) { /* allocated while a kernel runs: guarded at once */
+        mprotect(M.prog + M.engaged_len, off + len - M.engaged_len, PROT_NONE);
+        M.engaged_len = off + len;
+    }
+    pthread_mutex_unlock(&M.mu);
+    register_range(M.prog + off, bytes, NULL); /* zero-filled: fresh or punched pages */
+    return M.prog + off;
+}
+
+/* swmlir_free under the emulator: 1 if p came from swmlir_emu_alloc (and is now free), 0 if not ours. */
+int swmlir_emu_free(void *p)
+{
+    size_t i;
+
+    if (!in_object((uintptr_t)p))
+        return 0;
+    swmlir_emu_unregister_range(p);
+    pthread_mutex_lock(&M.mu);
+    for (i = 0; i < M.n && M.prog + M.v[i].off != (char *)p; i++)
+        ;
+    if (i == M.n)
+        emu_fail(NULL, "swmlir_free", "%p is not a live buffer from swmlir_alloc", p);
+    if (M.zero_by_hand ||
+        fallocate(M.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)M.v[i].off, (off_t)M.v[i].len) != 0) {
+        M.zero_by_hand = 1;
+        memset(M.dma + M.v[i].off, 0, M.v[i].len);
+    }
+    memmove(&M.v[i], &M.v[i + 1], (M.n - i - 1) * sizeof *M.v);
+    M.n--;
+    M.high = M.n ? M.v[M.n - 1].off + M.v[M.n - 1].len : 0;
+    pthread_mutex_unlock(&M.mu);
+    return 1;
+}
+
+/* Set by direct_count.c's constructor: the kernels are instrumented, direct accesses are counted, not refused. */
+void swmlir_emu_count_direct_accesses(void)
+{
+    M.counting = 1;
+}
+
+/* The guard works: the object exists, the kernels are not counting, and SIGSEGV is ours. */
+static int guard_possible(void)
+{
+    return M.ok && !M.counting && E.segv_ours;
+}
+
+/* Why the guard is off (for the counters file), or NULL. */
+static const char *guard_off_reason(void)
+{
+    if (M.counting || guard_possible())
+        return NULL;
+    if (M.off_reason)
+        return M.off_reason;
+    if (!M.ok)
+        return "no buffer was allocated";
+    return "SIGSEGV has another handler (a debugger's or a sanitizer's)";
+}
+
+/* athread_spawn: close the program's view (the spawner holds E.mu). */
+static void guard_engage(void)
+{
+    pthread_once(&M.once, mm_init);
+    if (!guard_possible())
+        return;
+    pthread_mutex_lock(&M.mu);
+    if (M.high && mprotect(M.prog, M.high, PROT_NONE) != 0)
+        emu_fail(NULL, "athread_spawn", "cannot protect main memory (mprotect: %s)", strerror(errno));
+    M.engaged_len = M.high;
+    __atomic_store_n(&M.engaged, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&M.mu);
+}
+
+/* The kernel is over: open the program's view again. */
+static void guard_release(void)
+{
+    pthread_mutex_lock(&M.mu);
+    if (M.engaged) {
+        if (M.engaged_len && mprotect(M.prog, M.engaged_len, PROT_READ | PROT_WRITE) != 0)
+            emu_fail(NULL, "athread_join", "cannot unprotect main memory (mprotect: %s)", strerror(errno));
+        __atomic_store_n(&M.engaged, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&M.mu);
+}
+
+/* Block until the CPEs have all returned from the current kernel and main memory is open again. athread_join
+ * calls it; so does the fault handler of a host thread that touched guarded memory during the spawn. */
+static void sem_wait_intr(sem_t *s);
+
+static void wait_kernel_end(void)
+{
+    if (__atomic_exchange_n(&M.waiter, 1, __ATOMIC_ACQ_REL) == 0) {
+        sem_wait_intr(&E.done);
+        guard_release();
+        __atomic_store_n(&M.kernel_over, 1, __ATOMIC_RELEASE);
+    } else {
+        while (!__atomic_load_n(&M.kernel_over, __ATOMIC_ACQUIRE))
+            sched_yield();
+    }
+}
+
+/* "byte 16 of the weights [0x...,+4096)": which registered buffer holds a, for the fault report. Called in the
+ * signal handler: the lock is only tried (a thread stopped in the middle of an update would deadlock us). */
+static void describe_address(char *out, size_t size, uintptr_t a)
+{
+    const range_t *best = NULL;
+    size_t i;
+
+    if (pthread_rwlock_tryrdlock(&R.lock) != 0) {
+        snprintf(out, size, "in main memory shared with the kernels");
+        return;
+    }
+    for (i = 0; i < R.n && R.v[i].lo <= a; i++) /* the innermost: views of a buffer may be registered too */
+        if (a < R.v[i].hi && (!best || R.v[i].hi - R.v[i].lo <= best->hi - best->lo))
+            best = &R.v[i];
+    if (best)
+        snprintf(out, size, "byte %zu of %s [%p,+%zu)", (size_t)(a - best->lo),
+                 best->label[0] ? best->label : "a buffer from swmlir_alloc", (void *)best->lo,
+                 (size_t)(best->hi - best->lo));
+    else
+        snprintf(out, size, "in main memory shared with the kernels, in no live buffer");
+    pthread_rwlock_unlock(&R.lock);
+}
+
+static int host_retries; /* faults of host threads in the object since the last spawn (see guard_fault) */
+
+/* SIGSEGV at addr while the guard may be engaged. CPE code: the error, with kernel, CPE, address and buffer
+ * (does not return). A host thread: wait for the kernel to end, then return 1 (the access is retried and goes
+ * through). 0: not the guard's fault. */
+static int guard_fault(const cpe_t *c, const char *addr, void *uc)
+{
+    char where[256], buf[768];
+    const char *kind = "access";
+    int n;
+
+    if (!in_object((uintptr_t)addr))
+        return 0;
+    if (!c) { /* a host thread */
+        if (__atomic_load_n(&M.engaged, __ATOMIC_ACQUIRE)) {
+            wait_kernel_end();
+            return 1;
+        }
+        /* released meanwhile by another host thread's join: retry, but never forever */
+        return __atomic_add_fetch(&host_retries, 1, __ATOMIC_RELAXED) < 1000;
+    }
+    if (!c->in_kernel || !__atomic_load_n(&M.engaged, __ATOMIC_ACQUIRE))
+        return 0;
+    claim_failure();
+#if defined(__x86_64__)
+    kind = (((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2) ? "store" : "load";
+#else
+    (void)uc;
+#endif
+    describe_address(where, sizeof where, (uintptr_t)addr);
+    n = snprintf(buf, sizeof buf,
+                 "swmlir-emulator: error: kernel '%s' (launch %ld), CPE %d, direct %s: address %p is %s in main "
+                 "memory: CPE code may reach main memory only by DMA (athread_get / athread_put), a direct "
+                 "load or store is a gld/gst on the machine%s\n",
+                 E.name ? E.name : "?", E.launch, c->id, kind, (const void *)addr, where,
+                 E.env_count ? " (SWMLIR_EMU_DIRECT_ACCESS=count takes effect when the kernels are built with it)"
+                             : "");
+    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        n = 0;
+    _exit(EXIT_EMULATOR_ERROR);
+}
+
+/* What the counters file says about direct accesses. */
+static const char *direct_access_mode(void)
+{
+    return M.counting ? "counted" : guard_possible() ? "guarded" : "unguarded";
+}
+
+/* The opt-in mode: a direct access of n bytes at p by CPE code (direct_count.c's hooks of the instrumented kernels,
+ * and swmlir_emu_memcpy / memmove / memset). Counted when p is main memory shared with the kernels. */
+void swmlir_emu_direct_access(const void *p, size_t n, int store)
+{
+    uintptr_t a = (uintptr_t)p;
+    cpe_t *c;
+    uint64_t requests = (n + 7) / 8;
+
+    if (!n)
+        return;
+    if (!in_object(a)) {
+        int main_memory = 0;
+        size_t i;
+        if (!__atomic_load_n(&R.foreign, __ATOMIC_RELAXED))
+            return;
+        pthread_rwlock_rdlock(&R.lock);
+        for (i = 0; i < R.n && R.v[i].lo <= a && !main_memory; i++)
+            main_memory = a < R.v[i].hi;
+        pthread_rwlock_unlock(&R.lock);
+        if (!main_memory)
+            return;
+    }
+    c = self_cpe();
+    if (!c || !c->in_kernel) /* the host's own accesses are not gld/gst */
+        return;
+    if (store) {
+        c->c.gst_requests += requests;
+        c->c.gst_bytes += n;
+    } else {
+        c->c.gld_requests += requests;
+        c->c.gld_bytes += n;
+    }
+}
+
+void *swmlir_emu_memcpy(void *dst, const void *src, size_t n)
+{
+    swmlir_emu_direct_access(src, n, 0);
+    swmlir_emu_direct_access(dst, n, 1);
+    return memcpy(dst, src, n);
+}
+
+void *swmlir_emu_memmove(void *dst, const void *src, size_t n)
+{
+    swmlir_emu_direct_access(src, n, 0);
+    swmlir_emu_direct_access(dst, n, 1);
+    return memmove(dst, src, n);
+}
+
+void *swmlir_emu_memset(void *dst, int v, size_t n)
+{
+    swmlir_emu_direct_access(dst, n, 1);
+    return memset(dst, v, n);
 }
 
 /* ------------------------------------------------------------------------------------------------------------
@@ -600,6 +1037,7 @@ static int dma(int is_get, dma_mode mode, char *mem, char *ldm, int len, void *r
     check_ldm(c, call, "reply word", (char *)reply, sizeof(int));
     check_ldm(c, call, "LDM range", ldm, (size_t)len);
     check_main(c, call, mem, span);
+    mem = dma_view(mem); /* the program's view of main memory is closed while the kernel runs */
 
     for (i = 0; i < nblocks; i++) {
         if (is_get)
@@ -911,6 +1349,10 @@ int athread_init(void)
         once_done = 1;
     }
     install_signal_handlers();
+    {
+        const char *d = getenv("SWMLIR_EMU_DIRECT_ACCESS");
+        E.env_count = d && strcmp(d, "count") == 0;
+    }
     E.stop = 0;
     E.active = 0;
     pthread_attr_init(&attr);
@@ -938,7 +1380,37 @@ int athread_init(void)
     return 0;
 }
 
-int swmlir_emu_spawn(void (*fn)(void *), void *arg, const char *name)
+/* The spawn argument as the CPEs see it. On the machine `arg` is an address in main memory that a CPE reads by
+ * DMA (the emitted kernel entry fetches the argument struct into LDM with athread_get). Here the host's struct
+ * (often on the host stack, which is not registered memory) is copied into the shared main-memory object and
+ * registered for the spawn, so that DMA can read it and the guard covers it; athread_join copies it back if the
+ * kernel changed it. An argument that already points into a registered buffer, or whose size is unknown (a void
+ * pointer, or C++), is passed unchanged. */
+static void *spawn_argument(void *arg, size_t bytes)
+{
+    if (!arg || !bytes || in_registered((uintptr_t)arg))
+        return arg;
+    if (bytes > E.arg_cap) {
+        int handled = 0;
+        size_t cap = (bytes + 4095) / 4096 * 4096;
+        if (E.arg_copy && !swmlir_emu_free(E.arg_copy))
+            free(E.arg_copy);
+        E.arg_copy = (char *)swmlir_emu_alloc(cap, &handled);
+        if (E.arg_copy)
+            swmlir_emu_unregister_range(E.arg_copy); /* registered per spawn, with the struct's exact size */
+        else
+            E.arg_copy = (char *)xcalloc(1, cap);
+        E.arg_cap = cap;
+    }
+    memcpy(E.arg_copy, arg, bytes);
+    register_range(E.arg_copy, bytes, "the argument struct");
+    E.host_arg = (char *)arg;
+    E.arg_bytes = bytes;
+    E.arg_registered = 1;
+    return E.arg_copy;
+}
+
+int swmlir_emu_spawn(void (*fn)(void *), void *arg, size_t arg_bytes, const char *name)
 {
     int i, n;
 
@@ -979,10 +1451,13 @@ int swmlir_emu_spawn(void (*fn)(void *), void *arg, const char *name)
     E.launch = S.next_launch++;
     pthread_mutex_unlock(&S.mu);
     E.fn = fn;
-    E.arg = arg;
+    E.arg = spawn_argument(arg, arg_bytes);
     E.nthreads = n;
     E.remaining = n;
     E.active = 1;
+    M.waiter = M.kernel_over = 0;
+    host_retries = 0;
+    guard_engage(); /* from here to athread_join, main memory is reachable by DMA only */
     for (i = 0; i < n; i++)
         sem_post(&E.cpes[i].go);
     pthread_mutex_unlock(&E.mu);
@@ -999,8 +1474,14 @@ int athread_join(void)
         pthread_mutex_unlock(&E.mu);
         return 0;
     }
-    sem_wait_intr(&E.done);
+    wait_kernel_end(); /* and main memory is open again */
     E.active = 0;
+    if (E.arg_registered) {
+        swmlir_emu_unregister_range(E.arg_copy);
+        if (memcmp(E.host_arg, E.arg_copy, E.arg_bytes) != 0) /* the kernel wrote into its argument */
+            memcpy(E.host_arg, E.arg_copy, E.arg_bytes);
+        E.arg_registered = 0;
+    }
 
     /* The CPEs are idle: their counters can be read without races. */
     memset(&rec, 0, sizeof rec);
@@ -1008,10 +1489,12 @@ int athread_join(void)
     rec.launch = E.launch;
     for (i = 0; i < E.nthreads; i++) {
         const counters_t *cc = &E.cpes[i].c;
-        uint64_t moved = cc->get_bytes + cc->put_bytes;
+        uint64_t moved = cc->get_bytes + cc->put_bytes, direct = cc->gld_requests + cc->gst_requests;
         counters_merge(&rec.c, cc);
         if (moved > rec.max_cpe_dma_bytes)
             rec.max_cpe_dma_bytes = moved;
+        if (direct > rec.max_cpe_direct_requests)
+            rec.max_cpe_direct_requests = direct;
         rec.active_cpes += moved > 0;
     }
     pthread_mutex_unlock(&E.mu);
@@ -1123,6 +1606,9 @@ static void write_counters(FILE *f, const counters_t *c)
     }
     fprintf(f, "}, \"ldm_peak_bytes\": %llu, \"syncs\": %llu, \"mesh_bytes\": %llu",
             (unsigned long long)c->ldm_peak, (unsigned long long)c->syncs, (unsigned long long)c->mesh_bytes);
+    fprintf(f, ", \"gld_requests\": %llu, \"gld_bytes\": %llu, \"gst_requests\": %llu, \"gst_bytes\": %llu",
+            (unsigned long long)c->gld_requests, (unsigned long long)c->gld_bytes,
+            (unsigned long long)c->gst_requests, (unsigned long long)c->gst_bytes);
     free(keys);
 }
 
@@ -1149,12 +1635,20 @@ int swmlir_emu_write_stats(const char *path)
     if (!f)
         return -1;
     pthread_mutex_lock(&S.mu);
-    fprintf(f, "{\n\"ldm_bytes\": %zu,\n\"launches\": [", swmlir_emu_ldm_bytes());
+    fprintf(f, "{\n\"ldm_bytes\": %zu,\n\"direct_access\": \"%s\",\n", swmlir_emu_ldm_bytes(),
+            direct_access_mode());
+    if (guard_off_reason()) {
+        fprintf(f, "\"direct_access_note\": ");
+        write_json_string(f, guard_off_reason());
+        fprintf(f, ",\n");
+    }
+    fprintf(f, "\"launches\": [");
     for (i = 0; i < S.n; i++) {
         fprintf(f, "%s\n  {\"kernel\": ", i ? "," : "");
         write_json_string(f, S.v[i].kernel);
-        fprintf(f, ", \"launch\": %ld, \"max_cpe_dma_bytes\": %llu, \"active_cpes\": %d, ", S.v[i].launch,
-                (unsigned long long)S.v[i].max_cpe_dma_bytes, S.v[i].active_cpes);
+        fprintf(f, ", \"launch\": %ld, \"max_cpe_dma_bytes\": %llu, \"max_cpe_direct_requests\": %llu, "
+                "\"active_cpes\": %d, ", S.v[i].launch, (unsigned long long)S.v[i].max_cpe_dma_bytes,
+                (unsigned long long)S.v[i].max_cpe_direct_requests, S.v[i].active_cpes);
         write_counters(f, &S.v[i].c);
         fputc('}', f);
     }

@@ -27,6 +27,14 @@ void *swmlir_alloc(size_t bytes)
     char *raw, *data;
     swmlir_block_header *h;
 
+#ifdef SWMLIR_EMULATOR
+    {
+        int handled = 0;
+        void *p = swmlir_emu_alloc(bytes, &handled); /* page-aligned, zero-filled, registered */
+        if (handled)
+            return p;
+    }
+#endif
     if (bytes > (size_t)-1 - SWMLIR_ALIGN - sizeof(swmlir_block_header))
         return NULL;
     total = bytes + SWMLIR_ALIGN + sizeof(swmlir_block_header);
@@ -51,6 +59,10 @@ void swmlir_free(void *p)
 
     if (p == NULL)
         return;
+#ifdef SWMLIR_EMULATOR
+    if (swmlir_emu_free(p))
+        return;
+#endif
     h = (swmlir_block_header *)p - 1;
 #ifdef SWMLIR_EMULATOR
     swmlir_emu_unregister_range(p);
@@ -109,6 +121,7 @@ void *swmlir_load_weights(const char *path, size_t expected_bytes)
         swmlir_free(buf);
         return NULL;
     }
+    swmlir_name_buffer(buf, "the weights");
     return buf;
 }
 
@@ -128,5 +141,15 @@ void swmlir_unregister_buffer(const void *p)
     swmlir_emu_unregister_range(p);
 #else
     (void)p;
+#endif
+}
+
+void swmlir_name_buffer(const void *p, const char *name)
+{
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_name_range(p, name);
+#else
+    (void)p;
+    (void)name;
 #endif
 }

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from ..targets import Target
 from .constants import cpe_constants
+from .direct import direct_access_seconds
 from .dma import dma_seconds
 
 
@@ -27,6 +28,7 @@ class KernelTime:
     gflops: float
     percent_of_peak: float
     bound: str                  # "DMA", "compute", "latency" or "spawn"
+    direct_seconds: float = 0.0  # gld/gst of the opt-in mode (sim.direct), included in dma_seconds
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,6 +64,9 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
                                   sum(l["get_bytes"] + l["put_bytes"] for l in launches))
     else:
         body = dma + compute
+    direct = direct_access_seconds(launches, target)  # blocking loads/stores: overlapped with nothing
+    body += direct
+    dma += direct
     total = body + spawn
     peak = target.peak_gflops_per_cg
     gflops = flops / total / 1e9 if total else 0.0
@@ -74,7 +79,7 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
     else:
         bound = "compute"
     return KernelTime(name, len(launches), flops, dma, compute, spawn, double_buffered, total, gflops,
-                      100.0 * gflops / peak if peak else 0.0, bound)
+                      100.0 * gflops / peak if peak else 0.0, bound, direct)
 
 
 def overlapped_seconds(dma: float, compute: float, steps: int, put_bytes: int, all_bytes: int) -> float:

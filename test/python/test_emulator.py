@@ -38,12 +38,12 @@ def write(d: Path, name: str, text: str) -> str:
     return str(p)
 
 
-def build(d: Path, host: str, slave: str, *, ldm_bytes=65536, driver=False, headers=None) -> str:
+def build(d: Path, host: str, slave: str, *, ldm_bytes=65536, driver=False, headers=None, **kw) -> str:
     d.mkdir(parents=True, exist_ok=True)
     for name, text in (headers or {}).items():
         write(d, name, text)
     return runtime.build_emulated_executable(str(d), [write(d, "host.c", host)], [write(d, "kernels.c", slave)],
-                                             ldm_bytes=ldm_bytes, driver=driver, opt="-O1")
+                                             ldm_bytes=ldm_bytes, driver=driver, opt="-O1", **kw)
 
 
 def run(exe: str, *args, stats: Path | None = None, env=None):
@@ -62,9 +62,13 @@ def error_line(stderr: str) -> str:
 
 
 # The kernel-side prologue the compiler emits: on the emulator the slave symbol of kernel k is slave_k.
+# FETCH_ARGS: how a kernel reads its argument struct, by one DMA into LDM as the compiler's kernel entries do
+# (codegen/kernel_c.py): main memory, the struct included, is closed to direct loads while a kernel runs.
 def rename(*kernels: str) -> str:
     defs = "\n".join(f"#define {k} slave_{k}" for k in kernels)
-    return f"#if defined(SWMLIR_EMULATOR) && defined(SWMLIR_SLAVE)\n{defs}\n#endif\n"
+    fetch = ("#define FETCH_ARGS(T, a, arg) T a; { volatile int r_ = 0; "
+             "athread_get(PE_MODE, (arg), &a, sizeof a, (void *)&r_, 0, 0, 0); swmlir_dma_wait(&r_, 1); }")
+    return f"#if defined(SWMLIR_EMULATOR) && defined(SWMLIR_SLAVE)\n{defs}\n#endif\n{fetch}\n"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -123,7 +127,8 @@ TILE_SLAVE = """
     """ + rename("tile_scale", "heap_copy", "tls_copy") + """
     void tile_scale(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         int id = athread_get_id(-1), r = id >> 3, c = id & 7, i;
         float tile[LOCAL_FLOATS];
         float params[8];
@@ -142,7 +147,8 @@ TILE_SLAVE = """
     /* Rows of the matrix, one contiguous DMA each, through a 20 KB ldm_malloc block. */
     void heap_copy(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         int id = _MYID, i;
         float *buf = (float *)ldm_malloc(20 * 1024);
         volatile int reply = 0;
@@ -160,7 +166,8 @@ TILE_SLAVE = """
     __thread_local volatile int tls_reply;
     void tls_copy(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         int id = _MYID, i;
 
         tls_reply = 0;
@@ -190,26 +197,29 @@ def test_strided_tiles_results_and_exact_counters(tile_exe, tmp_path):
         ("tile_scale", 0), ("tile_scale", 1), ("heap_copy", 2), ("tls_copy", 3)]
 
     tile_bytes = 8 * 16 * 4
+    arg = 24  # every CPE fetches the 24-byte argument struct by one DMA
     for l in launches[:2]:
-        assert l["get_requests"] == 128 and l["put_requests"] == 64
-        assert l["get_bytes"] == 64 * (32 + tile_bytes) and l["put_bytes"] == 64 * tile_bytes
+        assert l["get_requests"] == 64 + 128 and l["put_requests"] == 64
+        assert l["get_bytes"] == 64 * (arg + 32 + tile_bytes) and l["put_bytes"] == 64 * tile_bytes
         # strided: 8 blocks of 64 B per request (get and put); the params get is one 32-B block
-        assert l["block_sizes"] == {"32": 64, "64": 64 * 8 * 2}
+        assert l["block_sizes"] == {"24": 64, "32": 64, "64": 64 * 8 * 2}
         assert l["syncs"] == 0
         assert 4096 * 4 <= l["ldm_peak_bytes"] <= 4096 * 4 + 1024  # the 16 KB local array + a small frame
 
     heap, tls = launches[2], launches[3]
     for l in (heap, tls):
-        assert (l["get_requests"], l["put_requests"]) == (64, 64)
-        assert l["get_bytes"] == l["put_bytes"] == 64 * 128 * 4
-        assert l["block_sizes"] == {"512": 128}
+        assert (l["get_requests"], l["put_requests"]) == (64 + 64, 64)
+        assert l["get_bytes"] - 64 * arg == l["put_bytes"] == 64 * 128 * 4
+        assert l["block_sizes"] == {"24": 64, "512": 128}
     assert 20 * 1024 <= heap["ldm_peak_bytes"] <= 20 * 1024 + 1024
     assert 512 <= tls["ldm_peak_bytes"] <= 2048  # __thread_local data counts as LDM
 
     t = s["totals"]
     assert t["launches"] == 4
-    assert t["get_requests"] == 2 * 128 + 2 * 64 and t["put_requests"] == 4 * 64
-    assert t["block_sizes"] == {"32": 128, "64": 2048, "512": 256}
+    assert t["get_requests"] == 4 * 64 + 2 * 128 + 2 * 64 and t["put_requests"] == 4 * 64
+    assert t["block_sizes"] == {"24": 4 * 64, "32": 128, "64": 2048, "512": 256}
+    assert t["gld_requests"] == t["gst_requests"] == t["gld_bytes"] == t["gst_bytes"] == 0
+    assert s["direct_access"] == "guarded"
     assert t["ldm_peak_bytes"] == max(l["ldm_peak_bytes"] for l in launches)
     assert s["ldm_bytes"] == 65536
 
@@ -268,7 +278,8 @@ SYN_SLAVE = """
 
     void neighbours(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         int id = athread_get_id(-1), r = id >> 3, c = id & 7;
         step(a->buf, a->next, 1000 + id, (id + 1) % 64, ARRAY_SCOPE, 0xffff, id);
         step(a->buf + 64, a->row_next, 2000 + id, r * 8 + (c + 1) % 8, ROW_SCOPE, 0xff, id);
@@ -285,8 +296,8 @@ def test_athread_syn_barriers(tmp_path):
     assert "bad=0" in p.stdout
     l = json.loads(stats.read_text())["launches"][0]
     assert l["syncs"] == 3 * 64
-    assert (l["get_requests"], l["put_requests"]) == (3 * 64, 6 * 64)
-    assert l["block_sizes"] == {"4": 9 * 64}
+    assert (l["get_requests"], l["put_requests"]) == (64 + 3 * 64, 6 * 64)
+    assert l["block_sizes"] == {"32": 64, "4": 9 * 64}  # the argument struct, then the values
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -329,7 +340,8 @@ BAD_SLAVE = """
 
     void bad(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         int id = athread_get_id(-1);
         char ldm[256];
         volatile int reply = 0;
@@ -423,7 +435,8 @@ BIG_SLAVE = """
     """ + rename("bad") + """
     void bad(void *arg)
     {
-        struct args *a = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *a = &args;
         char big[70 * 1024]; /* larger than a 64 KB LDM */
         volatile int reply = 0;
         athread_get(PE_MODE, a->buf, big, 4096, (void *)&reply, 0, 0, 0);
@@ -443,6 +456,188 @@ def test_ldm_overflow(tmp_path):
     # the run-time override of the LDM size
     p = run(exe, 0, env={"SWMLIR_LDM_BYTES": str(128 * 1024)})
     assert p.returncode == 0, p.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Direct accesses: CPE code reaches main memory only by DMA. A direct load or store (a gld/gst on the machine) of
+# any main memory shared with the kernels -- a buffer, the argument struct -- stops the program with status 3 and
+# names the kernel, the CPE, the address and its buffer. The opt-in build counts them instead.
+# ---------------------------------------------------------------------------------------------------------------------
+
+DIRECT_HOST = """
+    #include <stdio.h>
+    #include <stdlib.h>
+    #include <athread.h>
+    #include "swmlir_runtime.h"
+    extern void SLAVE_FUN(direct)(void *);
+    struct args { float *table, *out; int mode; };
+
+    int main(int argc, char **argv)
+    {
+        struct args a;
+        int i;
+        a.table = swmlir_alloc(4096);
+        a.out = swmlir_alloc(4096);
+        swmlir_name_buffer(a.table, "the table");
+        for (i = 0; i < 1024; i++) a.table[i] = (float)i;
+        a.mode = atoi(argv[1]);
+        athread_init();
+        athread_spawn(direct, &a);
+        if (a.mode == 8) /* the host reads a kernel's output before athread_join: it waits for the kernel */
+            printf("early=%g\\n", a.out[64]);
+        athread_join();
+        printf("out=%g\\n", a.out[64]);
+        if (argc > 2)
+            swmlir_emu_write_stats(argv[2]);
+        athread_halt();
+        return 0;
+    }
+"""
+
+DIRECT_SLAVE = """
+    #include <unistd.h>
+    #include <slave.h>
+    #include "swmlir_slave.h"
+    struct args { float *table, *out; int mode; };
+    """ + rename("direct") + """
+    void direct(void *arg)
+    {
+        FETCH_ARGS(struct args, a, arg);
+        int id = athread_get_id(-1), i;
+        float ldm[16] = {0}, s = 0;
+        volatile int reply = 0;
+        volatile float *vt = a.table, *vo = a.out;
+
+        switch (a.mode) {
+        case 0: /* fine: everything by DMA */
+            athread_get(PE_MODE, a.table + id * 16, ldm, 64, (void *)&reply, 0, 0, 0);
+            swmlir_dma_wait(&reply, 1);
+            athread_put(PE_MODE, ldm, a.out + id * 16, 64, (void *)&reply, 0, 0);
+            swmlir_dma_wait(&reply, 1);
+            break;
+        case 1: /* a scalar from main memory, the usual temptation (a bias, a scale) */
+            if (id == 9) s = vt[100];
+            break;
+        case 2: /* a store into main memory */
+            if (id == 9) vo[3] = 1.0f;
+            break;
+        case 3: /* the argument struct dereferenced where it lies, in main memory */
+            s = (float)((volatile struct args *)arg)->mode;
+            break;
+        case 4: /* memcpy from main memory */
+            memcpy(ldm, a.table + 32, 64);
+            s = ldm[id & 15];
+            break;
+        case 5: /* a SIMD load from main memory */
+            swmlir_f4_store(ldm, swmlir_f4_load(a.table + 8));
+            s = ldm[id & 3];
+            break;
+        case 6: /* the opt-in build: 10 loads, 3 stores, a 64-byte memcpy and the argument struct read directly */
+            for (i = 0; i < 10; i++) s += vt[id + i];
+            for (i = 0; i < 3; i++) vo[id * 4 + i] = s;
+            memcpy(ldm, a.table + 16 * id, 64);
+            s += (float)((volatile struct args *)arg)->mode;
+            break;
+        case 8: /* writes out[64] late: the host's early read must wait for it */
+            if (id == 4) {
+                usleep(100000);
+                ldm[0] = 42.0f;
+                athread_put(PE_MODE, ldm, a.out + 64, 4, (void *)&reply, 0, 0);
+                swmlir_dma_wait(&reply, 1);
+            }
+            break;
+        }
+        ldm[15] = s; /* keep the loads */
+        if (ldm[15] == -1.0f) athread_put(PE_MODE, ldm, a.out, 4, (void *)&reply, 0, 0);
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def direct_exe(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("direct"), DIRECT_HOST, DIRECT_SLAVE)
+
+
+@pytest.mark.parametrize("mode, cpe, kind, words", [
+    (1, 9, "load", ["byte 400 of the table [", "+4096)"]),
+    (2, 9, "store", ["byte 12 of a buffer from swmlir_alloc [", "+4096)"]),
+    (3, None, "load", ["byte 16 of the argument struct [", "+24)"]),
+    (4, None, "load", ["byte 128 of the table"]),
+    (5, None, "load", ["byte 32 of the table"]),
+])
+def test_direct_main_memory_access_is_an_error(direct_exe, mode, cpe, kind, words):
+    p = run(direct_exe, mode)
+    assert p.returncode == runtime.EMULATOR_EXIT_CODE, p.stderr
+    line = error_line(p.stderr)
+    assert line.startswith(f"{ERROR} kernel 'direct' (launch 0), CPE "), line
+    if cpe is not None:
+        assert f"CPE {cpe}, " in line
+    assert f", direct {kind}: address 0x" in line
+    assert "only by DMA" in line
+    for w in words:
+        assert w in line
+
+
+def test_dma_only_kernel_and_the_host_waiting_for_the_kernel(direct_exe, tmp_path):
+    stats = tmp_path / "s.json"
+    p = run(direct_exe, 0, stats)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert "out=64" in p.stdout  # CPE 4 copied table[64..80) to out[64..80)
+    s = json.loads(stats.read_text())
+    assert s["direct_access"] == "guarded" and "direct_access_note" not in s
+    (l,) = s["launches"]
+    assert (l["gld_requests"], l["gst_requests"], l["max_cpe_direct_requests"]) == (0, 0, 0)
+    # between spawn and join the host touches guarded memory: it is held until the kernel is over, then goes on
+    p = run(direct_exe, 8)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["early=42", "out=42"]
+
+
+def test_opt_in_mode_counts_direct_accesses(tmp_path):
+    exe = build(tmp_path, DIRECT_HOST, DIRECT_SLAVE, direct_access="count")
+    for mode in (1, 2, 3):  # what the guard refuses runs
+        assert run(exe, mode).returncode == 0
+    stats = tmp_path / "s.json"
+    p = run(exe, 6, stats)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(stats.read_text())
+    assert s["direct_access"] == "counted"
+    (l,) = s["launches"]
+    # per CPE: 10 float loads, a 64-byte memcpy (8 requests of 8 bytes), the 4-byte mode field; 3 float stores
+    assert (l["gld_requests"], l["gld_bytes"]) == (64 * (10 + 8 + 1), 64 * (40 + 64 + 4))
+    assert (l["gst_requests"], l["gst_bytes"]) == (64 * 3, 64 * 12)
+    assert l["max_cpe_direct_requests"] == 10 + 8 + 1 + 3
+    assert l["get_requests"] == 64  # the argument struct, by DMA
+    assert s["totals"]["gld_requests"] == l["gld_requests"]
+    with pytest.raises(ValueError, match="direct access mode 'sometimes'"):
+        build(tmp_path / "x", DIRECT_HOST, DIRECT_SLAVE, direct_access="sometimes")
+
+
+def test_guard_off_under_a_sanitizer(tmp_path):
+    """AddressSanitizer owns SIGSEGV and the allocator: the guard is off, and the counters file says why."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    probe = subprocess.run([cc, "-fsanitize=address", "-x", "c", "-", "-o", str(tmp_path / "probe")],
+                           input="int main(void){return 0;}", capture_output=True, text=True)
+    if probe.returncode != 0 or subprocess.run([str(tmp_path / "probe")]).returncode != 0:
+        pytest.skip("no working AddressSanitizer")
+    inc = runtime.include_dir()
+    srcs = [write(tmp_path, "host.c", DIRECT_HOST), write(tmp_path, "kernels.c", DIRECT_SLAVE)]
+    cmd = [cc, "-std=gnu99", "-O1", "-g", "-fsanitize=address", "-pthread", "-DSWMLIR_EMULATOR", f"-I{inc}",
+           *runtime.runtime_sources(), "-o", str(tmp_path / "asan")]
+    objs = []
+    for src, role in zip(srcs, ("HOST", "SLAVE")):
+        obj = str(tmp_path / (Path(src).stem + ".o"))
+        c = subprocess.run([cc, "-std=gnu99", "-O1", "-fsanitize=address", "-DSWMLIR_EMULATOR", f"-DSWMLIR_{role}",
+                            f"-I{inc}", "-c", src, "-o", obj], capture_output=True, text=True)
+        assert c.returncode == 0, c.stderr
+        objs.append(obj)
+    c = subprocess.run(cmd + objs, capture_output=True, text=True)
+    assert c.returncode == 0, c.stderr
+    stats = tmp_path / "s.json"
+    p = run(str(tmp_path / "asan"), 0, stats, env={"ASAN_OPTIONS": "detect_leaks=0"})
+    assert p.returncode == 0, p.stderr
+    s = json.loads(stats.read_text())
+    assert s["direct_access"] == "unguarded" and "sanitizer" in s["direct_access_note"]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -498,7 +693,8 @@ MODEL_SLAVE = """
     """ + rename("axpb") + """
     void axpb(void *arg)
     {
-        struct args *p = (struct args *)arg;
+        FETCH_ARGS(struct args, args, arg);
+        struct args *p = &args;
         int id = athread_get_id(-1), i;
         float a[CHUNK], b[CHUNK], w[2];
         volatile int reply = 0;
@@ -538,8 +734,8 @@ def test_driver_runs_model(model_files, tmp_path):
     assert runtime.parse_time_ms(p.stderr) > 0
     s = json.loads(stats.read_text())
     assert [l["kernel"] for l in s["launches"]] == ["axpb"] * 3
-    assert s["totals"]["get_requests"] == 3 * 64 * 3
-    assert s["totals"]["block_sizes"] == {"8": 3 * 64, "1024": 3 * 64 * 3}
+    assert s["totals"]["get_requests"] == 3 * 64 * 4
+    assert s["totals"]["block_sizes"] == {"32": 3 * 64, "8": 3 * 64, "1024": 3 * 64 * 3}
 
 
 def test_driver_checks_input_size(model_files, tmp_path):

@@ -121,6 +121,29 @@ def test_kernel_time_adds_dma_and_compute_without_double_buffering():
     assert overlapped.seconds == pytest.approx(dma / 4 + max(dma, 1e-3) * 3 / 4 + 1e-3 / 4 + c.spawn_seconds)
 
 
+def test_direct_accesses_are_charged_latency_or_bandwidth_and_never_overlap():
+    from swmlir.sim.direct import direct_access_seconds
+    c = cpe_constants(SW)
+    # one CPE, 1000 loads: 120 cycles each, one after another
+    lone = {"gld_requests": 1000, "gst_requests": 0, "max_cpe_direct_requests": 1000}
+    assert direct_access_seconds([lone], SW) == pytest.approx(1000 * 120 / c.clock_hz)
+    # 64 CPEs, 1000 each: the 1.5 GB/s of the core group, 8 bytes a request, is the limit
+    all64 = {"gld_requests": 64 * 800, "gst_requests": 64 * 200, "max_cpe_direct_requests": 1000}
+    assert direct_access_seconds([all64], SW) == pytest.approx(64 * 1000 * 8 / 1.5e9)
+    assert 64 * 1000 * 8 / 1.5e9 > 1000 * 120 / c.clock_hz
+    assert direct_access_seconds([{"gld_requests": 0}], SW) == 0.0
+    # added to the memory time, outside the overlap of a double-buffered kernel
+    launch = {"block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64, "get_bytes": 4096 * 1000,
+              "put_bytes": 0}
+    mix = {"cycles": 1.45e6, "chain_bound_cycles": 0.0, "double_buffered_steps": 4}
+    plain = model_kernel("k", [launch], flops=1, mix=mix, target=SW)
+    with_direct = model_kernel("k", [{**launch, **all64}], flops=1, mix=mix, target=SW)
+    d = direct_access_seconds([all64], SW)
+    assert with_direct.direct_seconds == pytest.approx(d)
+    assert with_direct.seconds == pytest.approx(plain.seconds + d)
+    assert with_direct.dma_seconds == pytest.approx(plain.dma_seconds + d)
+
+
 def test_peak_follows_the_cpe_rate():
     c = cpe_constants(SW)
     assert 64 * c.clock_hz * 2 * SW.simd_f32_lanes * c.vector_fma_per_cycle / 1e9 == pytest.approx(

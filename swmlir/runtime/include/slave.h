@@ -4,6 +4,7 @@
  * Kernels emitted by swmlir include <slave.h>; on the real SW26010 that is the vendor header, under the
  * emulator it is this one. Each CPE is a thread: its stack stands for the LDM (kernel-local arrays live there,
  * as on the real CPE), __thread_local is thread-local storage, and DMA is a synchronous, checked copy.
+ * Main memory is closed to CPE code while a kernel runs: DMA is the only way to it (see below).
  * All sizes are in bytes.
  */
 #ifndef SWMLIR_SLAVE_H
@@ -54,8 +55,25 @@ void swmlir_emu_dma_wait_check(volatile int *reply, int count);
  * between two barriers of the row (axis 0) or column (axis 1), and counted as mesh bytes. */
 void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis);
 
+/* Main memory is reachable from CPE code only through DMA: the emulator closes it while a kernel runs and reports
+ * a direct load or store (a gld/gst on the machine) as an error. The opt-in mode, for experiments: kernels built
+ * with SWMLIR_EMU_COUNT_DIRECT (build.py does it for SWMLIR_EMU_DIRECT_ACCESS=count, with instrumentation of every
+ * load and store) may access main memory directly, and each access is counted per kernel (gld/gst requests and
+ * bytes). memcpy / memmove / memset are not instrumented by the compiler: in that mode they go through these. */
+void swmlir_emu_direct_access(const void *p, size_t n, int store);
+void *swmlir_emu_memcpy(void *dst, const void *src, size_t n);
+void *swmlir_emu_memmove(void *dst, const void *src, size_t n);
+void *swmlir_emu_memset(void *dst, int v, size_t n);
+
 #ifdef __cplusplus
 }
+#endif
+
+#ifdef SWMLIR_EMU_COUNT_DIRECT
+#include <string.h> /* declared first, so that later uses take the counting versions */
+#define memcpy swmlir_emu_memcpy
+#define memmove swmlir_emu_memmove
+#define memset swmlir_emu_memset
 #endif
 
 #endif /* SWMLIR_SLAVE_H */
