@@ -668,10 +668,17 @@ void *swmlir_emu_alloc(size_t bytes, int *handled)
     pthread_mutex_lock(&M.mu);
     for (i = 0; i < M.n && M.v[i].off < off + len; i++) /* first fit */
         off = M.v[i].off + M.v[i].len;
-    if (off + len > M.reserve || (M.n == M.cap && !(M.v = (mm_block_t *)realloc(M.v, (M.cap = M.cap ? 2 * M.cap : 64) *
-                                                                                          sizeof *M.v)))) {
+    if (off + len > M.reserve) {
         pthread_mutex_unlock(&M.mu);
-        return NULL;
+        return NULL; /* out of (emulated) main memory */
+    }
+    if (M.n == M.cap) {
+        size_t cap = M.cap ? 2 * M.cap : 64;
+        mm_block_t *v = (mm_block_t *)realloc(M.v, cap * sizeof *v);
+        if (!v)
+            emu_fail(NULL, "swmlir_alloc", "out of host memory");
+        M.v = v;
+        M.cap = cap;
     }
     memmove(&M.v[i + 1], &M.v[i], (M.n - i) * sizeof *M.v);
     M.v[i].off = off;

@@ -32,6 +32,7 @@ def test_lenet(batch, tmp_path):
     assert len(launches) >= len(m.kernels)  # every kernel ran on the CPEs
     assert data["totals"]["get_bytes"] > 0 and data["totals"]["put_bytes"] > 0
     assert all(l["ldm_peak_bytes"] <= m.target.ldm_bytes for l in launches)
+    assert data["direct_access"] == "guarded" and data["totals"]["gld_requests"] == 0
 
 
 @pytest.mark.parametrize("sizes,batch", [((784, 256, 128, 10), 4), ((37, 19, 5), 1)])
@@ -58,6 +59,57 @@ def test_saved_files_read_as_sunway_code(tmp_path):
     assert "sw5cc -slave" in (tmp_path / "Makefile").read_text()
     # no weight values are printed into the C sources
     assert os.path.getsize(tmp_path / "model_host.c") < 64 * 1024
+
+
+def test_hand_edited_kernels_that_touch_main_memory_directly_are_stopped(tmp_path):
+    """CPE code reaches main memory only by DMA: emitted kernels edited to read their argument struct where it
+    lies, to load a weight or to store into the arena directly are stopped (status 3) by a line naming the kernel,
+    the CPE, the address and the buffer. The opt-in build runs them and counts the accesses."""
+    import re
+    import subprocess
+
+    from swmlir import runtime
+    m = swmlir.compile(mlp(batch=2, sizes=(20, 16, 4)))
+    m.save(str(tmp_path))
+    slave = (tmp_path / "model_slave.c").read_text()
+    # the entry fetches its argument struct into LDM by one DMA, then reads the fields there
+    entry = re.search(r"void (main_k0\w*)\(void\* (v\d+)\) \{\n  struct \1_args (v\d+);", slave)
+    kernel, arg, local = entry.groups()
+    assert f"athread_get(PE_MODE, {arg}, " in slave and f"sizeof(struct {kernel}_args)" in slave
+    body = re.search(rf"static void {kernel}_body\(float (v\d+)\[2\]\[20\], float (v\d+)\[16\]\[20\], "
+                     rf"float v\d+\[16\], float (v\d+)\[2\]\[16\]\) \{{\n", slave)
+    x, w, out = body.groups()
+    edits = {
+        "argument": (f" = {local}.a1;", f" = ((struct {kernel}_args *){arg})->a1;", "load", "the argument struct ["),
+        "weight": (body.group(0), body.group(0) + f"  volatile float t = {w}[3][1];\n", "load", "the weights ["),
+        "input": (body.group(0), body.group(0) + f"  volatile float t = {x}[1][2];\n", "load", "input 0 ["),
+        "store": (body.group(0), body.group(0) + f"  {out}[0][5] = 1.0f;\n", "store", "the arena ["),
+    }
+    xin = np.random.default_rng(0).standard_normal((2, 20)).astype(np.float32)
+    xin.tofile(tmp_path / "in0.bin")
+    for name, (old, new, kind, where) in edits.items():
+        assert slave.count(old) >= 1, name
+        src = tmp_path / f"slave_{name}.c"
+        src.write_text(slave.replace(old, new, 1))
+        exe = runtime.build_emulated_executable(str(tmp_path / name), [str(tmp_path / "model_host.c")], [str(src)],
+                                                ldm_bytes=m.target.ldm_bytes)
+        p = subprocess.run([exe, str(tmp_path / "model.weights.bin"), str(tmp_path / "in0.bin"),
+                            str(tmp_path / "out0.bin")], capture_output=True, text=True, timeout=120)
+        assert p.returncode == runtime.EMULATOR_EXIT_CODE, (name, p.stderr)
+        line = p.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"swmlir-emulator: error: kernel '{kernel}' (launch 0), CPE "), line
+        assert f", direct {kind}: address 0x" in line and where in line and "only by DMA" in line, line
+    # the opt-in mode: the weight load runs, and 64 CPEs x one 4-byte load per work item are counted
+    exe = runtime.build_emulated_executable(str(tmp_path / "count"), [str(tmp_path / "model_host.c")],
+                                            [str(tmp_path / "slave_weight.c")], ldm_bytes=m.target.ldm_bytes,
+                                            direct_access="count")
+    stats = tmp_path / "count.json"
+    runtime.run_emulated(exe, str(tmp_path / "model.weights.bin"), [str(tmp_path / "in0.bin")],
+                         [str(tmp_path / "out0.bin")], stats_json=str(stats))
+    np.testing.assert_allclose(np.fromfile(tmp_path / "out0.bin", np.float32).reshape(2, 4), m.run([xin])[0],
+                               rtol=0, atol=0)
+    first = json.loads(stats.read_text())["launches"][0]
+    assert first["kernel"] == kernel and first["gld_requests"] == 64 and first["gld_bytes"] == 64 * 4
 
 
 def test_mobilenet_v2_style():
