@@ -821,6 +821,7 @@ def test_runtime_compiles_without_warnings(tmp_path):
         [cc, "-std=gnu99", "-DSWMLIR_EMULATOR", "-c", rt],
         [cc, "-std=c99", "-pedantic", "-c", rt],  # portable: what sw5cc -host gets
         [cc, "-std=c99", "-pedantic", f"-I{tmp_path}", "-c", runtime.driver_source()],
+        [cc, "-std=gnu99", "-c", str(Path(rt).parent / "direct_count.c")],  # the opt-in mode's hooks
     ]
     for cmd in cmds:
         p = subprocess.run([*cmd, "-O2", "-Wall", "-Wextra", "-Werror", f"-I{inc}", "-o", str(tmp_path / "x.o")],
