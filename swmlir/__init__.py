@@ -9,11 +9,13 @@ from .errors import CompileError, ScheduleError, UnsupportedOpsError  # noqa: F4
 from .targets import TARGETS, get_target  # noqa: F401
 
 
-def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model"):
+def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model", base_dir=None):
     """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel.
-    schedule="baseline" keeps the first round's kernels (greedy tiles, scalar loops), for comparisons."""
+    schedule="baseline" keeps the first round's kernels (greedy tiles, scalar loops), for comparisons.
+    base_dir: the folder of a ModelProto's external data (required when it has some; see compiler.compile)."""
     from .compiler import compile as _compile
-    return _compile(model, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule)
+    return _compile(model, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,
+                    base_dir=base_dir)
 
 
 __all__ = ["compile", "CompileError", "ScheduleError", "UnsupportedOpsError", "TARGETS", "get_target"]

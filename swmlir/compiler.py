@@ -106,14 +106,10 @@ class CompiledModel:
         return out
 
 
-def _load(model):
-    import onnx
-    if isinstance(model, (str, os.PathLike)):
-        try:
-            return onnx.load(os.fspath(model))
-        except Exception as e:  # a missing or corrupt file must not surface as a protobuf traceback
-            raise CompileError(f"cannot read ONNX model '{model}': {e}", stage="import") from None
-    return model
+def _load(model, base_dir=None):
+    """The model validated, with its external data read from inside its folder (frontend.onnx.validate)."""
+    from .frontend.onnx.validate import load_model
+    return load_model(model, base_dir=base_dir, verb="read")
 
 
 def onnx_copy(model):
@@ -130,8 +126,9 @@ def new_context() -> ir.Context:
 
 
 def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True,
-                   schedule: str = "model"):
-    """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info)."""
+                   schedule: str = "model", base_dir=None):
+    """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info).
+    `base_dir`: where the external data of a ModelProto is (see compile)."""
     stage = pipeline.canonical_stage(stage)
     tgt = get_target(target)
     ctx = new_context()
@@ -141,7 +138,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         from .frontend.onnx.builders import RESOURCE_SINK
         resources: dict = {}
         token = RESOURCE_SINK.set(resources)
-        proto = _load(model)
+        proto = _load(model, base_dir)
         from .graph import expand_functions
         # ops we lack a converter for but ONNX defines as functions are replaced by their bodies (always: this
         # decides what is supported, not how fast it runs)
@@ -176,17 +173,24 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
-            optimize: bool = True, schedule: str = "model") -> CompiledModel:
+            optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None
+            ) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
     optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
-    schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's."""
+    schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's.
+
+    The model is validated first (frontend.onnx.validate: onnx.checker, attribute types, sizes). External data
+    is read only from inside the model's folder, symbolic links resolved: a path's own folder, or `base_dir`.
+    A ModelProto whose tensors keep their data in external files (onnx.load(..., load_external_data=False))
+    needs `base_dir`, the folder it was saved in; without it, it is refused rather than read from the current
+    directory."""
     if schedule not in pipeline.SCHEDULES:
         raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
                            stage="schedule")
     tgt = get_target(target)
     timings: dict[str, float] = {}
     ctx, module, info = lower_to_stage(model, "sunway", target=tgt, input_shapes=input_shapes, timings=timings,
-                                       optimize=optimize, schedule=schedule)
+                                       optimize=optimize, schedule=schedule, base_dir=base_dir)
     with ctx, ir.Location.unknown():
         from .stats import kernel_stats
         kstats = kernel_stats(module, tgt.cpes_per_cg)

@@ -213,16 +213,13 @@ class ImportContext:
 
 
 # ------------------------------------------------------------------------------------------------ model helpers
-def _load(model) -> tuple[onnx.ModelProto, str]:
-    if isinstance(model, onnx.ModelProto):
-        return model, ""
-    if isinstance(model, (str, os.PathLike)):
-        path = os.fspath(model)
-        try:
-            return onnx.load(path), os.path.dirname(os.path.abspath(path))
-        except Exception as e:
-            raise ImportError_(f"cannot load ONNX model '{path}': {e}") from None
-    raise ImportError_(f"expected an onnx.ModelProto or a path, got {type(model).__name__}")
+def _load(model, base_dir=None) -> tuple[onnx.ModelProto, str]:
+    """The ModelProto with its external data read (from inside the model's folder only, see validate)."""
+    from .validate import load_model
+    proto = load_model(model, base_dir=base_dir, check=False)
+    if base_dir is None and isinstance(model, (str, os.PathLike)):
+        base_dir = os.path.dirname(os.path.abspath(os.fspath(model)))
+    return proto, os.fspath(base_dir) if base_dir is not None else ""
 
 
 def _opsets(model: onnx.ModelProto) -> dict[str, int]:
@@ -247,6 +244,15 @@ def _check_supported(graph: onnx.GraphProto, opsets: dict[str, int]) -> None:
             missing.append((op, opset, _node_label(n, i)))
     if missing:
         raise UnsupportedOpsError(missing)
+
+
+def _check_attributes(model: onnx.ModelProto) -> None:
+    """Every attribute has the type the op's ONNX schema gives (all problems at once): converters read
+    attributes as that type and need not check it themselves."""
+    from .validate import InvalidModelError, attribute_problems, graph_problems, header_problems
+    problems = header_problems(model) + graph_problems(model) + attribute_problems(model)
+    if problems:
+        raise InvalidModelError(problems)
 
 
 def _declared_dims(vi: onnx.ValueInfoProto) -> list[int | str | None] | None:
@@ -303,6 +309,10 @@ def _resolve_inputs(graph: onnx.GraphProto, input_shapes: dict[str, Sequence[int
             shape = tuple(declared)
         if any(s <= 0 for s in shape):
             raise ImportError_(f"graph input '{vi.name}' has shape {list(shape)}: dims must be positive")
+        from .validate import size_problem
+        big = size_problem(f"graph input '{vi.name}'", shape, itemsize=np.dtype(dtype).itemsize)
+        if big:
+            raise ImportError_(big)
         out.append(TensorInfo(vi.name, shape, dtype))
     if given:
         raise ImportError_(f"input_shapes names {sorted(given)}, which are not graph inputs "
@@ -339,6 +349,14 @@ def _check_output(node: Node, name: str, value: ir.Value | np.ndarray) -> None:
         shape, elem = b.shape_of(value), b.elem_of(value)
         if any(d == ir.ShapedType.get_dynamic_size() for d in shape):
             raise node.error(f"output '{name}' would have a dynamic shape")
+    from .validate import size_problem
+    try:
+        itemsize = value.dtype.itemsize if isinstance(value, np.ndarray) else mlir_to_numpy(elem).itemsize
+    except TypeError:
+        itemsize = 8
+    big = size_problem(f"output '{name}'", shape, itemsize=itemsize)
+    if big:
+        raise node.error(big)
     if any(d == 0 for d in shape) and not isinstance(value, np.ndarray):  # empty constants are fine as shapes
         raise node.error(f"output '{name}' would have the zero-size shape {list(shape)}; zero-size tensors "
                          "are not supported")
@@ -410,11 +428,12 @@ def _tag_linalg_ops(fn: func.FuncOp) -> None:
     fn.operation.walk(visit)
 
 
-def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
-                input_shapes: dict[str, list[int]] | None = None) -> tuple[ir.Module, ModelInfo]:
-    """Import `model` into a new Module of the current MLIR Context (see the package docstring)."""
+def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *, input_shapes: dict[str, list[int]] | None = None,
+                base_dir: "str | os.PathLike | None" = None) -> tuple[ir.Module, ModelInfo]:
+    """Import `model` into a new Module of the current MLIR Context (see the package docstring).
+    `base_dir`: the folder of a ModelProto's external data (a ModelProto with external data needs it)."""
     registry._load_converters()
-    model, base_dir = _load(model)
+    model, base_dir = _load(model, base_dir)
     opsets = _opsets(model)
     if len(model.functions):
         try:
@@ -423,6 +442,7 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *,
             raise ImportError_(f"cannot inline the model's local functions: {e}") from None
     graph = model.graph
     _check_supported(graph, opsets)
+    _check_attributes(model)
     inputs = _resolve_inputs(graph, input_shapes)
     inferred = _infer(model, inputs)
     ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir)

@@ -27,6 +27,14 @@ from ..registry import converter
 _TYPE_VERSIONS_21 = (21, 23, 24, 25)
 
 
+def _check_size(node, shape, dtype) -> None:
+    """Constants computed here are numpy arrays: refuse a huge one before numpy allocates it."""
+    from ..validate import size_problem
+    msg = size_problem("the output", shape, itemsize=np.dtype(dtype).itemsize)
+    if msg:
+        raise node.error(msg)
+
+
 # ----------------------------------------------------------------------------------------------- helpers
 def data_input(node, i: int, what: str):
     """Input i as a numpy array when it is a constant, else as an SSA value."""
@@ -327,6 +335,7 @@ def expand(ctx, node):
     except ValueError as e:
         raise node.error(str(e)) from None
     if isinstance(x, np.ndarray):
+        _check_size(node, out, x.dtype)
         return np.ascontiguousarray(np.broadcast_to(x.reshape((1,) * (len(out) - x.ndim) + x.shape), out))
     _check_nonempty(node, out)
     return b.broadcast_to(x, out)
@@ -342,6 +351,7 @@ def tile(ctx, node):
     if any(r < 0 for r in reps):
         raise node.error(f"repeats {reps} must not be negative")
     if isinstance(x, np.ndarray):
+        _check_size(node, [r * n for r, n in zip(reps, s)], x.dtype)
         return np.tile(x, reps)
     out = [r * n for r, n in zip(reps, s)]
     _check_nonempty(node, out)
@@ -641,6 +651,7 @@ def constant_of_shape(ctx, node):
     v = np.asarray(v)
     if v.size != 1:
         raise node.error(f"value must have one element, got shape {list(v.shape)}")
+    _check_size(node, shape_, v.dtype)
     return np.full(shape_, v.reshape(-1)[0], dtype=v.dtype)
 
 
@@ -662,6 +673,7 @@ def range_(ctx, node):
     if delta == 0:
         raise node.error("delta must not be 0")
     n = max(math.ceil((limit - start) / delta), 0)
+    _check_size(node, [n], dt)
     if dt.kind == "f":
         work = np.float32 if dt == np.float16 and node.opset >= 27 and node.attr("stash_type", 1) == 1 else dt
         return (np.asarray(start, work) + np.arange(n, dtype=work) * np.asarray(delta, work)).astype(dt)
@@ -681,6 +693,7 @@ def eye_like(ctx, node):
         dt = onnx_to_numpy(dtype_attr)
         if dt is None:
             raise node.error(f"dtype {onnx_type_name(dtype_attr)} is not supported")
+    _check_size(node, s, dt)
     return np.eye(s[0], s[1], k=node.attr("k", 0), dtype=dt)
 
 
