@@ -30,8 +30,35 @@ def _mlir_text(module) -> str:
     return module.operation.get_asm(large_elements_limit=16, large_resource_limit=64)
 
 
+def _out_dir_check(path: str) -> None:
+    """An output folder that cannot be created or written is reported before compiling, in one line."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CompileError(f"-o '{path}' exists and is not a folder", stage="cli")
+    parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise CompileError(f"cannot write to -o '{path}': '{parent}' is not a writable folder", stage="cli")
+
+
+def _out_file_check(path: str, flag: str) -> None:
+    """An output file that cannot be written is reported before compiling, in one line."""
+    if os.path.isdir(path):
+        raise CompileError(f"{flag} '{path}' is a folder, expected a file name", stage="cli")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CompileError(f"cannot write {flag} '{path}': the folder '{parent}' does not exist", stage="cli")
+    if not os.access(parent, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise CompileError(f"cannot write {flag} '{path}': permission denied", stage="cli")
+
+
 def cmd_compile(a) -> int:
     from . import compiler
+    if a.output:
+        if a.emit and (a.emit not in ("c", "emit") or a.output.endswith(".c")) and not os.path.isdir(a.output):
+            _out_file_check(a.output, "-o")
+        else:
+            _out_dir_check(a.output)
     if a.emit and a.emit not in ("c", "emit"):
         ctx, result, info = compiler.lower_to_stage(a.model, a.emit, target=a.target,
                                                    input_shapes=_shapes(a.input_shape))
@@ -55,7 +82,10 @@ def cmd_compile(a) -> int:
             _write_or_print(text, None)
             return 0
     out = a.output or "swmlir-out"
-    m.save(out)
+    try:
+        m.save(out)
+    except OSError as e:
+        raise CompileError(f"cannot write the emitted files to '{out}': {e.strerror or e}", stage="cli") from None
     print(f"swmlir: compiled {a.model} for {m.target.name} in {time.perf_counter() - t0:.2f} s -> {out}/")
     print(f"  {len(m.kernels)} CPE kernels, weights {m.weights_bytes} bytes, work arena {m.arena_bytes} bytes "
           f"(intermediates {m.intermediate_bytes} bytes, shared by lifetime)")
@@ -89,8 +119,11 @@ def _print_stats(a, m) -> None:
 
 def _write_or_print(text: str, path: str | None) -> None:
     if path:
-        with open(path, "w") as f:
-            f.write(text)
+        try:
+            with open(path, "w") as f:
+                f.write(text)
+        except OSError as e:
+            raise CompileError(f"cannot write '{path}': {e.strerror or e}", stage="cli") from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -108,45 +141,149 @@ def _random_inputs(info, seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
+def _first_line(e: BaseException, limit: int = 300) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(e).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def onnxruntime_outputs(model_path_or_proto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    import onnx
-    import onnxruntime as ort
+    """onnxruntime's outputs; CompileError (one line, stage "check") when it is missing or refuses the model."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise CompileError("--check needs onnxruntime, which is not installed (pip install onnxruntime)",
+                           stage="check") from None
     proto = model_path_or_proto
     if not isinstance(proto, (str, os.PathLike)):
         proto = proto.SerializeToString()
     elif isinstance(proto, os.PathLike):
         proto = os.fspath(proto)
     so = ort.SessionOptions()
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(proto, so, providers=["CPUExecutionProvider"])
-    del onnx
-    return sess.run(None, feeds)
+    so.log_severity_level = 4   # fatal only: a refusal is reported below, in one line
+    try:
+        sess = ort.InferenceSession(proto, so, providers=["CPUExecutionProvider"])
+        return sess.run(None, feeds)
+    except Exception as e:  # onnxruntime's refusals are long, multi-line, and not ours to show as a traceback
+        raise CompileError(f"onnxruntime cannot run the model: {_first_line(e)}", stage="check") from None
+
+
+def _graph_input_specs(model_path: str) -> list:
+    """(name, numpy dtype or None, declared dims with None for unknown) of the graph inputs, without weights."""
+    import onnx
+    from .frontend.onnx.dtypes import onnx_to_numpy, onnx_type_name
+    try:
+        m = onnx.load(model_path, load_external_data=False)
+    except Exception as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else _first_line(e)
+        raise CompileError(f"cannot read ONNX model '{model_path}': {reason}", stage="import") from None
+    inits = {t.name for t in m.graph.initializer} | {t.values.name for t in m.graph.sparse_initializer}
+    out = []
+    for i in m.graph.input:
+        if i.name in inits or not i.type.HasField("tensor_type"):
+            continue
+        t = i.type.tensor_type
+        dims = None if not t.HasField("shape") else [
+            d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in t.shape.dim]
+        out.append((i.name, onnx_to_numpy(t.elem_type), onnx_type_name(t.elem_type), dims))
+    return out
+
+
+def _read_inputs(path: str, specs: list) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, checked against the graph inputs: names (missing and extra), dtypes, shapes."""
+    import zipfile
+    if not os.path.exists(path):
+        raise CompileError(f"--inputs '{path}' does not exist", stage="run")
+    if os.path.isdir(path):
+        raise CompileError(f"--inputs '{path}' is a folder, expected an .npz file", stage="run")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise CompileError(f"cannot read --inputs '{path}': {e.strerror or e}", stage="run") from None
+    if not zipfile.is_zipfile(path):
+        what = "it holds one array (.npy), not named arrays" if magic == b"\x93NUMPY" else "it is not a zip file"
+        raise CompileError(f"--inputs '{path}' is not an .npz archive: {what}; save the inputs with "
+                           "numpy.savez(path, name=array, ...)", stage="run")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            feeds = {k: np.asarray(z[k]) for k in z.files}
+    except Exception as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else _first_line(e, 160)
+        raise CompileError(f"cannot read --inputs '{path}' as an .npz archive (numpy.savez): {reason}",
+                           stage="run") from None
+    names = [s[0] for s in specs]
+    missing = [n for n in names if n not in feeds]
+    extra = sorted(k for k in feeds if k not in names)
+    problems = []
+    if missing:
+        problems.append(f"no array for input(s) {missing}")
+    if extra:
+        problems.append(f"array(s) {extra} name no graph input")
+    for name, dtype, type_name, dims in specs:
+        a = feeds.get(name)
+        if a is None:
+            continue
+        if dtype is not None and a.dtype != dtype:
+            problems.append(f"'{name}' is {a.dtype}, the model takes {dtype} (no implicit casts)")
+        if dims is not None and (a.ndim != len(dims) or any(d is not None and d != s for d, s in zip(dims, a.shape))):
+            shown = ["?" if d is None else d for d in dims]
+            problems.append(f"'{name}' has shape {list(a.shape)}, the model declares {shown}")
+    if problems:
+        raise CompileError(f"--inputs '{path}' does not match the model (inputs {names}): " + "; ".join(problems),
+                           stage="run")
+    return feeds
+
+
+def _save_npz(path: str, names: list[str], arrays: list[np.ndarray]) -> None:
+    """What numpy.savez(path, **dict(zip(names, arrays))) writes, for any output name (savez's own keyword
+    arguments, `file` and `allow_pickle`, are names an output may have too); an output listed twice once."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for n, a in dict(zip(names, arrays)).items():
+            with zf.open(n + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+
+
+def _npz_name(path: str) -> str:
+    return path if path.endswith(".npz") else path + ".npz"   # numpy.savez appends the extension
 
 
 def cmd_run(a) -> int:
     from . import compiler
+    if a.output:
+        _out_file_check(a.output, "--output")
+        _out_file_check(_npz_name(a.output), "--output")
     feeds = None
     shapes = _shapes(a.input_shape)
     if a.inputs:
-        with np.load(a.inputs) as z:
-            feeds = {k: z[k] for k in z.files}
+        specs = _graph_input_specs(a.model)
+        feeds = _read_inputs(a.inputs, specs)
         if shapes is None:  # the data fixes the shapes of inputs declared with symbolic dims
-            shapes = {k: list(v.shape) for k, v in feeds.items() if _has_symbolic_dims(a.model, k)} or None
+            symbolic = {n for n, _, _, dims in specs if dims is None or None in dims}
+            shapes = {k: list(v.shape) for k, v in feeds.items() if k in symbolic} or None
     m = compiler.compile(a.model, a.target, input_shapes=shapes)
-    if feeds is None:
-        feeds = _random_inputs(m.info, a.seed)
-        print(f"swmlir: no --inputs given: random inputs (seed {a.seed})")
-    outs = m.run(feeds)
+    with m:  # the build folder goes when the command ends
+        if feeds is None:
+            feeds = _random_inputs(m.info, a.seed)
+            print(f"swmlir: no --inputs given: random inputs (seed {a.seed})")
+        outs = m.run(feeds)
     names = [t.name for t in m.info.outputs]
     if a.output:
-        np.savez(a.output, **dict(zip(names, outs)))
-        print(f"swmlir: wrote {', '.join(names)} to {a.output}")
+        try:
+            _save_npz(_npz_name(a.output), names, outs)
+        except OSError as e:
+            raise CompileError(f"cannot write --output '{_npz_name(a.output)}': {e.strerror or e}",
+                               stage="run") from None
+        print(f"swmlir: wrote {', '.join(names)} to {_npz_name(a.output)}")
     for n, o in zip(names, outs):
         print(f"  {n}: {o.dtype} {list(o.shape)}")
     if not a.check:
         return 0
     ref = onnxruntime_outputs(a.model, {t.name: np.asarray(feeds[t.name]).astype(t.dtype)
                                         for t in m.info.inputs})
+    if len(ref) != len(outs):
+        raise CompileError(f"onnxruntime gives {len(ref)} outputs, swmlir {len(outs)}", stage="check")
     ok = True
     for n, o, r in zip(names, outs, ref):
         diff = np.abs(o.astype(np.float64) - r.astype(np.float64))
@@ -173,15 +310,6 @@ def cmd_bench(a) -> int:
     return 0
 
 
-def _has_symbolic_dims(model_path: str, name: str) -> bool:
-    import onnx
-    m = onnx.load(model_path, load_external_data=False)
-    for i in m.graph.input:
-        if i.name == name and i.type.HasField("tensor_type"):
-            return any(not d.HasField("dim_value") or d.dim_value <= 0 for d in i.type.tensor_type.shape.dim)
-    return False
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="swmlir", description="ONNX -> Sunway compiler built on MLIR")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -200,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("model")
     r.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
     r.add_argument("--inputs", help=".npz keyed by graph input names (default: random inputs)")
-    r.add_argument("--output", help=".npz to write the outputs to, keyed by output names")
+    r.add_argument("-o", "--output", help=".npz to write the outputs to, keyed by output names")
     r.add_argument("--check", action="store_true", help="compare with onnxruntime")
     r.add_argument("--rtol", type=float, default=1e-4)
     r.add_argument("--atol", type=float, default=1e-5)
@@ -239,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     except CompileError as e:
         hint = "\n  (on the command line: --input-shape NAME=d0,d1,...)" if "input_shapes=" in str(e) else ""
         print(f"swmlir: error: {e}{hint}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a file we were asked to read or write: one line, not a traceback
+        where = f"'{e.filename}': " if e.filename else ""
+        print(f"swmlir: error: {where}{e.strerror or e}", file=sys.stderr)
         return 1
 
 

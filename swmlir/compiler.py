@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +24,11 @@ from .targets import Target, get_target
 
 @dataclass
 class CompiledModel:
-    """The emitted files of one model for one target, and how to run them on the host emulator."""
+    """The emitted files of one model for one target, and how to run them on the host emulator.
+
+    run() builds the emitted C once, in a temporary folder `/tmp/swmlir-*`; the folder is removed by close(), at
+    the end of a `with` block, when the object is garbage-collected, or at interpreter exit, whichever comes
+    first (a closed model can still be saved, and run() builds it again)."""
     info: object                      # frontend.onnx.ModelInfo
     target: Target
     files: dict[str, str | bytes]     # file name -> contents, as written by save()
@@ -36,6 +42,7 @@ class CompiledModel:
     kernel_mix: dict = field(default_factory=dict)   # kernel -> swmlir.sim.mix.Mix as a dict (static)
     _exe: str | None = None
     _workdir: str | None = None
+    _cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
 
     def save(self, out_dir: str) -> list[str]:
         """Write the emitted sources, headers, weights and build files into `out_dir`."""
@@ -53,15 +60,34 @@ class CompiledModel:
         if self._exe:
             return self._exe
         from .runtime import build_emulated_executable
+        self.close()
         self._workdir = tempfile.mkdtemp(prefix="swmlir-")
-        self.save(self._workdir)
+        # the finalizer holds the path, not the object: it runs at close(), garbage collection or exit
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._workdir, True)
         try:
+            self.save(self._workdir)
             self._exe = build_emulated_executable(
                 self._workdir, [os.path.join(self._workdir, "model_host.c")],
                 [os.path.join(self._workdir, "model_slave.c")], ldm_bytes=self.target.ldm_bytes)
         except RuntimeError as e:
+            self.close()
             raise RuntimeFailure(f"building the emitted C failed: {e}") from None
+        except BaseException:
+            self.close()
+            raise
         return self._exe
+
+    def close(self) -> None:
+        """Remove the build folder of run() (if any)."""
+        if self._cleanup is not None:
+            self._cleanup()
+        self._cleanup = self._exe = self._workdir = None
+
+    def __enter__(self) -> "CompiledModel":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def run(self, inputs, *, stats_json: str | None = None, repeat: int = 1) -> list[np.ndarray]:
         """Run on the host emulator. `inputs`: a dict keyed by input name, or a list in graph order.
