@@ -151,6 +151,27 @@ def new_context() -> ir.Context:
     return ctx
 
 
+def _graph_stage(proto, optimize: bool, timings: dict | None):
+    """The ONNX-level passes (swmlir.graph) on a copy of the validated model. They work on protobufs: an
+    exception there on a model that passed validation is reported as a CompileError of the graph stage."""
+    from .graph import expand_functions
+    try:
+        # ops we lack a converter for but ONNX defines as functions are replaced by their bodies (always: this
+        # decides what is supported, not how fast it runs)
+        proto = expand_functions.run(onnx_copy(proto))
+        if optimize:
+            from . import graph
+            proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
+                                   if timings is not None else None)
+    except (CompileError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        raise CompileError(f"the ONNX graph passes failed on this model: {type(e).__name__}: {first}",
+                           stage="graph") from e
+    return proto
+
+
 def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True,
                    schedule: str = "model", base_dir=None):
     """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info).
@@ -163,16 +184,9 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         from .frontend.onnx import import_onnx
         from .frontend.onnx.builders import RESOURCE_SINK
         resources: dict = {}
-        token = RESOURCE_SINK.set(resources)
         proto = _load(model, base_dir)
-        from .graph import expand_functions
-        # ops we lack a converter for but ONNX defines as functions are replaced by their bodies (always: this
-        # decides what is supported, not how fast it runs)
-        proto = expand_functions.run(onnx_copy(proto))
-        if optimize:
-            from . import graph
-            proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
-                                   if timings is not None else None)
+        proto = _graph_stage(proto, optimize, timings)
+        token = RESOURCE_SINK.set(resources)
         try:
             module, info = import_onnx(proto, input_shapes=input_shapes)
         finally:

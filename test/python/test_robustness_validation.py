@@ -132,7 +132,7 @@ CHECKER = [
     ("unknown attribute", lambda: raw([helper.make_node("Relu", ["x"], ["y"], name="r", foo=1)],
                                       [f32("x", [3])], [f32("y", [3])]), "unknown attribute 'foo'"),
     ("extra input", lambda: raw([helper.make_node("Relu", ["x", "x"], ["y"], name="r")], [f32("x", [3])],
-                                [f32("y", [3])]), "has input size 2 not in range"),
+                                [f32("y", [3])]), "Relu (node 'r'): has 2 inputs; Relu of opset 13 takes 1"),
     ("opset 99", lambda: raw([helper.make_node("Relu", ["x"], ["y"])], [f32("x", [3])], [f32("y", [3])], opset=99),
      "opset 99 of the default ONNX domain, which ONNX does not define"),
     ("opset 0", lambda: raw([helper.make_node("Relu", ["x"], ["y"])], [f32("x", [3])], [f32("y", [3])], opset=0),
@@ -227,3 +227,12 @@ def test_every_onnx_node_test_model_passes_validation():
             except ImportError_ as e:
                 refused.append(f"{name}: {e}")
     assert not refused, "\n".join(refused[:20])
+
+
+def test_input_and_output_counts_are_checked_by_the_importer_too():
+    nodes = [helper.make_node("Relu", ["x", "x"], ["a"], name="two_in"),
+             helper.make_node("Neg", ["a"], ["y", "extra"], name="two_out")]
+    model = raw(nodes, [f32("x", [3])], [f32("y", None)])
+    for err in both_paths(model):
+        assert "Relu (node 'two_in'): has 2 inputs; Relu of opset 13 takes 1" in str(err)
+        assert "Neg (node 'two_out'): has 2 outputs; Neg of opset 13 takes 1" in str(err)

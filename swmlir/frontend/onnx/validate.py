@@ -202,7 +202,7 @@ def _schema_attributes(op_type: str, opset: int, domain: str):
     except Exception:
         return None
     return ({name: (a.type.name, bool(a.required)) for name, a in s.attributes.items()}, s.since_version,
-            bool(s.deprecated))
+            bool(s.deprecated), (s.min_input, s.max_input), (s.min_output, s.max_output))
 
 
 def _attr_type_name(a: AttributeProto) -> str:
@@ -230,11 +230,15 @@ def check_attributes(node: onnx.NodeProto, opset: int, label: str) -> list[Probl
     found = _schema_attributes(node.op_type, opset, _domain(node.domain))
     if found is None:
         return []
-    expected, since, deprecated = found
+    expected, since, deprecated, ins, outs = found
     if deprecated:
         return []  # the schema of a deprecated version lists no attributes; the converter decides
     op = node.op_type if _domain(node.domain) == "" else f"{node.domain}.{node.op_type}"
     out, seen = [], set()
+    for what, n, (lo, hi) in (("inputs", len(node.input), ins), ("outputs", len(node.output), outs)):
+        if not lo <= n <= hi:
+            allowed = f"{lo}" if lo == hi else f"{lo} to {hi}" if hi < 2 ** 31 - 1 else f"at least {lo}"
+            out.append(Problem(f"has {n} {what}; {op} of opset {since} takes {allowed}", op, label))
     for a in node.attribute:
         if a.name in seen:
             out.append(Problem(f"attribute '{a.name}' is given more than once", op, label))
