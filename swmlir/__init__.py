@@ -5,7 +5,7 @@
     m.save("out/")                                        # host C, kernel C, headers, weights, Makefile, CMake
     outputs = m.run({"x": x})                             # built and run on the host emulator of athread
 """
-from .errors import CompileError, ScheduleError, UnsupportedOpsError  # noqa: F401
+from .errors import CompileError, InvalidModelError, ScheduleError, UnsupportedOpsError  # noqa: F401
 from .targets import TARGETS, get_target  # noqa: F401
 
 
@@ -18,4 +18,5 @@ def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedu
                     base_dir=base_dir)
 
 
-__all__ = ["compile", "CompileError", "ScheduleError", "UnsupportedOpsError", "TARGETS", "get_target"]
+__all__ = ["compile", "CompileError", "InvalidModelError", "ScheduleError", "UnsupportedOpsError", "TARGETS",
+           "get_target"]

@@ -30,6 +30,43 @@ class UnsupportedOpsError(CompileError):
         )
 
 
+class Problem:
+    """One thing wrong with a model: a message, and the op type and node name it is about (when it is)."""
+
+    __slots__ = ("message", "op", "node")
+
+    def __init__(self, message: str, op: str = "", node: str = ""):
+        self.message, self.op, self.node = message, op, node
+
+    def __eq__(self, other):
+        return isinstance(other, Problem) and \
+            (self.message, self.op, self.node) == (other.message, other.op, other.node)
+
+    def __hash__(self):
+        return hash((self.message, self.op, self.node))
+
+    def __repr__(self):
+        return f"Problem({self.message!r}, op={self.op!r}, node={self.node!r})"
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.op, f"(node '{self.node}')" if self.node else "") if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class InvalidModelError(ImportError_):
+    """The model is not valid ONNX or exceeds a limit (frontend.onnx.validate). Every problem found is listed
+    (`problems`), at once, as UnsupportedOpsError lists ops; one problem reads like any ImportError_."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            p = self.problems[0]
+            super().__init__(p.message, op=p.op, node=p.node)
+        else:
+            super().__init__(f"{len(self.problems)} problems in the model:\n"
+                             + "\n".join(f"  {p}" for p in self.problems))
+
+
 class ScheduleError(CompileError):
     """No schedule fits the target (typically: a tile does not fit in LDM)."""
 

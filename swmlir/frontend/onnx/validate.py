@@ -32,14 +32,13 @@ import math
 import os
 import re
 import stat
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
 import onnx
 from onnx import AttributeProto, TensorProto
 
-from ...errors import ImportError_
+from ...errors import ImportError_, InvalidModelError, Problem  # noqa: F401  (re-exported)
 from . import registry
 
 MAX_TENSOR_BYTES = 2 ** 31          # one tensor: 2 GiB (protobuf's limit for the bytes of one field)
@@ -52,29 +51,6 @@ _ATTR_WORDS = {
     "GRAPH": "a graph", "GRAPHS": "a list of graphs", "SPARSE_TENSOR": "a sparse tensor",
     "SPARSE_TENSORS": "a list of sparse tensors", "TYPE_PROTO": "a type", "TYPE_PROTOS": "a list of types",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    message: str
-    op: str = ""
-    node: str = ""
-
-    def __str__(self) -> str:
-        where = " ".join(p for p in (self.op, f"(node '{self.node}')" if self.node else "") if p)
-        return f"{where}: {self.message}" if where else self.message
-
-
-class InvalidModelError(ImportError_):
-    """The model is not valid ONNX, or exceeds a limit; every problem found is listed (`problems`)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        if len(problems) == 1:
-            p = problems[0]
-            super().__init__(p.message, op=p.op, node=p.node)
-        else:
-            super().__init__(f"{len(problems)} problems in the model:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -153,7 +129,8 @@ def _graphs(graph: onnx.GraphProto, path: str = "") -> Iterator[tuple[onnx.Graph
     yield graph, path
     for i, n in enumerate(graph.node):
         for a in n.attribute:
-            subs = [a.g] if a.type == AttributeProto.GRAPH else list(a.graphs) if a.type == AttributeProto.GRAPHS else []
+            subs = [a.g] if a.type == AttributeProto.GRAPH else \
+                list(a.graphs) if a.type == AttributeProto.GRAPHS else []
             for k, g in enumerate(subs):
                 sub = f"{a.name}" if len(subs) == 1 else f"{a.name}[{k}]"
                 yield from _graphs(g, f"{path}{node_label(n, i)}/{sub}/")
