@@ -27,8 +27,8 @@ it fails for graph outputs declared without a shape or element type, for IR 3 mo
 graph inputs (the zoo), for deprecated op versions we convert (GroupNormalization-18), and in the function body
 of MeanVarianceNormalization (the node test test_mvn); it also copies the weights and cannot take 2 GiB. The
 skeleton keeps everything else it checks. Checked on every ONNX node test model, the zoo and our networks
-(test/python/test_robustness_validation.py). `import_onnx` alone runs step 1 without the size-independent
-checker steps (the importer reports malformed graphs itself); `swmlir.compile` runs all three.
+(test/python/test_robustness_validation.py). `import_onnx` alone runs step 1 only (the importer reports
+malformed graphs itself, naming the value or node); `swmlir.compile` runs all three.
 
 A ModelProto whose tensors keep their data in external files is read only with an explicit `base_dir` (the
 folder the model was saved in): resolving it against the current directory, as onnx's helpers do, would read
