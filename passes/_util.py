@@ -108,3 +108,17 @@ def defined_inside(v: ir.Value, ancestor: ir.Operation) -> bool:
         parent = parent.operation if hasattr(parent, "operation") else parent
         return parent is not None and is_inside(parent, ancestor)
     return is_inside(op, ancestor)
+
+
+def splatted_load(op: ir.Operation) -> ir.Operation | None:
+    """The memref.load that a vector.broadcast `op` only re-broadcasts, or None. Such a pair is one instruction
+    on the CPE (simd_loade: load one element into every lane), so sunway-vector-to-simd emits it as one call and
+    the performance model (sim.mix) counts it as one LDM load and no vector op."""
+    if op.name != "vector.broadcast":
+        return None
+    load = defining_op(op.operands[0])
+    if load is None or load.name != "memref.load":   # in a kernel, every load reads LDM
+        return None
+    if len(list(load.results[0].uses)) != 1:
+        return None
+    return load

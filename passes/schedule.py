@@ -405,10 +405,15 @@ def _compute_factor(g: Group, nests: dict, tgt):
     lanes = tgt.simd_f32_lanes
     chain = c.ldm_latency + c.fp_latency + 1
 
+    seen: dict = {}
+
     def factor(tiles):
         shapes = [o.extent(tiles, nest.sizes) for o in sorted(nest.operands, key=lambda o: o.index)]
-        cpm = tile_cycles_per_mac(root, shapes, lanes, c.fp_latency, chain)
-        return 1.0 if cpm is None else max(1.0, cpm * lanes)
+        key = tuple(map(tuple, shapes))
+        if key not in seen:
+            cpm = tile_cycles_per_mac(root, shapes, lanes, c, chain)
+            seen[key] = 1.0 if cpm is None else max(1.0, cpm * lanes)
+        return seen[key]
     return factor
 
 

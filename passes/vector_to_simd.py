@@ -5,6 +5,7 @@ convert-to-emitc, into calls of the helpers of swmlir_slave.h on `floatv4` (SW26
 
   vector.load / vector.store       -> swmlir_fN_load(&m[i][j]) / swmlir_fN_store(&m[i][j], v)   (simd_loadu/storeu)
   vector.broadcast, splat constant -> swmlir_fN_splat(x)                                         (simd_set_floatvN)
+  vector.broadcast of a memref.load -> swmlir_fN_load_splat(&m[i][j])                             (simd_loade)
   vector.fma                       -> swmlir_fN_fma(a, b, c) = a * b + c                         (simd_vmas)
   vector.reduction <add>           -> swmlir_fN_sum(v)
   scf.for iter_args of vector type -> loop-carried floatvN variables
@@ -21,7 +22,7 @@ from swmlir.errors import LoweringError
 
 from . import register_pass
 from ._emitc import T, call, opaque_t
-from ._util import collect, ensure_sunway, funcs
+from ._util import collect, ensure_sunway, funcs, splatted_load
 
 _OPS = ("vector.load", "vector.store", "vector.broadcast", "vector.fma", "vector.reduction", "arith.constant")
 
@@ -103,6 +104,13 @@ def _lower(op: ir.Operation) -> None:
         elif name == "vector.store":
             call(f"swmlir_f{n}_store", [_elem_ptr(op.operands[1], list(op.operands[2:])), _cast(op.operands[0], st)])
             new = None
+        elif name == "vector.broadcast" and splatted_load(op) is not None:
+            load = splatted_load(op)
+            new = call(f"swmlir_f{n}_load_splat", [_elem_ptr(load.operands[0], list(load.operands[1:]))], result=st)
+            op.results[0].replace_all_uses_with(_cast(new, vt))
+            op.erase()
+            load.erase()
+            return
         elif name == "vector.broadcast":
             new = call(f"swmlir_f{n}_splat", [op.operands[0]], result=st)
         elif name == "vector.fma":

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from mlir import ir
 from mlir.dialects import affine, arith, memref, scf, vector
 
+from swmlir.sim.constants import CPEConstants, cpe_constants
 from swmlir.targets import get_target
 
 from . import register_pass
@@ -53,9 +54,10 @@ class Plan:
     vdim: int | None                    # the vector loop (None: a scalar register block)
     vreduce: bool                       # the vector loop is a reduction (horizontal sums at the end)
     unroll: dict[int, int]              # loop -> register-block factor (for vdim: vectors per block)
-    loads_per_fma: float
+    cycles_per_mac: float               # modeled CPE cycles per multiply-add, all parts of the nest
     lanes: int = 1
     vector_extent: int = 0              # vdim's iterations done in vectors; the rest is a scalar tail
+    main_extent: int = 0                # of those, the ones done with the full block; the rest with fewer vectors
 
 
 def _row_major(shape: list[int]) -> list[int]:
@@ -148,32 +150,77 @@ def match_contraction(op: ir.Operation) -> Contraction | None:
     return _contraction(op, [list(v.type.shape) for v in op.operands], swapped)
 
 
-def tile_cycles_per_mac(op: ir.Operation, shapes: list[list[int]], lanes: int, fp_latency: int,
+def tile_cycles_per_mac(op: ir.Operation, shapes: list[list[int]], lanes: int, costs: CPEConstants,
                         chain_cycles: int) -> float | None:
-    """Estimated CPE cycles per multiply-add of the micro-kernel this pass would make of `op` (a linalg.generic
+    """Modeled CPE cycles per multiply-add of the micro-kernel this pass would make of `op` (a linalg.generic
     on tensors, before tiling) on a tile whose operands have `shapes`; None if `op` is no f32 contraction. The
-    schedule weighs tiles with it: one vector FMA per cycle needs loads per FMA <= 1 and >= fp_latency
-    accumulators. Unvectorizable contractions left to scalar loops would run at `chain_cycles` per MAC."""
+    schedule weighs tiles with it. Unvectorizable contractions left to scalar loops run at `chain_cycles` per
+    MAC (each multiply-add loads and stores its output element)."""
     swapped = _multiply_add(op)
     if swapped is None or not all(isinstance(v.type.element_type, ir.F32Type) for v in op.operands):
         return None
     c = _contraction(op, shapes, swapped)
-    if c is None:
-        return float(chain_cycles)
-    p = plan(c, lanes)
-    if p is None:
-        return float(chain_cycles)
-    accs = math.prod(p.unroll.values()) or 1
-    per_fma = max(1.0, p.loads_per_fma + 2.0 / accs, fp_latency / accs)
-    if p.vdim is None:
-        return max(2.0, per_fma)
-    vector_share = p.vector_extent / c.sizes[p.vdim]
-    return vector_share * per_fma / p.lanes + (1 - vector_share) * max(2.0, per_fma)
+    p = plan(c, lanes, costs) if c is not None else None
+    return float(chain_cycles) if p is None else p.cycles_per_mac
 
 
-def plan(c: Contraction, lanes: int) -> Plan | None:
-    """The register block with the fewest loads per FMA: vectors along a loop where the operands allow it
-    (leaving a scalar tail when its extent is not a multiple of the vector), else a scalar register block."""
+def _index_ops(m: ir.AffineMap, parallel: list[bool]) -> int:
+    """Integer instructions left in the innermost loop to index one load through `m`: an index that mixes a
+    reduction loop with other terms costs one add per extra term (loop-invariant parts are hoisted)."""
+    ops = 0
+    for e in m.results:
+        coeffs = _coefficients(e, m.n_dims) or []
+        if any(k and not parallel[d] for d, k in enumerate(coeffs)):
+            terms = sum(1 for k in coeffs if k) + (1 if _has_constant(e) else 0)
+            ops += terms - 1
+    return ops
+
+
+def _has_constant(e) -> bool:
+    if isinstance(e, ir.AffineConstantExpr):
+        return e.value != 0
+    if isinstance(e, ir.AffineAddExpr):
+        return _has_constant(e.lhs) or _has_constant(e.rhs)
+    return False
+
+
+def _nest_cycles(c: Contraction, unroll: dict[int, int], vdim: int | None, lanes: int, vreduce: bool,
+                 k: CPEConstants) -> float:
+    """Modeled cycles per multiply-add of one register-blocked nest, as sim.mix will count its IR: per step of
+    the innermost reduction loop max(P0: the FMAs, P1: loads (an unaligned vector load is two slots, a
+    broadcast load one), index adds and loop overhead, the accumulators' FMA latency), plus the outer
+    reduction loops' overhead and the block's prologue and epilogue, spread over the multiply-adds."""
+    accs = math.prod(unroll.values()) or 1
+    scalar = vdim is None
+    p0 = 2 * accs / k.scalar_fp_per_cycle if scalar else accs / k.vector_fma_per_cycle
+    p1 = 0.0
+    for which in (0, 1):
+        st = c.strides[which]
+        contiguous = not scalar and st[vdim] == 1
+        slots = k.unaligned_vector_access if contiguous else 1
+        p1 += _distinct_loads(st, unroll) * (slots / k.mem_per_cycle
+                                            + _index_ops(c.maps[which], c.parallel) / k.int_per_cycle)
+    step = max(p0, p1 + k.loop_overhead, k.fp_latency)
+    red = [c.sizes[d] // (lanes if vreduce and d == vdim else 1) for d in range(len(c.sizes)) if not c.parallel[d]]
+    inner = 1
+    outer_overhead = 0.0
+    for extent in reversed(red):
+        outer_overhead += k.loop_overhead / inner if inner > 1 else 0.0
+        inner *= max(1, extent)
+    mem = 1 if scalar else k.unaligned_vector_access
+    if vreduce:   # swmlir_fN_sum: a store, lane loads and a chain of lane adds; then load, add, store of C
+        epilogue = accs * (mem + lanes + 3 + lanes * k.fp_latency)
+    else:         # load and store of each accumulator
+        epilogue = accs * 2 * mem
+    macs = accs * lanes
+    return (step + outer_overhead) / macs + epilogue / (macs * inner)
+
+
+def plan(c: Contraction, lanes: int, costs: CPEConstants | None = None) -> Plan | None:
+    """The register block with the fewest modeled cycles per multiply-add (_nest_cycles): vectors along a loop
+    where the operands allow it (the vectors a full block does not cover done with a smaller block, a scalar
+    tail where the extent is no multiple of the vector), else a scalar register block."""
+    k = costs or cpe_constants(get_target("sw26010"))
     best = None
     a_st, b_st, o_st = c.strides
     n = len(c.sizes)
@@ -188,28 +235,47 @@ def plan(c: Contraction, lanes: int) -> Plan | None:
             vec_extent = c.sizes[v] - c.sizes[v] % lanes
             if not vec_extent:
                 continue
-            vec_opts = [u for u in UNROLLS if (vec_extent // lanes) % u == 0]
+            vec_opts = [u for u in UNROLLS if u <= vec_extent // lanes]
         else:
             if a_st[v] != 1 or b_st[v] != 1 or c.sizes[v] % lanes:
                 continue
             vec_extent, vec_opts = c.sizes[v], [1]
         others = [d for d in range(n) if d != v and c.parallel[d] and c.sizes[d] > 1]
+        vreduce = v is not None and not c.parallel[v]
         for chosen in itertools.chain([()], itertools.combinations(others, 1), itertools.combinations(others, 2)):
             factor_opts = [[u for u in UNROLLS if c.sizes[d] % u == 0] for d in chosen]
             for uv in vec_opts:
                 for us in itertools.product(*factor_opts):
                     unroll = {**({v: uv} if v is not None else {}), **dict(zip(chosen, us))}
-                    accs = math.prod(unroll.values())
-                    if accs > MAX_ACCUMULATORS:
+                    if math.prod(unroll.values()) > MAX_ACCUMULATORS:
                         continue
-                    loads = sum(_distinct_loads(st, unroll) for st in (a_st, b_st))
-                    # a scalar tail along the vector loop runs at a quarter of the rate: count it
-                    tail = (c.sizes[v] - vec_extent) / c.sizes[v] if v is not None else 1.0
-                    score = ((loads / accs) * (1 - tail) + tail * lanes * (loads / accs + 1), -accs)
+                    cost, main = _plan_cost(c, unroll, v, lanes, vreduce, vec_extent, k)
+                    score = (cost, -math.prod(unroll.values()))
                     if best is None or score < best[0]:
-                        best = (score, Plan(v, v is not None and not c.parallel[v], unroll, loads / accs,
-                                            lanes if v is not None else 1, vec_extent))
+                        best = (score, Plan(v, vreduce, unroll, cost, lanes if v is not None else 1, vec_extent,
+                                            main))
     return best[1] if best else None
+
+
+def _plan_cost(c: Contraction, unroll: dict[int, int], v: int | None, lanes: int, vreduce: bool,
+               vec_extent: int, k: CPEConstants) -> tuple[float, int]:
+    """(cycles per MAC over the whole contraction, main extent) of a plan: the full-block part, the vectors
+    left over (a block with fewer vectors) and the scalar tail, weighted by their share of vdim."""
+    if v is None:
+        return _nest_cycles(c, unroll, None, 1, False, k), 0
+    size = c.sizes[v]
+    if vreduce:
+        return _nest_cycles(c, unroll, v, lanes, True, k), vec_extent
+    block = unroll[v] * lanes
+    main = vec_extent - vec_extent % block
+    cost = main / size * _nest_cycles(c, unroll, v, lanes, False, k)
+    if main < vec_extent:
+        cost += (vec_extent - main) / size * _nest_cycles(c, {**unroll, v: (vec_extent - main) // lanes}, v,
+                                                          lanes, False, k)
+    if vec_extent < size:
+        tail = {d: u for d, u in unroll.items() if d != v}
+        cost += (size - vec_extent) / size * _nest_cycles(c, tail, None, 1, False, k)
+    return cost, main
 
 
 def _distinct_loads(st: list[int], unroll: dict[int, int]) -> int:
@@ -236,7 +302,11 @@ def rewrite(c: Contraction, p: Plan) -> None:
         if p.vdim is None:
             _emit_nest(c, p.unroll, None, 1, {})
         else:
-            _emit_nest(c, p.unroll, p.vdim, p.lanes, {p.vdim: (0, p.vector_extent)}, p.vreduce)
+            main = p.vector_extent if p.vreduce else p.main_extent
+            _emit_nest(c, p.unroll, p.vdim, p.lanes, {p.vdim: (0, main)}, p.vreduce)
+            if main < p.vector_extent:   # the vectors a full block does not cover
+                rest = {**p.unroll, p.vdim: (p.vector_extent - main) // p.lanes}
+                _emit_nest(c, rest, p.vdim, p.lanes, {p.vdim: (main, p.vector_extent)})
             if p.vector_extent < c.sizes[p.vdim]:   # the scalar tail of the vector loop
                 tail_unroll = {d: u for d, u in p.unroll.items() if d != p.vdim}
                 _emit_nest(c, tail_unroll, None, 1, {p.vdim: (p.vector_extent, c.sizes[p.vdim])})
@@ -346,12 +416,13 @@ def _out_indices(c: Contraction, ivs: list[ir.Value]) -> list[ir.Value]:
                options={"target": ("sw26010", "target whose SIMD width sets the vector length")})
 def vectorize_contractions(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
-    lanes = get_target(target).simd_f32_lanes
+    tgt = get_target(target)
+    lanes, costs = tgt.simd_f32_lanes, cpe_constants(tgt)
     for kfn in funcs(module, kernels=True):
         for op in collect(kfn, "linalg.generic"):
             c = match_contraction(op)
             if c is None:
                 continue
-            p = plan(c, lanes)
+            p = plan(c, lanes, costs)
             if p is not None:
                 rewrite(c, p)

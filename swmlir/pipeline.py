@@ -46,7 +46,8 @@ def kernel_loops(target: str, schedule: str = "model") -> list[str]:
     """Kernels to loops, contractions to SIMD micro-kernels: the IR the performance model reads its instruction
     mix from (swmlir.sim.mix)."""
     simd = [f"sunway-vectorize-contractions{{target={target}}}"] if schedule == "model" else []
-    return simd + ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse"]
+    return simd + ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
+                   "loop-invariant-code-motion"]
 
 
 KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]

@@ -14,6 +14,7 @@ SPAWN_SECONDS = 10e-6   # athread_spawn + athread_join of one kernel launch: ASS
 @dataclass(frozen=True)
 class CPEConstants:
     clock_hz: float              # CPE clock
+    vector_lanes: int            # f32 lanes of one SIMD vector (floatv4 / floatv8)
     vector_fma_per_cycle: float  # vector FMAs issued per cycle (pipe P0)
     scalar_fp_per_cycle: float   # scalar FP instructions per cycle (pipe P0, same pipe as vector)
     mem_per_cycle: float         # LDM loads/stores (scalar or vector) per cycle (pipe P1)
@@ -37,7 +38,8 @@ def cpe_constants(target: Target) -> CPEConstants:
     its 1/64 share (6.9 B/cycle, below the 32 B of one transfer per cycle). Latencies, slow-op costs and the spawn
     cost are ASSUMED (no public measurement; see docs/performance-model.md)."""
     clock = 2.25e9 if target.simd_bits == 512 else 1.45e9
-    return CPEConstants(clock_hz=clock, vector_fma_per_cycle=1.0, scalar_fp_per_cycle=1.0, mem_per_cycle=1.0,
+    return CPEConstants(clock_hz=clock, vector_lanes=target.simd_f32_lanes, vector_fma_per_cycle=1.0,
+                        scalar_fp_per_cycle=1.0, mem_per_cycle=1.0,
                         unaligned_vector_access=2,
                         int_per_cycle=1.0, fp_latency=7, ldm_latency=4, slow_fp_cycles=32, libm_cycles=60,
                         int_div_cycles=24, loop_overhead=2, spawn_seconds=SPAWN_SECONDS,

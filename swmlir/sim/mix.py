@@ -5,7 +5,8 @@ before EmitC: every loop bound is static, except the work-item loop, which start
 most work items, so its trip count is ceil(items / CPEs). Per block, cycles = max(P0 issue, P1 issue, the
 loop-carried latency chain) + the cycles of the loops nested in it, times the trip count:
   P0: vector FMAs and scalar FP instructions, divides and square roots (not pipelined), libm calls;
-  P1: LDM loads and stores (scalar or vector), integer instructions, loop overhead;
+  P1: LDM loads and stores (scalar or vector; a load broadcast to all lanes is one simd_loade), integer
+      instructions, loop overhead;
   the chain: the longest latency path around an iteration (an accumulator in iter_args, or an LDM element
   loaded and stored back at loop-invariant indices), which an in-order CPE cannot hide.
 Address arithmetic implied by a multi-dimensional load is not counted (the C compiler strength-reduces it).
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from mlir import ir
 
-from ..passes._util import constant_int, memref_bytes
+from ..passes._util import constant_int, memref_bytes, splatted_load
 from .constants import CPEConstants
 
 _FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
@@ -27,7 +28,7 @@ _FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf",
 _SLOW_FP = {"arith.divf", "math.sqrt", "math.rsqrt", "arith.remf"}
 _LIBM_PREFIX = "math."
 _VEC_FMA = {"vector.fma"}
-_VEC_FP = {"vector.broadcast", "vector.reduction"}
+_VEC_FP = {"vector.broadcast"}
 _MEM = {"memref.load", "memref.store"}
 _VEC_MEM = {"vector.load", "vector.store"}
 _INT_DIV = {"arith.divsi", "arith.divui", "arith.remsi", "arith.remui", "arith.floordivsi", "arith.ceildivsi",
@@ -42,7 +43,8 @@ _FREE = {"arith.constant", "scf.yield", "memref.subview", "memref.collapse_shape
 class Mix:
     """Instructions of the busiest CPE over one launch, and its cycles."""
     vector_fma: int = 0
-    vector_other: int = 0        # broadcasts, horizontal sums
+    vector_other: int = 0        # broadcasts
+    vector_sums: int = 0         # horizontal sums (swmlir_fN_sum: a vector store, lane loads, a chain of adds)
     vector_mem: int = 0
     scalar_fp: int = 0
     slow_fp: int = 0
@@ -60,7 +62,7 @@ class Mix:
     notes: list[str] = field(default_factory=list)
 
     def scaled_add(self, other: "Mix", k: int) -> None:
-        for f in ("vector_fma", "vector_other", "vector_mem", "scalar_fp", "slow_fp", "libm", "scalar_mem",
+        for f in ("vector_fma", "vector_other", "vector_sums", "vector_mem", "scalar_fp", "slow_fp", "libm", "scalar_mem",
                   "int_ops", "int_div", "loop_iterations", "dma_ops", "mesh_bytes", "mesh_cycles"):
             setattr(self, f, getattr(self, f) + k * getattr(other, f))
         self.cycles += k * other.cycles
@@ -165,10 +167,14 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
             continue
         if name in _FREE:
             continue
+        if splatted_load(op) is not None:
+            continue   # one simd_loade with its load, which is counted as an LDM load
         if name in _VEC_FMA:
             m.vector_fma += 1
         elif name in _VEC_FP:
             m.vector_other += 1
+        elif name == "vector.reduction":
+            m.vector_sums += 1
         elif name in _VEC_MEM:
             m.vector_mem += 1
         elif name in _MEM:
@@ -194,12 +200,16 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
             m.int_ops += 1
     if loop is not None:
         m.loop_iterations = 1
-    p0 = (m.vector_fma / c.vector_fma_per_cycle + (m.scalar_fp + m.vector_other) / c.scalar_fp_per_cycle
+    lanes = c.vector_lanes
+    p0 = (m.vector_fma / c.vector_fma_per_cycle
+          + (m.scalar_fp + m.vector_other + m.vector_sums * lanes) / c.scalar_fp_per_cycle
           + m.slow_fp * c.slow_fp_cycles)
     # the micro-kernels use the unaligned forms (simd_loadu/storeu): each is charged as two LDM accesses
-    p1 = ((m.vector_mem * c.unaligned_vector_access + m.scalar_mem) / c.mem_per_cycle + m.int_ops / c.int_per_cycle
+    p1 = (((m.vector_mem + m.vector_sums) * c.unaligned_vector_access + m.scalar_mem + m.vector_sums * lanes)
+          / c.mem_per_cycle + m.int_ops / c.int_per_cycle
           + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
-    serial = m.libm * c.libm_cycles + m.mesh_cycles
+    # a horizontal sum adds its lanes one after another: not hidden (charged as if the sums did not overlap)
+    serial = m.libm * c.libm_cycles + m.mesh_cycles + m.vector_sums * lanes * c.fp_latency
     rec = _recurrence(block, loop, c) if loop is not None else 0
     issue = max(p0, p1)
     m.cycles = max(issue, rec) + serial

@@ -24,7 +24,8 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
  * SIMD helpers of the micro-kernels (sunway-vector-to-simd emits calls of these). floatv4 is SW26010's 256-bit
  * single-precision vector (4 floats), floatv8 SW26010-Pro's 512-bit one. On the machine they come from the vendor's
  * <simd.h> (build slave code with -msimd); the emulator defines them as GCC vectors of the same lane count.
- * Loads and stores are the unaligned forms: LDM tiles are not 32-byte aligned at every block offset.
+ * Loads and stores are the unaligned forms: LDM tiles are not 32-byte aligned at every block offset. load_splat
+ * loads one float into every lane (simd_loade), one instruction where a load and a splat would be two.
  */
 #ifdef SWMLIR_EMULATOR
 #if defined(__GNUC__) && !defined(__clang__)
@@ -36,13 +37,15 @@ typedef float floatv8 __attribute__((vector_size(32)));
 #define SWMLIR_SIMD_DEFINE(N)                                                                                 \
     static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; memcpy(&v, p, sizeof v); return v; } \
     static inline void swmlir_f##N##_store(float *p, floatv##N v) { memcpy(p, &v, sizeof v); }             \
-    static inline floatv##N swmlir_f##N##_splat(float x) { floatv##N v; int i; for (i = 0; i < N; i++) v[i] = x; return v; }
+    static inline floatv##N swmlir_f##N##_splat(float x) { floatv##N v; int i; for (i = 0; i < N; i++) v[i] = x; return v; } \
+    static inline floatv##N swmlir_f##N##_load_splat(const float *p) { return swmlir_f##N##_splat(*p); }
 #else
 #include <simd.h>
 #define SWMLIR_SIMD_DEFINE(N)                                                                                 \
     static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; simd_loadu(v, (float *)p); return v; } \
     static inline void swmlir_f##N##_store(float *p, floatv##N v) { simd_storeu(v, p); }                   \
-    static inline floatv##N swmlir_f##N##_splat(float x) { return (floatv##N)x; }
+    static inline floatv##N swmlir_f##N##_splat(float x) { return (floatv##N)x; }                         \
+    static inline floatv##N swmlir_f##N##_load_splat(const float *p) { floatv##N v; simd_loade(v, (float *)p); return v; }
 #endif
 #define SWMLIR_SIMD_ARITH(N)                                                                                  \
     static inline floatv##N swmlir_f##N##_fma(floatv##N a, floatv##N b, floatv##N c) { return a * b + c; }  \

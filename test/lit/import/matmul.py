@@ -20,6 +20,11 @@ show("matmul_batch_x_matrix", single_node("MatMul", {"a": (2, 7, 5), "b": (5, 3)
 show("matmul_batch_broadcast", single_node("MatMul", {"a": (2, 1, 7, 5), "b": (3, 5, 4)}, opset=13))
 show("gemm", single_node("Gemm", {"a": (4, 3)}, opset=13, transB=1, alpha=0.5,
                          initializers={"w": np.ones((2, 3), np.float32), "c": np.array([1.0, 2.0], np.float32)}))
+show("gemm_many_rows", single_node("Gemm", {"a": (32, 3)}, opset=13, transB=1,
+                                   initializers={"w": np.arange(6, dtype=np.float32).reshape(2, 3)}))
+show("matmul_many_rows", single_node("MatMul", {"a": (2, 32, 5)}, opset=13,
+                                     initializers={"b": np.arange(15, dtype=np.float32).reshape(5, 3)}))
+show("gemm_trans_b_input", single_node("Gemm", {"a": (4, 3), "b": (2, 3)}, opset=13, transB=1))
 show("gemm_trans_a_input", single_node("Gemm", {"a": (3, 4), "b": (3, 2)}, opset=13, transA=1))
 
 # CHECK-LABEL: // CASE: matmul_2d
@@ -49,12 +54,24 @@ show("gemm_trans_a_input", single_node("Gemm", {"a": (3, 4), "b": (3, 2)}, opset
 # A constant B is kept (N, K) (transB=1 here: as stored) and read through a transposed map, so that a tile of
 # N columns is contiguous rows for the DMA; alpha and C are applied by one generic.
 # CHECK-LABEL: // CASE: gemm
+# A constant B of a product with few rows (4 < STREAMED_ROWS) is stored (N, K): long DMA blocks along K
 # CHECK:         %[[W:.*]] = arith.constant dense<1.000000e+00> : tensor<2x3xf32>
 # CHECK:         %[[MM:.*]] = linalg.matmul indexing_maps = [#map, #map1, #map2] {swmlir.node = "gemm"} ins(%{{.*}}, %[[W]] : tensor<4x3xf32>, tensor<2x3xf32>)
 # CHECK:         linalg.generic {{.*}} ins(%[[MM]], %{{.*}} : tensor<4x2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<4x2xf32>) attrs = {swmlir.node = "gemm"}
 # CHECK:           %[[ALPHA:.*]] = arith.constant 5.000000e-01 : f32
 # CHECK:           %[[S:.*]] = arith.mulf %{{.*}}, %[[ALPHA]] : f32
 # CHECK:           arith.addf %[[S]], %{{.*}} : f32
+
+# With many rows (32), a constant B is stored (K, N), transposed in numpy under transB: vectors run along N
+# CHECK-LABEL: // CASE: gemm_many_rows
+# CHECK:         %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x2xf32>
+# CHECK:         linalg.matmul {swmlir.node = "gemm"} ins(%{{.*}}, %[[W]] : tensor<32x3xf32>, tensor<3x2xf32>)
+# CHECK-LABEL: // CASE: matmul_many_rows
+# CHECK:         linalg.matmul {swmlir.node = "matmul"} ins(%{{.*}}, %{{.*}} : tensor<64x5xf32>, tensor<5x3xf32>)
+
+# A run-time B under transB is read in place, (N, K), through the matmul's indexing maps
+# CHECK-LABEL: // CASE: gemm_trans_b_input
+# CHECK:         linalg.matmul indexing_maps = [#map, #map1, #map2] {swmlir.node = "gemm"} ins(%{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<2x3xf32>)
 
 # CHECK-LABEL: // CASE: gemm_trans_a_input
 # CHECK:         %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<3x4xf32>) outs(%{{.*}} : tensor<4x3xf32>) permutation = [1, 0] {swmlir.node = "gemm"}

@@ -150,3 +150,28 @@ func.func private @main_memory(%A: memref<4x8xf32>, %B: memref<8x8xf32>, %C: mem
   }
   return
 }
+
+// -----
+
+// 14 vectors along n: the full block (4 rows x 4 vectors) covers 12 of them; the 2 left over get a block of
+// 4 rows x 2 vectors rather than the whole row a smaller block (the plan with the fewest modeled cycles).
+
+// CHECK-LABEL: func.func private @rest
+//       CHECK:   scf.for %{{.*}} = %c0 to %c48 step %c16
+//       CHECK:     scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+//       CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+//       CHECK:     vector.load %arg1[%{{.*}}, %c48]
+//       CHECK:     vector.load %arg1[%{{.*}}, %c52]
+//   CHECK-NOT:   linalg.generic
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func private @rest(%A: memref<4x32xf32, 2>, %B: memref<32x56xf32, 2>, %C: memref<4x56xf32, 2>) attributes {sunway.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%A, %B : memref<4x32xf32, 2>, memref<32x56xf32, 2>) outs(%C : memref<4x56xf32, 2>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}

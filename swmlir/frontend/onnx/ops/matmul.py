@@ -14,9 +14,25 @@ from .. import builders as b
 from ..registry import converter
 
 
+# Below this many rows of A, a product streams its constant B once and is bound by that DMA: B is stored (N, K),
+# so a tile of N columns is N_t rows of K contiguous floats (long DMA blocks). From this many rows on, B is
+# reused across the rows and kept (K, N): the micro-kernel's vectors run along N, where C and B are contiguous,
+# with no horizontal sums (sunway-vectorize-contractions).
+STREAMED_ROWS = 32
+
+
+def constant_b(node, cb, m: int, transposed: bool):
+    """A constant B (stored (N, K) when `transposed`) as the layout matmul_2d wants for M = m rows: (value,
+    y_is_nk)."""
+    nk = m < STREAMED_ROWS
+    if nk == transposed:
+        return b.constant(cb, node.input_names[1]), nk
+    return b.constant(cb.T.copy(), f"{node.input_names[1]}_T"), nk
+
+
 def matmul_2d(x, y, *, y_is_nk: bool = False):
-    """(M, K) x (K, N) into a zero-filled (M, N). With y_is_nk, y is stored (N, K) (B transposed): a tile of N
-    columns is then N_t contiguous rows of K, one strided DMA request, instead of K blocks of N_t elements."""
+    """(M, K) x (K, N) into a zero-filled (M, N). With y_is_nk, y is stored (N, K): Gemm's transB on a run-time
+    B, read in place, or a constant B of a product with few rows (see STREAMED_ROWS)."""
     from mlir import ir
     m = b.shape_of(x)[0]
     n = b.shape_of(y)[0] if y_is_nk else b.shape_of(y)[1]
@@ -61,11 +77,13 @@ def matmul(ctx, node):
     final = batch + ((m,) if len(sa) >= 2 else ()) + ((n,) if len(sb) >= 2 else ())
     x, y = b.reshape(x, a2), b.reshape(y, b2)
     if math.prod(b2[:-2]) == 1:
-        # B is one matrix: fold A's batch dims into M and use a plain matmul. A constant B is stored (N, K).
-        xa = b.reshape(x, (math.prod(a2[:-2]) * m, k))
+        # B is one matrix: fold A's batch dims into M and use a plain matmul
+        rows = math.prod(a2[:-2]) * m
+        xa = b.reshape(x, (rows, k))
         cb = node.constant(1)
         if cb is not None and cb.ndim >= 1:
-            r = matmul_2d(xa, b.constant(cb.reshape(k, n).T.copy(), f"{node.input_names[1]}_T"), y_is_nk=True)
+            yc, nk = constant_b(node, cb.reshape(k, n), rows, False)
+            r = matmul_2d(xa, yc, y_is_nk=nk)
         else:
             r = matmul_2d(xa, b.reshape(y, (k, n)))
         return b.reshape(r, final)
@@ -108,12 +126,11 @@ def gemm(ctx, node):
         raise node.error(f"inner dimensions differ: {ta} is {m}x{k}, {tb} is {k2}x{n}")
     x = _matrix(node, 0, "A", trans_a)
     cb = node.constant(1)
-    if cb is not None:  # a constant B is stored (N, K), see matmul_2d
-        y = b.constant(cb if trans_b else cb.T.copy(), f"{node.input_names[1]}{'' if trans_b else '_T'}")
+    if cb is not None:  # a constant B in the layout of STREAMED_ROWS
+        y, y_is_nk = constant_b(node, cb, m, bool(trans_b))
     else:
-        y = node.require_input(1, "B")
+        y, y_is_nk = node.require_input(1, "B"), bool(trans_b)
     _float_operands(node, x, y)
-    y_is_nk = cb is not None or trans_b
     if c is not None:
         sc = b.shape_of(c)
         if b.elem_of(c) != b.elem_of(x):
