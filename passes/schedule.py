@@ -116,9 +116,21 @@ def _node_name(op: ir.Operation) -> str:
     return op.name
 
 
+def _swmlir_attrs(op: ir.Operation) -> dict:
+    """The op's discardable swmlir.* attributes, and its node name as swmlir.node."""
+    kept = {}
+    for i in range(len(op.attributes)):
+        a = op.attributes[i]
+        if a.name.startswith("swmlir."):
+            kept[a.name] = a.attr
+    kept["swmlir.node"] = ir.StringAttr.get(_node_name(op))
+    return kept
+
+
 def _generalize_keeping_names(module: ir.Operation) -> None:
-    """linalg-generalize-named-ops drops discardable attributes; ops are replaced in place, so order matches."""
-    before = {f.attributes["sym_name"].__str__(): [_node_name(o) for o in _linalg_ops(f)] for f in _funcs(module)}
+    """linalg-generalize-named-ops drops discardable attributes (the node name, swmlir.useful_fraction); ops are
+    replaced in place, so order matches."""
+    before = {f.attributes["sym_name"].__str__(): [_swmlir_attrs(o) for o in _linalg_ops(f)] for f in _funcs(module)}
     # No canonicalize here: it would erase generalized copies (identity generics) that must become kernels.
     PassManager.parse("builtin.module(func.func(linalg-generalize-named-ops))", module.context).run(module)
     _apply(module, _ERASE_UNREAD_INPUTS)
@@ -126,8 +138,9 @@ def _generalize_keeping_names(module: ir.Operation) -> None:
         names = before.get(f.attributes["sym_name"].__str__(), [])
         ops = _linalg_ops(f)
         if len(names) == len(ops):
-            for op, name in zip(ops, names):
-                op.attributes["swmlir.node"] = ir.StringAttr.get(name)
+            for op, attrs in zip(ops, names):
+                for key, value in attrs.items():
+                    op.attributes[key] = value
 
 
 def _mapping(choice: TileChoice) -> str:

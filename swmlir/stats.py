@@ -3,6 +3,8 @@ requests, flops and LDM per kernel. The emulator's counters (swmlir bench) measu
 from __future__ import annotations
 
 import math
+
+from .frontend.onnx.ops.conv import USEFUL_FRACTION_ATTR
 from dataclasses import asdict, dataclass
 
 from mlir import ir
@@ -92,8 +94,11 @@ def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
             contraction |= ("arith.mulf" in body_ops and "arith.addf" in body_ops
                             and any("reduction" in str(a) for a in g.attributes["iterator_types"]))
             per_point = sum(1 for n in body_ops if n in _FLOP_OPS)
+            # ops that compute on zero padding of their operands (strided_conv_2d) say which share is useful
+            useful = (ir.FloatAttr(g.attributes[USEFUL_FRACTION_ATTR]).value
+                      if USEFUL_FRACTION_ATTR in g.attributes else 1.0)
             try:
-                flops += per_point * math.prod(loop_nest_of(g).sizes) * _enclosing_trips(g, k)
+                flops += round(per_point * math.prod(loop_nest_of(g).sizes) * _enclosing_trips(g, k) * useful)
             except ValueError:
                 pass
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0

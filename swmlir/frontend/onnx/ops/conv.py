@@ -9,6 +9,14 @@ writing [N, G, F/G, O..], which is collapsed back to [N, F, O..]. Depthwise (gro
 channel loop of size 1. Every map is affine and the output map is a plain projection, so the schedule tiles
 any output loop over the CPEs and reads the input tile with its halo.
 
+A 2-D Conv with a constant kernel whose width stride s is over 1 reads its input every s-th column, which no
+vector load can. It is computed on the input split into column phases (strided_conv_2d): X'[n, c, h, b, w'] =
+Xp[n, c, h, w' * s + b] for the b < min(s, KW) phases used, and the kernel split the same way, W'[f, c, kh, q, b] =
+W[f, c, kh, q * s + b] (zero where q * s + b >= KW). Then out[n, f, oh, ow] = sum over (c, kh, q, b) of
+X'[n, c, oh * s_h + kh * d_h, b, ow + q] * W'[f, c, kh, q, b]: unit stride along ow, so the micro-kernel
+vectorizes it. The zero taps cost ceil(KW/s) * s / KW more multiply-adds (4/3 for 3x3, 8/7 for 7x7); the
+generic carries `swmlir.useful_fraction` so that flop counts stay those of the Conv.
+
 ConvTranspose is the convolution, with stride 1 and the same dilations, of the zero-inserted input (stride - 1
 zeros after each element, written by a generic that selects between the element and 0 with a constant
 mask, so no gather) padded by (K-1)*d - pad on each side, with the kernel transposed to [G, F/G, C/G, K..] and
@@ -25,6 +33,7 @@ from mlir.dialects import arith, linalg
 from .. import builders as b
 from ..dtypes import is_float
 from ..registry import converter
+from ..movement_util import slice_of
 from . import window
 
 _NAMED_CONV = {1: "conv_1d_ncw_fcw", 2: "conv_2d_nchw_fchw", 3: "conv_3d_ncdhw_fcdhw"}
@@ -73,6 +82,43 @@ def conv_nd(xp: ir.Value, w: ir.Value, strides: list[int], dilations: list[int],
     init = b.fill(out_shape, elem, init_value)
     y = b.generic([xg, wg], [x_map, w_map, o_map], init, _mul_add, kinds)
     return b.reshape(y, [n, f, *out_sizes]) if grouped else y
+
+
+USEFUL_FRACTION_ATTR = "swmlir.useful_fraction"
+
+
+def strided_conv_2d(xp: ir.Value, wc: np.ndarray, strides: list[int], dilations: list[int],
+                    out_sizes: list[int]) -> ir.Value:
+    """Conv of a padded xp [N, C, Hp, Wp] with the constant kernel wc [F, C, KH, KW] and a width stride over 1
+    (dilation 1 along the width), on column phases (see the module docstring)."""
+    n, c, hp, wp = b.shape_of(xp)
+    f, _, kh, kw = wc.shape
+    sw = strides[1]
+    phases, taps = min(sw, kw), -(-kw // sw)
+    oh, ow = out_sizes
+    wq = ow + taps - 1                                   # columns of each phase the taps read
+    need = (wq - 1) * sw + phases                        # padded columns the phases read
+    if need > wp:
+        xp = b.pad(xp, [0, 0, 0, 0], [0, 0, 0, need - wp], 0.0)
+    elem = b.elem_of(xp)
+    d = b.dims(5)
+    split_map = ir.AffineMap.get(5, 0, [d[0], d[1], d[2], d[4] * sw + d[3]])
+    xs = b.generic([xp], [split_map, b.identity_map(5)], b.empty([n, c, hp, phases, wq], elem), lambda v, _: v)
+    wk = np.zeros((f, c, kh, taps, phases), dtype=wc.dtype)
+    for q in range(taps):
+        for ph in range(phases):
+            if q * sw + ph < kw:
+                wk[:, :, :, q, ph] = wc[:, :, :, q * sw + ph]
+    w = b.constant(wk, "w_phases")
+    # loops (n, f, oh, ow, c, kh, q, b)
+    d = b.dims(8)
+    x_map = ir.AffineMap.get(8, 0, [d[0], d[4], d[2] * strides[0] + d[5] * dilations[0], d[7], d[3] + d[6]])
+    w_map = ir.AffineMap.get(8, 0, [d[1], d[4], d[5], d[6], d[7]])
+    o_map = ir.AffineMap.get(8, 0, [d[0], d[1], d[2], d[3]])
+    init = b.fill([n, f, oh, ow], elem, 0.0)
+    y = b.generic([xs, w], [x_map, w_map, o_map], init, _mul_add, ["parallel"] * 4 + ["reduction"] * 4)
+    y.owner.attributes[USEFUL_FRACTION_ATTR] = ir.FloatAttr.get_f64(kw / (taps * phases))
+    return y
 
 
 def add_channel_bias(node, y: ir.Value, bias: ir.Value | None) -> ir.Value:
@@ -126,9 +172,39 @@ def conv(ctx, node):
     sx, sw = b.shape_of(x), b.shape_of(w)
     win = window.resolve(node, list(sx[2:]), list(sw[2:]))
     low, high = win.padding(list(sx[2:]))
+    plain_2d = len(sx) == 4 and group == 1 and is_float(b.elem_of(x))
+    out = list(win.out)
+    if plain_2d:   # a width of whole vectors: extra output columns on extra zero input, sliced off
+        out[-1] = padded_width(out[-1])
+        high = high[:-1] + [high[-1] + (out[-1] - win.out[-1]) * win.strides[-1]]
     xp = b.pad(x, [0, 0] + low, [0, 0] + high, 0.0)
-    y = conv_nd(xp, w, win.strides, win.dilations, group, win.out)
+    wc = node.constant(1)
+    if plain_2d and wc is not None and win.strides[1] > 1 and win.dilations[1] == 1:
+        y = strided_conv_2d(xp, wc, win.strides, win.dilations, out)
+    else:
+        y = conv_nd(xp, w, win.strides, win.dilations, group, out)
+    if out != win.out:
+        _scale_useful(y, win.out[-1] / out[-1])
+        y = slice_of(y, [0, 0, 0, 0], [*b.shape_of(y)[:2], *win.out])
     return add_channel_bias(node, y, node.input(2))
+
+
+VECTOR_MULTIPLE = 4
+
+
+def padded_width(ow: int) -> int:
+    """The output width a 2-D Conv computes: a multiple of SW26010's 4-float vector from 3 columns on. The
+    micro-kernel vectorizes along the width, and a scalar tail (7 = 4 + 3 columns in ResNet's last stage, 14 =
+    12 + 2) costs several times the vector columns; an eighth more multiply-adds on zeros costs far less."""
+    if ow < 3 or ow % VECTOR_MULTIPLE == 0:
+        return ow
+    return -(-ow // VECTOR_MULTIPLE) * VECTOR_MULTIPLE
+
+
+def _scale_useful(y: ir.Value, fraction: float) -> None:
+    op = y.owner
+    old = ir.FloatAttr(op.attributes[USEFUL_FRACTION_ATTR]).value if USEFUL_FRACTION_ATTR in op.attributes else 1.0
+    op.attributes[USEFUL_FRACTION_ATTR] = ir.FloatAttr.get_f64(old * fraction)
 
 
 # ----------------------------------------------------------------------------------------------- ConvTranspose
