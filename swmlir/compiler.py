@@ -188,7 +188,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         proto = _graph_stage(proto, optimize, timings)
         token = RESOURCE_SINK.set(resources)
         try:
-            module, info = import_onnx(proto, input_shapes=input_shapes)
+            module, info = import_onnx(proto, input_shapes=input_shapes, kn_weights=tgt.kn_weights)
         finally:
             RESOURCE_SINK.reset(token)
         info.resources = resources

@@ -28,6 +28,11 @@ class Target:
     # How CPEs of a mesh row/column share LDM tiles: "rlc" = register communication (SW26010, putr/getr), "" =
     # not used (SW26010-Pro's RMA is not emitted yet).
     mesh_comm: str = ""
+    # Constant MatMul/Gemm weights of products with many rows stored (K, N), vectors along N (True), or (N, K)
+    # (False). (K, N) pays where the schedule tiles K and shares B tiles over the mesh (SW26010); where the LDM
+    # holds whole rows of K and nothing is shared (SW26010-Pro), (N, K) gives DMA blocks of whole rows, which
+    # docs/performance.md measured faster there. Read by the importer (frontend/onnx/ops/matmul.py).
+    kn_weights: bool = True
 
     @property
     def simd_f32_lanes(self) -> int:
@@ -55,7 +60,7 @@ TARGETS: dict[str, Target] = {
     "sw26010pro": Target(
         name="sw26010pro", description="SW26010-Pro: 6 CGs x (1 MPE + 64 CPEs), 256 KB LDM per CPE",
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=6, ldm_bytes=256 * 1024, ldm_reserved_bytes=40 * 1024,
-        simd_bits=512, peak_gflops_per_cg=2304.0, dma_gbps_per_cg=51.2, runtime_api="athread",
+        simd_bits=512, peak_gflops_per_cg=2304.0, dma_gbps_per_cg=51.2, runtime_api="athread", kn_weights=False,
         cc_host="swgcc -mhost", cc_slave="swgcc -mslave", cc_link="swgcc -mhybrid",
         cflags_host=("-O2", "-faddress_align=128"), cflags_slave=("-O2", "-msimd", "-faddress_align=64", "-DSWMLIR_SIMD_LANES=8"),
         ldflags=("-lm_slave",)),

@@ -101,6 +101,47 @@ def test_mix_of_a_register_blocked_loop_is_bound_by_issue():
     assert mix.cycles == pytest.approx(256 * max(4, 2 * c.unaligned_vector_access + 2, c.fp_latency))
 
 
+def test_a_broadcast_load_is_one_ldm_load_and_a_horizontal_sum_is_charged_as_the_helper_runs():
+    m, k = _kernel("""
+    func.func private @k(%a: memref<64x8xf32, 2>, %o: memref<64xf32, 2>) attributes {sunway.kernel} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      %c64 = arith.constant 64 : index
+      scf.for %i = %c0 to %c64 step %c1 {
+        %x = vector.load %a[%i, %c4] : memref<64x8xf32, 2>, vector<4xf32>
+        %e = memref.load %a[%i, %c0] : memref<64x8xf32, 2>
+        %b = vector.broadcast %e : f32 to vector<4xf32>
+        %p = vector.fma %x, %b, %x : vector<4xf32>
+        %t = vector.reduction <add>, %p : vector<4xf32> into f32
+        memref.store %t, %o[%i] : memref<64xf32, 2>
+      }
+      return
+    }""")
+    c = cpe_constants(SW)
+    mix = kernel_mix(k, c, 64, 4)
+    assert (mix.vector_fma, mix.vector_other, mix.vector_sums, mix.scalar_mem) == (64, 0, 64, 128)
+    lanes = c.vector_lanes
+    # P1: the vector load (2 slots), simd_loade (1), the store of C (1), the sum's store (2) and lane loads, the
+    # loop (2); P0: the FMA and the sum's lane adds; then the sum's chain of adds, not overlapped
+    p1 = 2 * c.unaligned_vector_access + 1 + 1 + lanes + c.loop_overhead
+    p0 = 1 + lanes
+    assert mix.cycles == pytest.approx(64 * (max(p0, p1) + lanes * c.fp_latency))
+
+
+def test_flops_of_a_conv_computed_on_zero_taps_and_columns_are_the_convs():
+    """A 3x3 stride-2 Conv on a width of 7 runs on column phases with a zero tap and a width of 8: the modeled
+    flops stay 2 * F * OH * OW * C * KH * KW, those of the ONNX op."""
+    import numpy as np
+    import swmlir
+    from swmlir.testing.models import single_node
+    w = np.ones((8, 4, 3, 3), np.float32)
+    m = swmlir.compile(single_node("Conv", {"x": (1, 4, 14, 14)}, opset=13, initializers={"w": w},
+                                   kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), target="sw26010")
+    conv = [s for s in m.kernel_stats if s.contraction]
+    assert sum(s.flops for s in conv) == 2 * 8 * 7 * 7 * 4 * 3 * 3
+
+
 def test_kernel_time_adds_dma_and_compute_without_double_buffering():
     c = cpe_constants(SW)
     launch = {"block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64, "get_bytes": 4096 * 1000,

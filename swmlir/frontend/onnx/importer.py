@@ -144,8 +144,10 @@ class Node:
 class ImportContext:
     """State of one import: SSA values and constants by ONNX name, ONNX's shape knowledge, the current node."""
 
-    def __init__(self, model: onnx.ModelProto, opsets: dict[str, int], info: dict[str, ValueInfo], base_dir: str):
+    def __init__(self, model: onnx.ModelProto, opsets: dict[str, int], info: dict[str, ValueInfo], base_dir: str,
+                 kn_weights: bool = True):
         self.model, self.opsets, self.info, self.base_dir = model, opsets, info, base_dir
+        self.kn_weights = kn_weights   # the layout of constant MatMul/Gemm weights (Target.kn_weights)
         self.opset = opsets.get("", 0)
         self.values: dict[str, ir.Value] = {}
         self.constants: dict[str, np.ndarray] = {}
@@ -429,9 +431,10 @@ def _tag_linalg_ops(fn: func.FuncOp) -> None:
 
 
 def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *, input_shapes: dict[str, list[int]] | None = None,
-                base_dir: "str | os.PathLike | None" = None) -> tuple[ir.Module, ModelInfo]:
+                base_dir: "str | os.PathLike | None" = None, kn_weights: bool = True) -> tuple[ir.Module, ModelInfo]:
     """Import `model` into a new Module of the current MLIR Context (see the package docstring).
-    `base_dir`: the folder of a ModelProto's external data (a ModelProto with external data needs it)."""
+    `base_dir`: the folder of a ModelProto's external data (a ModelProto with external data needs it).
+    `kn_weights`: the target's layout of constant MatMul/Gemm weights (Target.kn_weights)."""
     registry._load_converters()
     model, base_dir = _load(model, base_dir)
     opsets = _opsets(model)
@@ -445,7 +448,7 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *, input_shapes: d
     _check_attributes(model)
     inputs = _resolve_inputs(graph, input_shapes)
     inferred = _infer(model, inputs)
-    ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir)
+    ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir, kn_weights)
 
     for t in graph.initializer:
         ctx.constants[t.name] = ctx.tensor_to_numpy(t)

@@ -17,14 +17,15 @@ from ..registry import converter
 # Below this many rows of A, a product streams its constant B once and is bound by that DMA: B is stored (N, K),
 # so a tile of N columns is N_t rows of K contiguous floats (long DMA blocks). From this many rows on, B is
 # reused across the rows and kept (K, N): the micro-kernel's vectors run along N, where C and B are contiguous,
-# with no horizontal sums (sunway-vectorize-contractions).
+# with no horizontal sums (sunway-vectorize-contractions), unless the target keeps weights (N, K)
+# (Target.kn_weights).
 STREAMED_ROWS = 32
 
 
 def constant_b(node, cb, m: int, transposed: bool):
     """A constant B (stored (N, K) when `transposed`) as the layout matmul_2d wants for M = m rows: (value,
     y_is_nk)."""
-    nk = m < STREAMED_ROWS
+    nk = m < STREAMED_ROWS or not node.ctx.kn_weights
     if nk == transposed:
         return b.constant(cb, node.input_names[1]), nk
     return b.constant(cb.T.copy(), f"{node.input_names[1]}_T"), nk
