@@ -15,7 +15,10 @@ element in LDM. This pass rewrites every f32 contraction `out += a * b` on LDM b
 The vector loop is a parallel loop along which the output and every input are contiguous or constant (conv along
 output width, matmul along N), or a reduction loop along which both inputs are contiguous (matmul with a
 transposed weight). Up to two more parallel loops are unrolled into the register block (at most 16 accumulators:
-SW26010's 32 vector registers hold 16 accumulators plus the operands), chosen to minimise loads per FMA.
+SW26010's 32 vector registers hold 16 accumulators plus the operands), chosen by the cycles per multiply-add
+the performance model (swmlir.sim.mix) will count for the nest: FMAs on P0 against loads (an unaligned vector
+load is two slots, a broadcast load one: simd_loade), index adds and loop overhead on P1, and the accumulators'
+FMA latency. Vectors a full block does not cover get a block with fewer vectors.
 Contractions that fit none of these shapes (odd extents, other element types) stay scalar. The vector width is the
 target's (4 floats on SW26010, whose 256-bit floatv4 holds floats in double-width lanes; 8 on SW26010-Pro); sunway-vector-to-simd turns the vector ops into the
 SIMD API.

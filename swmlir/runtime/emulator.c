@@ -602,20 +602,28 @@ static const char *sanitizer_present(void)
     return NULL;
 }
 
-static size_t env_reserve(void)
+/* A byte count from the environment variable `name` (decimal, or 0x hex), `dflt` when unset; anything else than a
+ * number in [lo, hi] stops the program with an error naming the variable (`where`: the API call that read it). */
+static size_t env_bytes(const char *name, size_t dflt, unsigned long long lo, unsigned long long hi,
+                        const char *where)
 {
-    const char *s = getenv("SWMLIR_EMU_MAIN_MEMORY_BYTES");
+    const char *s = getenv(name);
     char *end;
     unsigned long long v;
 
     if (!s || !*s)
-        return (size_t)MM_RESERVE_DEFAULT;
+        return dflt;
     errno = 0;
     v = strtoull(s, &end, 0);
-    if (errno || *end || v < MM_RESERVE_MIN)
-        emu_fail(NULL, "swmlir_alloc", "SWMLIR_EMU_MAIN_MEMORY_BYTES='%s' is not a byte count >= %llu", s,
-                 (unsigned long long)MM_RESERVE_MIN);
+    if (errno || *end || v < lo || v > hi)
+        emu_fail(NULL, where, "%s='%s' is not a byte count in [%llu, %llu]", name, s, lo, hi);
     return (size_t)v;
+}
+
+static size_t env_reserve(void)
+{
+    return env_bytes("SWMLIR_EMU_MAIN_MEMORY_BYTES", (size_t)MM_RESERVE_DEFAULT, (unsigned long long)MM_RESERVE_MIN,
+                     ~0ull, "swmlir_alloc");
 }
 
 static void mm_init(void)
@@ -1303,17 +1311,7 @@ static void *worker(void *p)
 
 static size_t env_ldm_bytes(void)
 {
-    const char *s = getenv("SWMLIR_LDM_BYTES");
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s)
-        return SWMLIR_LDM_BYTES;
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || v < 1024 || v > (1ull << 30))
-        emu_fail(NULL, "athread_init", "SWMLIR_LDM_BYTES='%s' is not a byte count in [1024, 2^30]", s);
-    return (size_t)v;
+    return env_bytes("SWMLIR_LDM_BYTES", SWMLIR_LDM_BYTES, 1024, 1ull << 30, "athread_init");
 }
 
 static void write_stats_at_exit(void);
