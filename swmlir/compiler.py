@@ -124,10 +124,17 @@ class CompiledModel:
             raise CompileError(f"expected {len(specs)} inputs, got {len(inputs)}", stage="run")
         out = []
         for t, a in zip(specs, inputs):
+            given = isinstance(a, np.ndarray) or np.isscalar(a) and isinstance(a, np.generic)
             a = np.asarray(a)
             if tuple(a.shape) != tuple(t.shape):
                 raise CompileError(f"input '{t.name}' has shape {list(a.shape)}, the model expects "
                                    f"{list(t.shape)}", stage="run")
+            # a numpy array is converted only where nothing is lost (int32 -> int64, float32 -> float64), as
+            # onnxruntime would not convert it at all; Python lists and numbers take the model's type
+            if given and a.dtype != t.dtype and not np.can_cast(a.dtype, t.dtype, "safe"):
+                raise CompileError(f"input '{t.name}' is {a.dtype}, the model expects {np.dtype(t.dtype)} (convert "
+                                   f"it with .astype(np.{np.dtype(t.dtype).name}) if the loss is intended)",
+                                   stage="run")
             out.append(a.astype(t.dtype, copy=False))
         return out
 

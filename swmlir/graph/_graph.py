@@ -1,6 +1,9 @@
 """Helpers over onnx.GraphProto: constants, uses, replacing values."""
 from __future__ import annotations
 
+import contextlib
+import os
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -96,6 +99,34 @@ def has_subgraphs(graph: onnx.GraphProto) -> bool:
                for a in n.attribute)
 
 
+EVALUATION_HEADROOM = 3 << 30   # bytes of address space ONNX's own evaluators may add to the process
+
+
+@contextlib.contextmanager
+def bounded_memory(headroom: int = EVALUATION_HEADROOM):
+    """Run ONNX's shape inference or reference evaluator with at most `headroom` more bytes of address space.
+    Both evaluate values of the model (data propagation computes a Range of constant bounds element by element):
+    a hostile model would have them allocate until the kernel kills the process. Over the bound the allocation
+    fails, they raise, and the caller treats the result as unknown. (Linux; elsewhere no bound.)"""
+    try:
+        import resource
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = used + headroom
+    if (soft != resource.RLIM_INFINITY and soft <= limit) or (hard != resource.RLIM_INFINITY and hard <= limit):
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 SMALL = 4096  # initializers up to this many elements keep their values for shape inference (data propagation)
 
 
@@ -132,6 +163,7 @@ def infer_shapes_light(model: onnx.ModelProto, input_shapes: dict | None = None)
             for d in input_shapes[vi.name]:
                 dims.add().dim_value = d
     try:
-        return onnx.shape_inference.infer_shapes(skeleton, strict_mode=False, data_prop=True)
-    except Exception:  # inference is advisory
+        with bounded_memory():
+            return onnx.shape_inference.infer_shapes(skeleton, strict_mode=False, data_prop=True)
+    except Exception:  # inference is advisory (MemoryError included: see bounded_memory)
         return skeleton

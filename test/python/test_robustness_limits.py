@@ -141,3 +141,25 @@ def test_huge_constants_computed_by_converters(op):
 def test_limits_are_documented_constants():
     assert validate.MAX_TENSOR_BYTES == 2 ** 31
     assert validate.MAX_WEIGHTS_BYTES < 2 ** 31
+
+
+@pytest.mark.parametrize("op", ["Range", "Tile", "ConstantOfShape"])
+def test_huge_constants_do_not_exhaust_the_graph_stage(op):
+    """Through compile: ONNX's data propagation (which evaluates a Range of constant bounds element by element)
+    and the constant folder run with a bounded address space (graph._graph.bounded_memory) and size checks, so
+    the model gets the importer's one-line error instead of the compiler growing until it is killed."""
+    if op == "Range":
+        inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("a", 0), ("b", 1 << 40), ("d", 1))]
+        node = helper.make_node("Range", ["a", "b", "d"], ["e"], name="huge")
+    elif op == "Tile":
+        inits = [numpy_helper.from_array(np.ones((4, 4), np.float32), "a"),
+                 numpy_helper.from_array(np.array([1 << 16, 1 << 16], np.int64), "s")]
+        node = helper.make_node("Tile", ["a", "s"], ["e"], name="huge")
+    else:
+        inits = [numpy_helper.from_array(np.array([1 << 40], np.int64), "s")]
+        node = helper.make_node("ConstantOfShape", ["s"], ["e"], name="huge")
+    cast = helper.make_node("Cast", ["e"], ["y"], to=TensorProto.FLOAT)
+    m = model([node, cast], [], [helper.make_tensor_value_info("y", 0, None)], inits)
+    with pytest.raises(CompileError) as info:
+        swmlir.compile(m)
+    assert info.value.op == op and info.value.node == "huge" and "GiB or more are not supported" in str(info.value)

@@ -224,3 +224,18 @@ def test_cli_run_check_of_an_input_that_is_an_output(tmp_path):
     p = run_cli("run", str(tmp_path / "m.onnx"), "--check", "-o", str(tmp_path / "out.npz"))
     assert p.returncode == 0, p.stderr
     assert p.stdout.count("OK") == 2
+
+
+def test_python_run_refuses_a_lossy_dtype_and_converts_a_safe_one():
+    """CompiledModel.run: a float64 array for a float32 input is refused with the input's name and both types
+    (onnxruntime refuses it too) rather than rounded silently; int32 for int64 and Python lists convert."""
+    from swmlir.errors import CompileError
+    f = swmlir.compile(single_node("Relu", {"x": (2, 3)}, opset=13), target="host")
+    with pytest.raises(CompileError, match=r"input 'x' is float64, the model expects float32"):
+        f.run([np.zeros((2, 3), np.float64)])
+    assert f.run([[[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]]])[0].tolist() == [[1, 0, 3], [0, 5, 0]]
+    m = helper.make_model(helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["y"])], "g", [helper.make_tensor_value_info("x", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.INT64, [3])]), opset_imports=[helper.make_opsetid("", 13)])
+    g = swmlir.compile(m, target="host")
+    assert g.run([np.array([1, 2, 3], np.int32)])[0].tolist() == [-1, -2, -3]
