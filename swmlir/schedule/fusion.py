@@ -70,18 +70,28 @@ class Group:
             out.append(i)
         return out
 
+    def _staged_operands(self, nests: dict) -> list:
+        """(op's loop nest, is the root, op's result rank, its staged operands) per op; the tile search asks
+        for them hundreds of thousands of times and they do not change, so they are read once."""
+        if getattr(self, "_staged_nests", None) is not nests:
+            table = []
+            for op in self.ops:
+                nest: LoopNest = nests[op]
+                is_root = op == self.root
+                rank = len(nest.sizes) if is_root else op.results[0].type.rank
+                ext = set(self.external_operands(op))
+                table.append((nest, is_root, rank, [o for o in nest.operands if o.index in ext]))
+            self._staged_nests, self._staged_table = nests, table
+        return self._staged_table
+
     def _staged(self, root_tiles: list[int], nests: dict):
         """(op's loop nest, op's tiles, staged operand) for every operand of the group staged in LDM."""
-        for op in self.ops:
-            nest: LoopNest = nests[op]
+        for nest, is_root, rank, operands in self._staged_operands(nests):
             n = len(nest.sizes)
-            rank = op.results[0].type.rank if op != self.root else n
             tiles = [root_tiles[i] if i < rank and i < len(root_tiles) and nest.parallel[i] else
-                     (root_tiles[i] if op == self.root else 0) for i in range(n)]
-            ext = set(self.external_operands(op))
-            for o in nest.operands:
-                if o.index in ext:
-                    yield nest, tiles, o
+                     (root_tiles[i] if is_root else 0) for i in range(n)]
+            for o in operands:
+                yield nest, tiles, o
 
     def ldm_bytes(self, root_tiles: list[int], nests: dict) -> int:
         """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""

@@ -16,21 +16,31 @@ class Operand:
     is_init: bool
     is_read: bool              # its block argument is used by the body (an init that is only written is not)
     _coeffs: list | None = field(default=None, repr=False, compare=False)
+    _extents: dict = field(default_factory=dict, repr=False, compare=False)
+    _loops: frozenset | None = field(default=None, repr=False, compare=False)
 
     def extent(self, tiles: list[int], sizes: list[int]) -> list[int]:
-        """Box of elements this operand needs for one tile (tile 0 = the whole loop)."""
-        full = [t if t else s for t, s in zip(tiles, sizes)]
-        if self._coeffs is None:  # read the index expressions once: the tile search asks thousands of times
-            self._coeffs = [_coefficients(e, dim) for e, dim in zip(self.exprs, self.shape)]
-        return [dim if c is None else min(dim, sum(abs(k) * (full[d] - 1) for d, k in c.items()) + 1)
-                for c, dim in zip(self._coeffs, self.shape)]
+        """Box of elements this operand needs for one tile (tile 0 = the whole loop). Remembered per tiles: the
+        tile search asks for the same box several times per candidate, over tens of thousands of candidates."""
+        key = (tuple(tiles), tuple(sizes))
+        box = self._extents.get(key)
+        if box is None:
+            full = [t if t else s for t, s in zip(tiles, sizes)]
+            if self._coeffs is None:
+                self._coeffs = [_coefficients(e, dim) for e, dim in zip(self.exprs, self.shape)]
+            box = [dim if c is None else min(dim, sum(abs(k) * (full[d] - 1) for d, k in c.items()) + 1)
+                   for c, dim in zip(self._coeffs, self.shape)]
+            self._extents[key] = box
+        return list(box)
 
     def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
         return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
 
     def loops(self) -> set[int]:
         """The loops its indexing map reads."""
-        return set().union(*(_dims_of(e) for e in self.exprs))
+        if self._loops is None:
+            self._loops = frozenset().union(*(_dims_of(e) for e in self.exprs))
+        return set(self._loops)
 
     def sliceable(self, tiles: list[int], sizes: list[int], parts: int = 8) -> bool:
         """Its tile splits into `parts` contiguous slices along its first non-unit dimension (the slices the
