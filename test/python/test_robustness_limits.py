@@ -138,6 +138,27 @@ def test_huge_constants_computed_by_converters(op):
     assert info.value.op == op and info.value.node == "huge" and "GiB or more are not supported" in str(info.value)
 
 
+@pytest.mark.parametrize("start,limit,delta,count", [(0, 1 << 40, 1, 1 << 40), (10, -(1 << 31), -1, (1 << 31) + 10),
+                                                     (0.0, 2.0 ** 31, 0.5, 1 << 32)])
+def test_huge_range_is_sized_before_inference(start, limit, delta, count, no_inference):
+    """A Range of constant bounds is sized from its bounds (integer or float, either direction) before ONNX's
+    data propagation, which would evaluate it element by element."""
+    dtype = np.int64 if isinstance(start, int) else np.float32
+    inits = [numpy_helper.from_array(np.array(v, dtype), n) for n, v in (("a", start), ("b", limit), ("d", delta))]
+    m = model([helper.make_node("Range", ["a", "b", "d"], ["y"], name="huge")], [],
+              [helper.make_tensor_value_info("y", 0, None)], inits)
+    with pytest.raises(InvalidModelError, match=rf"\[{count}\] \({count} elements") as info:
+        load_model(m)
+    assert info.value.op == "Range" and info.value.node == "huge"
+
+
+def test_small_range_passes_the_size_check():
+    inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("a", 5), ("b", -3), ("d", -2))]
+    m = model([helper.make_node("Range", ["a", "b", "d"], ["y"], name="r")], [],
+              [helper.make_tensor_value_info("y", TensorProto.INT64, None)], inits)
+    assert validate.size_problems(m) == []
+
+
 def test_limits_are_documented_constants():
     assert validate.MAX_TENSOR_BYTES == 2 ** 31
     assert validate.MAX_WEIGHTS_BYTES < 2 ** 31

@@ -350,7 +350,7 @@ def _constant_values(graph: onnx.GraphProto) -> dict[str, TensorProto]:
 
 def size_problems(model: onnx.ModelProto) -> list[Problem]:
     """Tensor sizes from declarations only: initializers and tensor attributes, graph inputs, the outputs of
-    ConstantOfShape nodes whose shape is a constant; data held against declared sizes; the weights' total."""
+    ConstantOfShape nodes whose shape is a constant and Range nodes of constant bounds; data held against declared sizes; the weights' total."""
     out, total = [], 0
     for t, what in _tensors(model):
         msg = _data_problem(t, what)
@@ -372,29 +372,60 @@ def size_problems(model: onnx.ModelProto) -> list[Problem]:
             msg = size_problem(f"graph input '{vi.name}'", dims, t.elem_type)
             if msg:
                 out.append(Problem(msg))
-    from onnx import numpy_helper
     for gr, path in _graphs(g):
         consts = _constant_values(gr)
         for i, n in enumerate(gr.node):
-            if n.op_type != "ConstantOfShape" or _domain(n.domain) != "" or not n.input or n.input[0] not in consts:
+            if _domain(n.domain) != "" or n.op_type not in _CONSTANT_OUTPUT_SIZE:
                 continue
-            shape_t = consts[n.input[0]]
-            if uses_external_data(shape_t) or (declared_bytes(shape_t.dims, shape_t.data_type) or 0) > 1 << 16:
-                continue
-            try:
-                shape = [int(d) for d in numpy_helper.to_array(shape_t).reshape(-1)]
-            except Exception:
-                continue  # the importer reports an unreadable shape with its node
-            dtype = TensorProto.FLOAT
-            for a in n.attribute:
-                if a.name == "value" and a.type == AttributeProto.TENSOR:
-                    dtype = a.t.data_type
-            if any(d < 0 for d in shape):
-                continue
-            msg = size_problem("the output", shape, dtype)
-            if msg:
-                out.append(Problem(msg, "ConstantOfShape", path + node_label(n, i)))
+            known = _CONSTANT_OUTPUT_SIZE[n.op_type](n, consts)
+            if known is not None:
+                msg = size_problem("the output", *known)
+                if msg:
+                    out.append(Problem(msg, n.op_type, path + node_label(n, i)))
     return out
+
+
+def _small_constant(name: str, consts: dict[str, TensorProto]):
+    """The values of a small constant input as a flat numpy array, or None (absent, external, big, unreadable)."""
+    from onnx import numpy_helper
+    t = consts.get(name)
+    if t is None or uses_external_data(t) or (declared_bytes(t.dims, t.data_type) or 0) > 1 << 16:
+        return None
+    try:
+        return numpy_helper.to_array(t).reshape(-1)
+    except Exception:
+        return None  # the importer reports an unreadable constant with its node
+
+
+def _constant_of_shape_size(n: onnx.NodeProto, consts) -> tuple[list[int], int] | None:
+    shape = _small_constant(n.input[0], consts) if n.input else None
+    if shape is None or any(int(d) < 0 for d in shape):
+        return None
+    dtype = next((a.t.data_type for a in n.attribute if a.name == "value" and a.type == AttributeProto.TENSOR),
+                 TensorProto.FLOAT)
+    return [int(d) for d in shape], dtype
+
+
+def _range_size(n: onnx.NodeProto, consts) -> tuple[list[int], int] | None:
+    """Range of constant bounds: ONNX's data propagation evaluates it element by element, so its size is checked
+    before shape inference runs."""
+    if len(n.input) != 3:
+        return None
+    vals = [_small_constant(x, consts) for x in n.input]
+    if any(v is None or v.size != 1 for v in vals):
+        return None
+    start, limit, delta = (v.item() for v in vals)
+    if delta == 0 or not all(math.isfinite(float(x)) for x in (start, limit, delta)):
+        return None
+    if all(isinstance(x, int) for x in (start, limit, delta)):
+        count = max(-((start - limit) // delta), 0)
+    else:
+        count = max(math.ceil((limit - start) / delta), 0)
+    return [count], consts[n.input[0]].data_type
+
+
+# ops whose output size is known from constant inputs before any evaluation: (node, constants) -> (shape, dtype)
+_CONSTANT_OUTPUT_SIZE = {"ConstantOfShape": _constant_of_shape_size, "Range": _range_size}
 
 
 def graph_problems(model: onnx.ModelProto) -> list[Problem]:
