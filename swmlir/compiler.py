@@ -158,14 +158,15 @@ def new_context() -> ir.Context:
     return ctx
 
 
-def _graph_stage(proto, optimize: bool, timings: dict | None):
+def _graph_stage(proto, optimize: bool, timings: dict | None, input_shapes=None):
     """The ONNX-level passes (swmlir.graph) on a copy of the validated model. They work on protobufs: an
     exception there on a model that passed validation is reported as a CompileError of the graph stage."""
-    from .graph import expand_functions
+    from .graph import expand_functions, shapes
     try:
-        # ops we lack a converter for but ONNX defines as functions are replaced by their bodies (always: this
-        # decides what is supported, not how fast it runs)
-        proto = expand_functions.run(onnx_copy(proto))
+        proto = shapes.fix_input_shapes(onnx_copy(proto), input_shapes)  # --input-shape first
+        # ops we lack a converter for but ONNX defines as functions are replaced by their bodies, and the shape
+        # arithmetic of dynamic-axis exports is folded (always: this decides what is supported, not how fast)
+        proto = shapes.run(expand_functions.run(proto))
         if optimize:
             from . import graph
             proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
@@ -192,7 +193,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         from .frontend.onnx.builders import RESOURCE_SINK
         resources: dict = {}
         proto = _load(model, base_dir)
-        proto = _graph_stage(proto, optimize, timings)
+        proto = _graph_stage(proto, optimize, timings, input_shapes)
         token = RESOURCE_SINK.set(resources)
         try:
             module, info = import_onnx(proto, input_shapes=input_shapes, kn_weights=tgt.kn_weights)

@@ -3,7 +3,9 @@
 They need whole-graph facts that are cheap at the ONNX level (which values are constant, which have one use),
 and they shrink what the MLIR pipeline has to schedule. After import, upstream canonicalize/cse and the fusion
 of the schedule stage finish the job. `expand_functions` is not an optimization and always runs (in
-swmlir.compiler): it replaces ops we have no converter for by their ONNX function bodies.
+swmlir.compiler): it replaces ops we have no converter for by their ONNX function bodies. Nor is
+`resolve-shapes` (shapes.py, always run, after the input shapes are fixed): it folds the shape arithmetic of
+dynamic-axis exports to a fixed point.
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from typing import Callable  # each pass mutates the model it is given and retur
 
 import onnx
 
-from . import batchnorm_fold, constant_fold, cse, dead_code, expand_functions  # noqa: F401
+from . import batchnorm_fold, constant_fold, cse, dead_code, expand_functions, shapes  # noqa: F401
 
 PASSES: dict[str, Callable[[onnx.ModelProto], onnx.ModelProto]] = {
+    "resolve-shapes": shapes.run,
     "fold-constants": constant_fold.run,
     "fold-batchnorm-into-conv": batchnorm_fold.run,
     "eliminate-common-subexpressions": cse.run,

@@ -1,6 +1,10 @@
 """fold-constants: nodes whose inputs are all constants are evaluated at compile time (with onnx's reference
-evaluator) and become initializers; so do Shape/Size of values whose shape is static. This removes the
-ConstantOfShape weight generators of the zoo models and the shape arithmetic in front of Reshape."""
+evaluator) and become initializers; so do Shape/Size of values whose shape is static. Shape inference and
+folding repeat to a fixed point (fold_to_fixed_point). This removes the ConstantOfShape weight generators of the
+zoo models and the shape arithmetic in front of Reshape. Sizes are computed before anything is evaluated
+(_result_elements), and ONNX's evaluators run under bounded_memory: a hostile model cannot make the compiler
+allocate a huge constant. swmlir.graph.shapes runs the same folder, limited to shape-sized results, on every
+compile."""
 from __future__ import annotations
 
 import numpy as np
@@ -74,46 +78,91 @@ def _result_elements(node: onnx.NodeProto, values: list[np.ndarray], shapes: dic
     return None
 
 
-def run(model: onnx.ModelProto) -> onnx.ModelProto:
-    if has_subgraphs(model.graph):
-        return model  # values captured by subgraphs are not tracked: leave such models alone
+MAX_ROUNDS = 8  # shape inference + folding rounds; each round resolves at least one more level of shapes
+
+
+def _untrusted(graph: onnx.GraphProto) -> set[str]:
+    """Values whose ONNX-inferred shape may differ from the one onnxruntime (and the importer) compute: ONNX
+    ignores ceil_mode's rule that a window starting in the end padding is dropped. Their Shape is not folded,
+    nor is the Shape of anything computed from them."""
+    bad: set[str] = set()
+    for n in graph.node:
+        ceil = any(a.name == "ceil_mode" and a.i for a in n.attribute)
+        if ceil or any(i in bad for i in n.input if i):
+            bad.update(o for o in n.output if o)
+    return bad
+
+
+def fold_once(model: onnx.ModelProto, shapes: dict[str, list[int]], max_elements: int = MAX_FOLDED_ELEMENTS,
+              created: set[str] | None = None) -> int:
+    """One sweep in graph order: Shape/Size of a value whose shape `shapes` knows, and every node whose inputs
+    are all constants (initializers, Constant nodes or values folded earlier in the sweep), become initializers
+    when their result has at most `max_elements` elements. Returns how many nodes were folded; their outputs
+    are added to `created`."""
     graph = model.graph
     opset = default_opset(model)
     consts = constants(graph)
-    shapes = _static_shapes(model)
     live_inputs = graph_inputs(graph)
     outputs = {o.name for o in graph.output}
-    keep = []
+    untrusted = _untrusted(graph)
+    keep, folded = [], 0
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type in _SKIP or node.op_type == "Constant":
             keep.append(node)
             continue
         ins = [i for i in node.input if i]
         result = None
-        if node.op_type in ("Shape", "Size") and ins and ins[0] in shapes and not any(
+        if node.op_type in ("Shape", "Size") and ins and ins[0] in shapes and ins[0] not in untrusted and not any(
                 o in outputs for o in node.output):
             shape = np.array(shapes[ins[0]], dtype=np.int64)
             if node.op_type == "Size":
                 result = [np.array(int(np.prod(shape)), dtype=np.int64)]
             else:
-                attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+                attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute} if opset >= 15 else {}
                 result = [shape[attrs.get("start", 0):attrs.get("end", len(shape))]]
         elif ins and all(i in consts for i in ins) and not any(i in live_inputs for i in ins):
             values = [consts[i] for i in ins]
             size = _result_elements(node, values, shapes)
-            if size is not None and size <= MAX_FOLDED_ELEMENTS:
+            if size is not None and size <= max_elements:
                 result = _evaluate(node, values, opset)
-            elif size is None and node.op_type not in _SIZE_FROM_INPUTS:
+            elif size is None and node.op_type not in _SIZE_FROM_INPUTS and (
+                    max_elements >= MAX_FOLDED_ELEMENTS or all(v.size <= max_elements for v in values)):
                 result = _evaluate(node, values, opset)
-        if result is None or any(r.dtype == object or r.size > MAX_FOLDED_ELEMENTS for r in result):
+        if result is None or any(r.dtype == object or r.size > max_elements for r in result):
             keep.append(node)
             continue
+        folded += 1
         for name, value in zip(node.output, result):
             if name:
                 consts[name] = value
                 set_initializer(graph, name, value)
+                if created is not None:
+                    created.add(name)
     del graph.node[:]
     graph.node.extend(keep)
+    return folded
+
+
+def fold_to_fixed_point(model: onnx.ModelProto, max_elements: int = MAX_FOLDED_ELEMENTS,
+                        max_rounds: int = MAX_ROUNDS) -> tuple[int, set[str]]:
+    """Shape inference and fold_once, repeated until a round folds nothing (at most `max_rounds` rounds):
+    a Reshape whose shape was folded gets a static output shape in the next round's inference, so the Shape
+    of that output folds in turn. Returns (rounds run, names of the values folded)."""
+    created: set[str] = set()
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        if not fold_once(model, _static_shapes(model), max_elements, created):
+            break
+    return rounds, created
+
+
+def run(model: onnx.ModelProto) -> onnx.ModelProto:
+    if has_subgraphs(model.graph):
+        return model  # values captured by subgraphs are not tracked: leave such models alone
+    graph = model.graph
+    fold_to_fixed_point(model)
+    consts = constants(graph)
+    outputs = {o.name for o in graph.output}
     # Constant nodes become initializers too (one representation for constants)
     for node in list(graph.node):
         if node.op_type == "Constant" and node.output[0] in consts and node.output[0] not in outputs:
