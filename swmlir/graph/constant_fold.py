@@ -22,14 +22,20 @@ _SIZE_FROM_INPUTS = {"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Up
                      "EyeLike", "CenterCropPad"}
 
 
-def _static_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
+def _inferred_dims(model: onnx.ModelProto) -> dict[str, list[int | None]]:
+    """ONNX-inferred dims of every value with a known rank (None where a dim is symbolic or unknown)."""
     inferred = infer_shapes_light(model)
     out = {}
     for vi in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
         t = vi.type.tensor_type
-        if t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim):
-            out[vi.name] = [d.dim_value for d in t.shape.dim]
+        if t.HasField("shape"):
+            out[vi.name] = [d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else None
+                            for d in t.shape.dim]
     return out
+
+
+def _static_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
+    return {k: v for k, v in _inferred_dims(model).items() if None not in v}
 
 
 def _evaluate(node: onnx.NodeProto, values: list[np.ndarray], opset: int) -> list[np.ndarray] | None:
@@ -93,12 +99,22 @@ def _untrusted(graph: onnx.GraphProto) -> set[str]:
     return bad
 
 
-def fold_once(model: onnx.ModelProto, shapes: dict[str, list[int]], max_elements: int = MAX_FOLDED_ELEMENTS,
+def _shape_value(node: onnx.NodeProto, dims: list[int | None], opset: int) -> np.ndarray | None:
+    """The value of Shape (start/end since opset 15: the dims it keeps must be known) or Size; None if unknown."""
+    if node.op_type == "Size":
+        return None if None in dims else np.array(int(np.prod(np.array(dims, dtype=object))), dtype=np.int64)
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute} if opset >= 15 else {}
+    kept = dims[attrs.get("start", 0):attrs.get("end", len(dims))]  # python slicing clamps as ONNX does
+    return None if None in kept else np.array(kept, dtype=np.int64)
+
+
+def fold_once(model: onnx.ModelProto, dims: dict[str, list[int | None]], max_elements: int = MAX_FOLDED_ELEMENTS,
               created: set[str] | None = None) -> int:
-    """One sweep in graph order: Shape/Size of a value whose shape `shapes` knows, and every node whose inputs
-    are all constants (initializers, Constant nodes or values folded earlier in the sweep), become initializers
-    when their result has at most `max_elements` elements. Returns how many nodes were folded; their outputs
-    are added to `created`."""
+    """One sweep in graph order: Shape/Size of a value whose (kept) dims `dims` knows, and every node whose
+    inputs are all constants (initializers, Constant nodes or values folded earlier in the sweep), become
+    initializers when their result has at most `max_elements` elements. Returns how many nodes were folded;
+    their outputs are added to `created`."""
+    shapes = {k: v for k, v in dims.items() if None not in v}
     graph = model.graph
     opset = default_opset(model)
     consts = constants(graph)
@@ -112,14 +128,10 @@ def fold_once(model: onnx.ModelProto, shapes: dict[str, list[int]], max_elements
             continue
         ins = [i for i in node.input if i]
         result = None
-        if node.op_type in ("Shape", "Size") and ins and ins[0] in shapes and ins[0] not in untrusted and not any(
+        if node.op_type in ("Shape", "Size") and ins and ins[0] in dims and ins[0] not in untrusted and not any(
                 o in outputs for o in node.output):
-            shape = np.array(shapes[ins[0]], dtype=np.int64)
-            if node.op_type == "Size":
-                result = [np.array(int(np.prod(shape)), dtype=np.int64)]
-            else:
-                attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute} if opset >= 15 else {}
-                result = [shape[attrs.get("start", 0):attrs.get("end", len(shape))]]
+            value = _shape_value(node, dims[ins[0]], opset)
+            result = None if value is None else [value]
         elif ins and all(i in consts for i in ins) and not any(i in live_inputs for i in ins):
             values = [consts[i] for i in ins]
             size = _result_elements(node, values, shapes)
@@ -151,7 +163,7 @@ def fold_to_fixed_point(model: onnx.ModelProto, max_elements: int = MAX_FOLDED_E
     created: set[str] = set()
     rounds = 0
     for rounds in range(1, max_rounds + 1):
-        if not fold_once(model, _static_shapes(model), max_elements, created):
+        if not fold_once(model, _inferred_dims(model), max_elements, created):
             break
     return rounds, created
 
