@@ -123,7 +123,8 @@ def fold_once(model: onnx.ModelProto, dims: dict[str, list[int | None]], max_ele
     untrusted = _untrusted(graph)
     keep, folded = [], 0
     for node in graph.node:
-        if node.domain not in ("", "ai.onnx") or node.op_type in _SKIP or node.op_type == "Constant":
+        if node.domain not in ("", "ai.onnx") or node.op_type in _SKIP or node.op_type == "Constant" or any(
+                a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
             keep.append(node)
             continue
         ins = [i for i in node.input if i]

@@ -25,7 +25,6 @@ from typing import Mapping, Sequence
 import onnx
 
 from . import constant_fold
-from ._graph import has_subgraphs
 
 SHAPE_ELEMENTS = 1 << 16  # results up to this many elements count as shape arithmetic (masks, position ids)
 
@@ -44,10 +43,13 @@ def _fits(vi: onnx.ValueInfoProto, shape: Sequence[int]) -> bool:
 
 
 def fix_input_shapes(model: onnx.ModelProto, input_shapes: Mapping[str, Sequence[int]] | None) -> onnx.ModelProto:
-    """Graph inputs named in `input_shapes` get those static dims (in place)."""
+    """Graph inputs named in `input_shapes` get those static dims (in place). When a dim changes, the shapes
+    the model records for its intermediate values (value_info) are dropped, types kept: they were inferred
+    for the declared inputs, and a stale static dim would win over the new inference and fold a wrong Shape."""
     if not input_shapes:
         return model
     inits = {t.name for t in model.graph.initializer}
+    changed = False
     for vi in model.graph.input:
         if vi.name in inits or vi.name not in input_shapes or not vi.type.HasField("tensor_type"):
             continue
@@ -58,23 +60,43 @@ def fix_input_shapes(model: onnx.ModelProto, input_shapes: Mapping[str, Sequence
         if not _fits(vi, shape):
             continue
         t = vi.type.tensor_type
+        before = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim] if t.HasField("shape") else None
+        if before == shape:
+            continue
+        changed = True
         t.ClearField("shape")
         dims = t.shape.dim
         for s in shape:
             dims.add().dim_value = s
+    if changed:
+        for vi in model.graph.value_info:
+            if vi.type.HasField("tensor_type"):
+                vi.type.tensor_type.ClearField("shape")
     return model
+
+
+def _reads(graph: onnx.GraphProto, into: set[str]) -> set[str]:
+    """Names the nodes of `graph` and of all its subgraphs read, and the graph's outputs."""
+    into.update(o.name for o in graph.output)
+    for nd in graph.node:
+        into.update(i for i in nd.input if i)
+        for a in nd.attribute:
+            for sub in ([a.g] if a.type == onnx.AttributeProto.GRAPH else
+                        a.graphs if a.type == onnx.AttributeProto.GRAPHS else []):
+                _reads(sub, into)
+    return into
 
 
 def run(model: onnx.ModelProto, input_shapes: Mapping[str, Sequence[int]] | None = None) -> onnx.ModelProto:
     """Fix the input shapes, then fold the shape subgraphs to a fixed point (in place). Initializers this pass
     created and nothing reads any more (intermediate shape values) are dropped again."""
     fix_input_shapes(model, input_shapes)
-    if has_subgraphs(model.graph):
-        return model  # values captured by subgraphs are not tracked: leave such models alone
+    # The main graph is folded also when nodes hold subgraphs (If, Loop, Scan: never evaluated here); a value a
+    # subgraph captures keeps its name as an initializer, which the subgraph still sees.
     _, created = constant_fold.fold_to_fixed_point(model, max_elements=SHAPE_ELEMENTS)
     if created:
         graph = model.graph
-        read = {i for n in graph.node for i in n.input if i} | {o.name for o in graph.output}
+        read = _reads(graph, set())
         dead = [k for k, t in enumerate(graph.initializer) if t.name in created and t.name not in read]
         for k in reversed(dead):
             del graph.initializer[k]
