@@ -455,7 +455,8 @@ def lstm(ctx, node):
                 gate[k] = [r.xw_gate(t, d, g)] + ([r.hr_gate(hr, g)] if hr is not None else []) + r.bias(d, g, "both")
 
             # C_t = f (.) C_{t-1} + i (.) g(c), with i and f reading C_{t-1} through the peepholes
-            ops = [(k, o) for k in "ifc" for o in gate[k]]
+            # (without C_{t-1}, and with input_forget, the forget gate is not read)
+            ops = [(k, o) for k in ("ifc" if c is not None and not input_forget else "ic") for o in gate[k]]
             if c is not None:
                 ops.append(("cprev", (c, b.identity_map(2))))
                 ops += [(f"p{k}", peep[k]) for k in "if" if k in peep]
@@ -470,9 +471,9 @@ def lstm(ctx, node):
                     return r.clipped(x)
 
                 i = f_act(pre("i"))
-                f = arith.subf(r.c(1.0), i) if input_forget else f_act(pre("f"))
                 new = arith.mulf(i, g_act(r.clipped(get("c"))))
                 if has_c:
+                    f = arith.subf(r.c(1.0), i) if input_forget else f_act(pre("f"))
                     new = arith.addf(arith.mulf(f, cprev), new)
                 return new
 
