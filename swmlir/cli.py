@@ -357,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--timeout", type=float, default=300.0, help="seconds per test")
     k.add_argument("--quiet", action="store_true", help="only the closing line")
     k.set_defaults(fn=lambda a: __import__("swmlir.conformance", fromlist=["main"]).main(a))
+    from .io import add_parser as add_io_parser
+    add_io_parser(sub)   # swmlir io pack|unpack: .npz <-> the input/output files of an emitted program
     return p
 
 

@@ -6,12 +6,16 @@ threads, a CPE's LDM becomes its thread stack plus a small heap, and every DMA i
 (requests, bytes, block sizes, LDM use, barriers). Model correctness is judged by running the emitted C here; the
 counters feed the performance model.
 
-C files: ``include/`` (athread.h and slave.h emulate the vendor headers; swmlir_runtime.h and swmlir_slave.h are
-portable and also used on the real machine), ``emulator.c``, ``swmlir_runtime.c`` (portable), ``driver.c`` (a generic
-``main`` around the generated ``model.h``).
+C files: ``include/`` (swmlir_runtime.h and swmlir_slave.h: portable, also used on the real machine), ``emulator/``
+(athread.h and slave.h: the emulator's stand-ins for the vendor headers, on the include path of emulator builds
+only), ``emulator.c``, ``swmlir_runtime.c`` (portable), ``driver.c`` (a generic ``main`` around the generated
+``model.h``), ``direct_count.c`` (hooks of the opt-in direct-access mode), ``CMakeLists.txt`` (the emulator as a
+CMake library). An emitted package carries a copy of the files it needs (``PACKAGE_FILES``) under ``runtime/``.
 """
-from .build import (EMULATOR_EXIT_CODE, build_emulated_executable, cache_dir, driver_source, include_dir,
-                    parse_time_ms, run_emulated, runtime_sources)
+from .build import (EMULATOR_EXIT_CODE, PACKAGE_FILES, build_emulated_executable, cache_dir, driver_source,
+                    emulator_include_dir, include_dir, include_dirs, package_files, parse_time_ms, run_emulated,
+                    runtime_sources)
 
-__all__ = ["EMULATOR_EXIT_CODE", "build_emulated_executable", "cache_dir", "driver_source", "include_dir",
-           "parse_time_ms", "run_emulated", "runtime_sources"]
+__all__ = ["EMULATOR_EXIT_CODE", "PACKAGE_FILES", "build_emulated_executable", "cache_dir", "driver_source",
+           "emulator_include_dir", "include_dir", "include_dirs", "package_files", "parse_time_ms", "run_emulated",
+           "runtime_sources"]

@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-_INCLUDE = _HERE / "include"
+_INCLUDE = _HERE / "include"            # portable: what the emitted code includes on the machine too
+_EMU_INCLUDE = _HERE / "emulator"       # the emulator's stand-ins for the vendor's athread.h and slave.h
 _EMULATOR_C = _HERE / "emulator.c"
 _RUNTIME_C = _HERE / "swmlir_runtime.c"
 _DRIVER_C = _HERE / "driver.c"
@@ -40,8 +41,31 @@ EMULATOR_EXIT_CODE = 3  # status of a process stopped by an emulator error
 
 
 def include_dir() -> str:
-    """Directory holding athread.h, slave.h (emulated), swmlir_runtime.h and swmlir_slave.h (portable)."""
+    """Directory of the portable headers, swmlir_runtime.h and swmlir_slave.h: emitted code includes them on the
+    Sunway machine too (with the vendor's athread.h and slave.h)."""
     return str(_INCLUDE)
+
+
+def emulator_include_dir() -> str:
+    """Directory of the emulator's athread.h and slave.h, stand-ins for the vendor headers: on the include path of
+    emulator builds only, never of the Sunway build (they would shadow the vendor's)."""
+    return str(_EMU_INCLUDE)
+
+
+def include_dirs(*, emulator: bool = True) -> list[str]:
+    """The include path of emitted code: the emulator's headers (when ``emulator``), then the portable ones."""
+    return ([str(_EMU_INCLUDE)] if emulator else []) + [str(_INCLUDE)]
+
+
+# What an emitted package needs of the runtime, as paths relative to this folder: copied into the output folder
+# under runtime/ (codegen/files.py), so that it builds with no path to the swmlir installation.
+PACKAGE_FILES = ("CMakeLists.txt", "swmlir_runtime.c", "driver.c", "emulator.c", "include/swmlir_runtime.h",
+                 "include/swmlir_slave.h", "emulator/athread.h", "emulator/slave.h")
+
+
+def package_files() -> dict[str, str]:
+    """Relative path -> text of the runtime files an emitted package carries (see PACKAGE_FILES)."""
+    return {rel: (_HERE / rel).read_text() for rel in PACKAGE_FILES}
 
 
 def runtime_sources(*, emulator: bool = True) -> list[str]:
@@ -101,7 +125,7 @@ def _runtime_key(cc: str, flags: list[str]) -> str:
     except OSError:
         h.update(resolved.encode())
     h.update("\0".join(flags).encode())
-    for src in sorted([_EMULATOR_C, _RUNTIME_C, *_INCLUDE.glob("*.h")]):
+    for src in sorted([_EMULATOR_C, _RUNTIME_C, *_INCLUDE.glob("*.h"), *_EMU_INCLUDE.glob("*.h")]):
         h.update(src.name.encode())
         h.update(src.read_bytes())
     return h.hexdigest()[:24]
@@ -149,7 +173,7 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     defines = ["-DSWMLIR_EMULATOR", f"-DSWMLIR_LDM_BYTES={int(ldm_bytes)}"]
     runtime_flags = [*_STD, opt, *_RUNTIME_WARNINGS, *defines, f"-I{_INCLUDE}"]
 
-    inc_dirs = [str(_INCLUDE), *map(str, extra_include_dirs)]
+    inc_dirs = [*include_dirs(emulator=True), *map(str, extra_include_dirs)]
     for src in host_sources:
         d = str(Path(src).resolve().parent)
         if d not in inc_dirs:

@@ -37,8 +37,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "athread.h"
-#include "slave.h"
+/* the emulator's stand-ins for the vendor headers, apart from the portable include/ (never on the Sunway
+ * build's include path) */
+#include "emulator/athread.h"
+#include "emulator/slave.h"
 
 #ifndef SWMLIR_LDM_BYTES
 #define SWMLIR_LDM_BYTES 65536

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #ifdef SWMLIR_EMULATOR
-#include "athread.h"
+#include "emulator/athread.h" /* the emulator's; the Sunway build never includes it */
 #endif
 
 #define SWMLIR_ALIGN 128

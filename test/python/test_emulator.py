@@ -621,6 +621,7 @@ def test_guard_off_under_a_sanitizer(tmp_path):
     if probe.returncode != 0 or subprocess.run([str(tmp_path / "probe")]).returncode != 0:
         pytest.skip("no working AddressSanitizer")
     inc = runtime.include_dir()
+    emu_inc = f"-I{runtime.emulator_include_dir()}"   # the emulator's athread.h and slave.h
     srcs = [write(tmp_path, "host.c", DIRECT_HOST), write(tmp_path, "kernels.c", DIRECT_SLAVE)]
     cmd = [cc, "-std=gnu99", "-O1", "-g", "-fsanitize=address", "-pthread", "-DSWMLIR_EMULATOR", f"-I{inc}",
            *runtime.runtime_sources(), "-o", str(tmp_path / "asan")]
@@ -628,7 +629,7 @@ def test_guard_off_under_a_sanitizer(tmp_path):
     for src, role in zip(srcs, ("HOST", "SLAVE")):
         obj = str(tmp_path / (Path(src).stem + ".o"))
         c = subprocess.run([cc, "-std=gnu99", "-O1", "-fsanitize=address", "-DSWMLIR_EMULATOR", f"-DSWMLIR_{role}",
-                            f"-I{inc}", "-c", src, "-o", obj], capture_output=True, text=True)
+                            emu_inc, f"-I{inc}", "-c", src, "-o", obj], capture_output=True, text=True)
         assert c.returncode == 0, c.stderr
         objs.append(obj)
     c = subprocess.run(cmd + objs, capture_output=True, text=True)
