@@ -29,7 +29,7 @@ def rng_for(*key) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
-def build(op, cases, *, T=4, B=3, I=5, H=4, layout=0, lens=None, seed=()):
+def build(op, cases, *, T=4, B=3, I=5, H=4, layout=0, lens=None, seed=(), opset=14):
     """A model with one `op` node per case on a shared X, and its feeds.
 
     A case is a dict: node attributes, plus keys that say how its inputs are given
@@ -93,7 +93,7 @@ def build(op, cases, *, T=4, B=3, I=5, H=4, layout=0, lens=None, seed=()):
         if layout:
             case["layout"] = layout
         nodes.append(helper.make_node(op, ins, outs, name=f"{op.lower()}{k}", **case))
-    return make_model(nodes, inputs, outputs, opset=14, initializers=inits), feeds
+    return make_model(nodes, inputs, outputs, opset=opset, initializers=inits), feeds
 
 
 def full_path(model, feeds, **tol):
@@ -212,6 +212,18 @@ def test_sequence_lens(op, how, layout):
 def test_sequence_lens_all_full():
     """A constant sequence_lens equal to seq_length everywhere masks nothing."""
     full_path(*build("RNN", [dict(lens=True, direction="bidirectional")], T=3, B=2, lens=([3, 3], "init")))
+
+
+def test_sequence_lens_zero():
+    """A sequence of length 0: Y all zeros for it, and Y_h / Y_c zeros too (not the initial state), as onnxruntime."""
+    cases = [dict(lens=True, h0="init", c0="init", direction="bidirectional"), dict(lens=True, direction="reverse")]
+    check("LSTM", cases, T=3, B=3, I=3, H=2, lens=([0, 2, 3], "input"), seed="zero")
+
+
+@pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
+def test_opset7(op):
+    """The oldest registered version (no layout attribute)."""
+    check(op, [dict(direction="bidirectional", h0="init")], T=3, B=2, I=3, H=2, seed="opset7", opset=7)
 
 
 # ----------------------------------------------------------------------------------------------- op specific

@@ -18,8 +18,9 @@ map with that coefficient. The first step of a direction without initial_h skips
 sequence_lens: a step t is valid for batch entry b when t < sequence_lens[b]. An invalid step keeps the state
 (so the forward Y_h/Y_c are taken at each sequence's last valid step, and the reverse direction, walked from
 t = seq_length - 1 down, starts at each sequence's own end with the initial state); one generic at the end
-zeroes Y past each length (read through `linalg.index`). The lengths may be a run-time input; when they are
-a constant equal to seq_length nothing is masked.
+zeroes Y past each length (read through `linalg.index`); a sequence of length 0 has zero Y_h / Y_c (as
+onnxruntime gives). The lengths may be a run-time input; when they are a constant equal to seq_length nothing
+is masked.
 
 Activations: Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign,
 Softplus (names case-insensitive, as onnxruntime reads them). activation_alpha / activation_beta are consumed
@@ -411,10 +412,24 @@ class Recurrence:
                 res.append(None)
                 continue
             if self.layout == 0:
-                res.append(concat([b.reshape(fin[d], (1, self.B, self.H)) for d in range(self.D)], 0))
+                out = concat([b.reshape(fin[d], (1, self.B, self.H)) for d in range(self.D)], 0)
             else:
-                res.append(concat([b.reshape(fin[d], (self.B, 1, self.H)) for d in range(self.D)], 1))
+                out = concat([b.reshape(fin[d], (self.B, 1, self.H)) for d in range(self.D)], 1)
+            if self.lens is not None and self.lens_min == 0:
+                out = self._zero_empty_sequences(out)
+            res.append(out)
         return res
+
+    def _zero_empty_sequences(self, s: ir.Value) -> ir.Value:
+        """Y_h / Y_c of a sequence of length 0 are zeros (as onnxruntime gives), not the initial state."""
+        i32 = ir.IntegerType.get_signless(32)
+
+        def fn(v, n, _o):
+            return arith.select(arith.cmpi(arith.CmpIPredicate.sgt, n, b.scalar(i32, 0)), v, self.c(0.0))
+
+        bdim = 1 if self.layout == 0 else 0
+        return b.generic([s, self.lens], [b.identity_map(3), b.projection_map(3, [bdim]), b.identity_map(3)],
+                         b.empty(b.shape_of(s), self.elem), fn)
 
     def _zero_past_lengths(self, y: ir.Value) -> ir.Value:
         tdim, bdim = (0, 2) if self.layout == 0 else (1, 0)
