@@ -206,11 +206,15 @@ def _lift_rank0_inputs(op: ir.Operation) -> None:
 
 
 def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int,
-                root_handle: str, member_handles: list[str]) -> str:
+                root_handle: str, member_handles: list[str], tiling: int = 0, root_loops: int | None = None) -> str:
     """Transform IR for one group (root op `root_handle`, producers `member_handles`, nearest first).
-    `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM."""
+    `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM. `tiling` is the op
+    whose loops `choice` is over (0 = the root; j: a contraction member, whose reduction loop is tiled inside
+    the forall after every member is fused, so the epilogue runs on the finished accumulator); `init_index` is
+    that op's init operand and `root_loops` the root's loop count."""
+    forall = choice.forall[:root_loops] if root_loops is not None else choice.forall
     lines = [
-        f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall {root_handle} tile_sizes {choice.forall}'
+        f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall {root_handle} tile_sizes {forall}'
         f' (mapping = [{_mapping(choice)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
     handles = {0: f"%t{idx}"}
@@ -220,24 +224,25 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
             f' : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)',
         ]
         handles[j] = f"%mf{idx}_{j}"
-    root_promote = promote.get(0, [])
+    promote = {j: list(promote.get(j, [])) for j in handles}
     if any(choice.reduction):
         # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction (a fused
         # fill of the init already computes it in an LDM tile of its own)
-        if not member_handles:
+        if init_index in promote[tiling]:
             lines += [
-                f'%acc{idx} = transform.get_operand %t{idx}[{init_index}] : (!transform.any_op) -> !transform.any_value',
+                f'%acc{idx} = transform.get_operand {handles[tiling]}[{init_index}]'
+                ' : (!transform.any_op) -> !transform.any_value',
                 f'%pacc{idx} = transform.structured.promote_tensor to 2 %acc{idx} : !transform.any_value',
             ]
         loops = sum(1 for t in choice.reduction if t)   # one loop handle per tiled reduction loop
         lines += [
-            f'%r{idx}, %rl{idx}:{loops} = transform.structured.tile_using_for %t{idx} tile_sizes {choice.reduction}'
-            f' : (!transform.any_op) -> (!transform.any_op{", !transform.any_op" * loops})',
+            f'%r{idx}, %rl{idx}:{loops} = transform.structured.tile_using_for {handles[tiling]} tile_sizes '
+            f'{choice.reduction} : (!transform.any_op) -> (!transform.any_op{", !transform.any_op" * loops})',
         ]
-        handles[0] = f"%r{idx}"
-        root_promote = [p for p in root_promote if p != init_index]
+        handles[tiling] = f"%r{idx}"
+        promote[tiling] = [p for p in promote[tiling] if p != init_index]
     for j, handle in handles.items():
-        for p in (root_promote if j == 0 else promote.get(j, [])):
+        for p in promote[j]:
             v = f"%v{idx}_{j}_{p}"
             lines += [
                 f'{v} = transform.get_operand {handle}[{p}] : (!transform.any_op) -> !transform.any_value',
@@ -292,7 +297,7 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
                 fuse_id += 1
             promote = {j: g.external_operands(o) for j, o in enumerate(g.ops)}
-            parts.append(_group_script(idx, choice, promote, len(root.operands) - 1, g))
+            parts.append(_group_script(idx, choice, promote, g))
             chosen.append(("+".join(names), choice))
             idx += 1
     return parts, chosen
@@ -304,7 +309,7 @@ def _sequence(body: str) -> str:
             + body + "\n    transform.yield\n  }\n}\n")
 
 
-def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int, g: Group) -> str:
+def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], g: Group) -> str:
     """The transform script of one group. Each group is applied on its own: one script for the whole model
     makes the interpreter track every handle through every rewrite, which is quadratic in the op count."""
     head = [f'%g = transform.structured.match attributes{{swmlir.sched = {idx} : i64}} in %root'
@@ -315,7 +320,11 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], i
         head.append(f'%m{j} = transform.structured.match attributes{{swmlir.fuse = {fid} : i64}} in %root'
                     ' : (!transform.any_op) -> !transform.any_op')
         members.append(f"%m{j}")
-    return _sequence("\n    ".join(head) + "\n    " + _script_for(idx, choice, promote, init_index, "%g", members))
+    tiling_op = g.tiling_op(nests_of(g))
+    tiling = next(j for j, o in enumerate(g.ops) if o == tiling_op)
+    root_loops = len(ir.ArrayAttr(g.root.attributes["iterator_types"]))
+    return _sequence("\n    ".join(head) + "\n    " + _script_for(idx, choice, promote, len(tiling_op.operands) - 1,
+                                                                "%g", members, tiling, root_loops))
 
 
 REPLY_WORDS_BYTES = 64
@@ -347,17 +356,19 @@ def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, Tile
 
 
 def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
+    """Tiles over the loops of the group's tiling op (the root, or a contraction with an epilogue)."""
     nests = nests_of(g)
-    root_nest = nests[g.root]
     budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
-    ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else root_nest.ldm_bytes
+    ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else nests[g.root].ldm_bytes
+    if tiles != "model":
+        return choose_tiles(nests[g.root], cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+                            allow_reduction_tiles=not g.members)
     try:
-        if tiles != "model":
-            raise ValueError("greedy tiles asked for")
         return _model_choice(g, nests, tgt, budget, ldm_of)
     except ValueError:
-        return choose_tiles(root_nest, cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
-                            allow_reduction_tiles=not g.members)
+        tiling = g.tiling_op(nests)
+        return choose_tiles(nests[tiling], cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+                            allow_reduction_tiles=_reduction_tileable(g, nests))
 
 
 def _program_order(g: Group) -> list[ir.Operation]:
@@ -385,13 +396,14 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
         body = [o.operation.name for o in op.regions[0].blocks[0].operations]
         flops += sum(n in _ARITH for n in body) * math.prod(nests[op].sizes)
     peak = (tgt.peak_gflops_per_cg or 742.4) * 1e9
-    root_nest = nests[g.root]
+    tiling_nest = nests[g.tiling_op(nests)]
     factor = _compute_factor(g, nests, tgt)
-    transfers_of = (lambda t: g.transfers(t, nests)) if g.members else root_nest.transfers
-    return choose_tiles_by_model(root_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of, transfers_of=transfers_of,
+    transfers_of = (lambda t: g.transfers(t, nests)) if g.members else tiling_nest.transfers
+    return choose_tiles_by_model(tiling_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of,
+                                 transfers_of=transfers_of,
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
                                  compute_seconds=flops / peak, compute_factor=factor,
-                                 allow_reduction_tiles=_only_init_members(g),
+                                 allow_reduction_tiles=_reduction_tileable(g, nests),
                                  double_buffer=True, share_seconds=_share_seconds(tgt))
 
 
@@ -412,7 +424,8 @@ def _compute_factor(g: Group, nests: dict, tgt):
     from swmlir.passes.vectorize_contractions import tile_cycles_per_mac
     from swmlir.sim.constants import cpe_constants
     c = cpe_constants(tgt)
-    root, nest = g.root, nests[g.root]
+    root = g.tiling_op(nests)
+    nest = nests[root]
     if len(nest.operands) != 3:
         return None
     lanes = tgt.simd_f32_lanes
@@ -430,9 +443,13 @@ def _compute_factor(g: Group, nests: dict, tgt):
     return factor
 
 
-def _only_init_members(g: Group) -> bool:
-    """A group may tile its root's reduction when its only members compute the root's init (a fill): they run
-    once per tile, before the reduction loop, into the accumulator that stays in LDM."""
+def _reduction_tileable(g: Group, nests: dict) -> bool:
+    """A group may tile the reduction of its tiling op when the other ops run once per tile: members that
+    compute the init (a fill) before the reduction loop, into the accumulator that stays in LDM, and an
+    epilogue after it (Group.tiling_op)."""
+    tiling = g.tiling_op(nests)
+    if tiling != g.root:
+        return True
     init = g.root.operands[len(g.root.operands) - 1]
     return all(len(m.results) == 1 and m.results[0] == init for m in g.members)
 
@@ -465,3 +482,59 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
     # and bufferization would then copy between them on the host
     PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
+    if reuse_input_tiles(module):
+        PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
+
+
+def _computed_in(v: ir.Value, block: ir.Block) -> bool:
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return False
+    op = owner.operation if hasattr(owner, "operation") else owner
+    return op.name in ("linalg.generic", "scf.for") and op.block == block
+
+
+def reuse_input_tiles(module: ir.Operation) -> int:
+    """In every work item, an elementwise op whose destination is a fresh LDM tile and that never reads it
+    writes over an input tile of the same type computed in the work item (Group.writes_in_place): an epilogue
+    (bias, ReLU, residual add) then runs in the accumulator's tile, and one-shot bufferization keeps it in
+    place (an elementwise op may write the buffer it reads at the same index). Returns how many were rewritten."""
+    count = 0
+    for f in _funcs(module):
+        foralls = []
+
+        def visit(op):
+            if op.name == "scf.forall":
+                foralls.append(op)
+            return ir.WalkResult.ADVANCE
+        f.walk(visit)
+        for loop in foralls:
+            block = loop.regions[0].blocks[0]
+            for o in block.operations:
+                op = o.operation
+                if op.name != "linalg.generic" or len(op.results) != 1:
+                    continue
+                if not all("parallel" in str(a) for a in op.attributes["iterator_types"]):
+                    continue
+                n_in = len(op.operands) - 1
+                dest = op.operands[n_in]
+                d_owner = dest.owner
+                if isinstance(d_owner, ir.Block) or d_owner.operation.name != "bufferization.alloc_tensor" \
+                        or len(d_owner.operation.operands):
+                    continue
+                if len(list(op.regions[0].blocks[0].arguments[n_in].uses)):
+                    continue
+                maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
+                rank = op.results[0].type.rank
+                for i in range(n_in):
+                    v = op.operands[i]
+                    m = maps[i]
+                    identity = len(m.results) == rank and all(
+                        isinstance(e, ir.AffineDimExpr) and e.position == k for k, e in enumerate(m.results))
+                    if identity and v.type == dest.type and _computed_in(v, block):
+                        op.operands[n_in] = v
+                        if not len(list(dest.uses)):
+                            d_owner.operation.erase()
+                        count += 1
+                        break
+    return count

@@ -58,6 +58,28 @@ class Group:
     def ops(self) -> list[ir.Operation]:
         return [self.root] + self.members
 
+    def tiling_op(self, nests: dict) -> ir.Operation:
+        """The op whose loops the tiles are chosen over: the root, or a contraction member whose consumers in
+        the group are an elementwise epilogue (bias, ReLU, a residual add, the copy into a padded buffer). Such
+        a member keeps its reduction loop: the epilogue runs once per tile, on the finished accumulator in
+        LDM, and the tiles are those of the contraction's loops (its leading, parallel loops are the root's)."""
+        cached = getattr(self, "_tiling", None)
+        if cached is not None and cached[0] is nests:
+            return cached[1]
+        found = self.root
+        reducing = [m for m in self.members if nests[m].reduction_dims]
+        if len(reducing) == 1 and not nests[self.root].reduction_dims:
+            c = reducing[0]
+            rank = c.results[0].type.rank
+            init = c.operands[len(c.operands) - 1]
+            rest = [m for m in self.members if m != c]
+            if (len(c.results) == 1 and all(nests[c].parallel[:rank]) and not any(nests[c].parallel[rank:])
+                    and all(all(nests[m].parallel) for m in rest)
+                    and all(len(nests[o].sizes) == rank for o in [self.root] + rest)):
+                found = c
+        self._tiling = (nests, found)
+        return found
+
     def external_operands(self, op: ir.Operation) -> list[int]:
         """Operand numbers of `op` staged in LDM: tensors not computed by another op of the group."""
         out = []
@@ -70,38 +92,75 @@ class Group:
             out.append(i)
         return out
 
+    def writes_in_place(self, op: ir.Operation) -> bool:
+        """An elementwise op of the group that can write its result over one of its inputs: an input computed
+        in the group, read with the identity map and of the result's type, while the op never reads its own
+        init. The schedule then points the op's destination at that input's LDM tile (reuse_input_tiles), so
+        an epilogue adds no LDM tile of its own."""
+        n_in = len(op.operands) - len(op.results)
+        if len(op.results) != 1 or not all(_parallel(op)):
+            return False
+        body = op.regions[0].blocks[0]
+        if len(list(body.arguments[n_in].uses)):
+            return False
+        maps, rtype = _maps(op), op.results[0].type
+        return any(_producer(op.operands[i]) is not None and any(_producer(op.operands[i]) == m for m in self.ops)
+                   and op.operands[i].type == rtype and _is_leading_identity(maps[i], rtype.rank)
+                   for i in range(n_in))
+
     def _staged_operands(self, nests: dict) -> list:
-        """(op's loop nest, is the root, op's result rank, its staged operands) per op; the tile search asks
-        for them hundreds of thousands of times and they do not change, so they are read once."""
+        """(op's loop nest, is the tiling op, op's result rank, [(operand, staged per reduction step, takes
+        LDM, moved by DMA)]) per op; the tile search asks for them hundreds of thousands of times and they do not
+        change, so they are read once. Inputs from main memory take LDM and a get. A destination takes LDM
+        unless it is computed in the group or written in place; only the root's result is put (and a member's
+        destination fetched only when the op reads it)."""
         if getattr(self, "_staged_nests", None) is not nests:
             table = []
+            tiling = self.tiling_op(nests)
             for op in self.ops:
                 nest: LoopNest = nests[op]
+                is_tiling = op == tiling
                 is_root = op == self.root
-                rank = len(nest.sizes) if is_root else op.results[0].type.rank
+                rank = len(nest.sizes) if is_tiling else op.results[0].type.rank
                 ext = set(self.external_operands(op))
-                table.append((nest, is_root, rank, [o for o in nest.operands if o.index in ext]))
+                per_step = is_tiling or tiling == self.root
+                in_place = self.writes_in_place(op)
+                staged = []
+                for o in nest.operands:
+                    if not o.is_init:
+                        if o.index in ext:
+                            staged.append((o, per_step, True, True))
+                        continue
+                    takes_ldm = o.index in ext and not in_place
+                    moved = is_root or (o.is_read and o.index in ext)
+                    if takes_ldm or moved:
+                        staged.append((o, False, takes_ldm, moved))
+                table.append((nest, is_tiling, rank, staged))
             self._staged_nests, self._staged_table = nests, table
         return self._staged_table
 
     def _staged(self, root_tiles: list[int], nests: dict):
-        """(op's loop nest, op's tiles, staged operand) for every operand of the group staged in LDM."""
-        for nest, is_root, rank, operands in self._staged_operands(nests):
+        """(op's loop nest, op's tiles, operand, staged per reduction step, takes LDM, moved by DMA) for every
+        operand of the group that takes LDM or DMA; `root_tiles` are over the tiling op's loops. Operands of
+        ops other than the tiling op (the init and the epilogue of a contraction member) are staged once per
+        tile, not per reduction step."""
+        for nest, is_tiling, rank, staged in self._staged_operands(nests):
             n = len(nest.sizes)
             tiles = [root_tiles[i] if i < rank and i < len(root_tiles) and nest.parallel[i] else
-                     (root_tiles[i] if is_root else 0) for i in range(n)]
-            for o in operands:
-                yield nest, tiles, o
+                     (root_tiles[i] if is_tiling else 0) for i in range(n)]
+            for o, per_step, takes_ldm, moved in staged:
+                yield nest, tiles, o, per_step, takes_ldm, moved
 
     def ldm_bytes(self, root_tiles: list[int], nests: dict) -> int:
         """LDM of one root tile: every staged operand of every op, each op tiled like the root's leading loops."""
-        return sum(o.tile_bytes(tiles, nest.sizes) for nest, tiles, o in self._staged(root_tiles, nests))
+        return sum(o.tile_bytes(tiles, nest.sizes)
+                   for nest, tiles, o, _, takes_ldm, _ in self._staged(root_tiles, nests) if takes_ldm)
 
     def transfers(self, root_tiles: list[int], nests: dict) -> list[tuple[int, int, bool, set, bool]]:
-        """(bytes, contiguous block bytes, is an init, root loops it reads, sliceable in 8) of each DMA of one
-        root tile (a member's leading loops are the root's)."""
-        return [o.transfer(tiles, nest.sizes) + (o.is_init, o.loops(), o.sliceable(tiles, nest.sizes))
-                for nest, tiles, o in self._staged(root_tiles, nests)]
+        """(bytes, contiguous block bytes, staged once per tile, loops it reads, sliceable in 8) of each DMA of
+        one tile of the tiling op (a member's leading loops are the root's)."""
+        return [o.transfer(tiles, nest.sizes) + (not per_step, o.loops(), o.sliceable(tiles, nest.sizes))
+                for nest, tiles, o, per_step, _, moved in self._staged(root_tiles, nests) if moved]
 
 
 def form_groups(ops: list[ir.Operation], *, enabled: bool = True, fuse_reductions: bool = True) -> list[Group]:

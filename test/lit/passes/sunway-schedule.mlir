@@ -184,8 +184,9 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
 
 // Fusion: a single-use producer whose result the consumer reads tile by tile (fill -> matmul -> relu) is computed
 // inside its consumer's tile. One forall for the group; the accumulator is initialised in the LDM (no copy of C
-// in from main memory) and the matmul result goes to the relu without a round trip through main memory.
-// With fuse=0 every op is a forall of its own.
+// in from main memory) and the matmul result goes to the relu without a round trip through main memory. The
+// tiles are over the matmul's loops (the relu is its epilogue) and the relu writes over the accumulator's tile
+// (reuse_input_tiles): no LDM tile of its own. With fuse=0 every op is a forall of its own.
 
 // CHECK-LABEL: func.func @fused
 //       CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (64, 1)
@@ -197,9 +198,9 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
 //  CHECK-SAME:       outs(%[[INIT]] : tensor<1x64xf32>)
 //  CHECK-SAME:       swmlir.node = "mm"
 //       CHECK:     linalg.generic
-//  CHECK-SAME:       ins(%[[MM]] : tensor<1x64xf32>)
+//  CHECK-SAME:       ins(%[[MM]] : tensor<1x64xf32>) outs(%[[MM]] : tensor<1x64xf32>)
 //  CHECK-SAME:       swmlir.group = "init+mm+relu", swmlir.node = "relu"
-//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64] (64 work items, 8832 bytes of LDM, shared over the mesh)"
+//  CHECK-SAME:       swmlir.tiles = "tiles [1, 64, 0] (64 work items, 8576 bytes of LDM, shared over the mesh)"
 //   CHECK-NOT:   scf.forall (
 //       CHECK:   return
 
@@ -245,4 +246,39 @@ func.func @fused(%a: tensor<64x32xf32>, %b: tensor<32x64xf32>) -> tensor<64x64xf
 func.func @sum(%x: tensor<1024xf32>, %acc: tensor<f32>) -> tensor<f32> {
   %r = linalg.reduce {arith.addf} ins(%x : tensor<1024xf32>) outs(%acc : tensor<f32>) dimensions = [0] {swmlir.node = "sum1"}
   return %r : tensor<f32>
+}
+
+// -----
+
+// A contraction with an epilogue keeps its reduction loop: K = 4096 does not fit the LDM in one tile, so the
+// matmul (a member of the relu's group) is tiled over K inside the work item, and the relu runs once per tile on
+// the finished accumulator, in its tile, before the result goes to main memory: one kernel, no round trip.
+
+// CHECK-LABEL: func.func @epilogue
+//       CHECK:   scf.forall
+//       CHECK:     %[[ACC:.*]] = linalg.generic
+//  CHECK-SAME:       swmlir.node = "init"
+//       CHECK:     %[[SUM:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]])
+//       CHECK:       swmlir.node = "mm"
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       ins(%[[SUM]] : tensor<{{.*}}>) outs(%[[SUM]] : tensor<{{.*}}>)
+//  CHECK-SAME:       swmlir.group = "init+mm+relu", swmlir.node = "relu"
+//  CHECK-SAME:       reduction tiles [0, 0, {{[0-9]+}}]
+//   CHECK-NOT:   scf.forall (
+//       CHECK:   return
+#id4 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @epilogue(%a: tensor<64x4096xf32>, %b: tensor<4096x64xf32>) -> tensor<64x64xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64xf32>
+  %f = linalg.fill {swmlir.node = "init"} ins(%z : f32) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %m = linalg.matmul {swmlir.node = "mm"} ins(%a, %b : tensor<64x4096xf32>, tensor<4096x64xf32>)
+      outs(%f : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %e2 = tensor.empty() : tensor<64x64xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel"]}
+      ins(%m : tensor<64x64xf32>) outs(%e2 : tensor<64x64xf32>) attrs = {swmlir.node = "relu"} {
+  ^bb0(%x: f32, %y: f32):
+    %v = arith.maximumf %x, %z : f32
+    linalg.yield %v : f32
+  } -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
 }
