@@ -24,9 +24,11 @@ def collect(root: ir.Operation, name: str | tuple[str, ...]) -> list[ir.Operatio
 
 
 def funcs(module: ir.Operation, *, kernels: bool | None = None) -> list[ir.Operation]:
-    """func.func ops of the module; kernels=True/False selects CPE kernels / host functions."""
+    """func.func ops of the module; kernels=True/False selects CPE kernels / host functions.
+    Given a func.func (a pass nested in `func.func(...)`), the function itself when it is of the kind asked."""
     out = []
-    for op in module.regions[0].blocks[0].operations:
+    ops = [module] if module.name == "func.func" else module.regions[0].blocks[0].operations
+    for op in ops:
         op = op.operation
         if op.name != "func.func":
             continue

@@ -22,7 +22,7 @@ def kernel_ldm_bytes(kfn: ir.Operation) -> int:
 
 
 @register_pass("sunway-check-ldm", "Check each kernel's LDM buffers against the target's LDM size",
-               options={"target": ("sw26010", "target whose LDM size is the limit")})
+               options={"target": ("sw26010", "target whose LDM size is the limit")}, nestable=True)
 def check_ldm(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
     tgt = get_target(target)
@@ -34,4 +34,4 @@ def check_ldm(module: ir.Operation, *, target: str = "sw26010") -> None:
             raise ScheduleError(
                 f"kernel {sym_name(kfn)} needs {used} bytes of LDM per CPE with {tiles}; target {tgt.name} has "
                 f"{tgt.ldm_bytes} bytes ({tgt.ldm_budget} usable, {tgt.ldm_reserved_bytes} kept for the stack)",
-                op="sunway.ldm_alloc", node=str_attr(kfn, "swmlir.node"))
+                op="sunway.ldm_alloc", node=str_attr(kfn, "swmlir.node"), location=kfn.location)

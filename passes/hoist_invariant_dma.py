@@ -129,7 +129,8 @@ def _hoist_gets(loop: ir.Operation) -> int:
 
 
 @register_pass("sunway-hoist-invariant-dma",
-               "Fetch once, before a CPE's work-item loop, the tiles that do not change across its work items")
+               "Fetch once, before a CPE's work-item loop, the tiles that do not change across its work items",
+               nestable=True)
 def hoist_invariant_dma(module: ir.Operation) -> None:
     ensure_sunway(module)
     for kfn in funcs(module, kernels=True):

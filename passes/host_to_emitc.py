@@ -41,9 +41,10 @@ def _byte_offset(view_op: ir.Operation) -> int:
         strides, offset = t.get_strides_and_offset()
         src_strides, src_offset = view_op.operands[0].type.get_strides_and_offset()
         if offset == ir.ShapedType.get_dynamic_stride_or_offset():
-            raise LoweringError("a view with a dynamic offset on the host", op=view_op.name)
+            raise LoweringError("a view with a dynamic offset on the host", op=view_op.name,
+                                location=view_op.location)
         return (offset - src_offset) * elem_bytes(t.element_type)
-    raise LoweringError(f"unsupported view {view_op.name} on the host", op=view_op.name)
+    raise LoweringError(f"unsupported view {view_op.name} on the host", op=view_op.name, location=view_op.location)
 
 
 def _is_contiguous(t: ir.MemRefType) -> bool:
@@ -77,7 +78,8 @@ def kernel_struct(name: str) -> str:
 def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
     hosts = funcs(module, kernels=False)
     if len(hosts) != 1:
-        raise LoweringError(f"expected one host function, found {len(hosts)}", stage="emit")
+        raise LoweringError(f"expected one host function, found {len(hosts)}", stage="emit",
+                            location=hosts[1].location if len(hosts) > 1 else None)
     host = hosts[0]
     if num_inputs < 0:
         num_inputs = (ir.IntegerAttr(host.attributes["swmlir.num_inputs"]).value
@@ -123,14 +125,16 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                 if name == "memref.alloc":
                     t = op.results[0].type
                     if not t.has_static_shape:
-                        raise LoweringError(f"dynamic allocation {t} on the host", op=name, stage="emit")
+                        raise LoweringError(f"dynamic allocation {t} on the host", op=name, stage="emit",
+                                            location=op.location)
                     _comment(f"/* intermediate {_shape(t)}: arena bytes [{offsets[op]}, "
                                      f"{offsets[op] + memref_bytes(t)}) */")
                     ptr[op.results[0]] = offset_ptr(abase, offsets[op])
                 elif name == "memref.get_global":
                     g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
                     if g not in layout:
-                        raise LoweringError(f"global {g} has no initial value", op=name, stage="emit")
+                        raise LoweringError(f"global {g} has no initial value", op=name, stage="emit",
+                                            location=op.location)
                     e = layout[g]
                     _comment(f"/* weight {c_names.comment(e.label or g)} {_shape(op.results[0].type)}: "
                              f"weights file bytes [{e.offset}, {e.offset + e.nbytes}) */")
@@ -143,7 +147,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                     src, dst = op.operands
                     if not (_is_contiguous(src.type) and _is_contiguous(dst.type)):
                         raise LoweringError("strided copy on the host (should have been a kernel)", op=name,
-                                            stage="emit")
+                                            stage="emit", location=op.location)
                     call("memcpy", [ptr[dst], ptr[src]],
                          args=[idx(0), idx(1), opaque(str(memref_bytes(src.type)))])
                 elif name == "sunway.spawn":
@@ -158,7 +162,8 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                 elif name == "sunway.join":
                     call("athread_join")
                 else:
-                    raise LoweringError(f"unexpected op on the host: {name}", op=name, stage="emit")
+                    raise LoweringError(f"unexpected op on the host: {name}", op=name, stage="emit",
+                                        location=op.location)
         emitc.ReturnOp()
 
     with ir.InsertionPoint(body), loc:

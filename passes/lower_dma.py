@@ -74,7 +74,8 @@ def _reply_for(block: ir.Block, cache: dict) -> ir.Value:
 
 
 @register_pass("sunway-lower-dma",
-               "Turn copies between main memory and LDM into sunway.dma_get/dma_put + sunway.dma_wait")
+               "Turn copies between main memory and LDM into sunway.dma_get/dma_put + sunway.dma_wait",
+               nestable=True)
 def lower_dma(module: ir.Operation) -> None:
     ensure_sunway(module)
     replies: dict = {}
@@ -94,7 +95,8 @@ def lower_dma(module: ir.Operation) -> None:
         else:
             continue  # main to main: handled on the host
         if list(src.type.shape) != list(dst.type.shape):
-            raise LoweringError(f"DMA between views of different shapes {src.type} and {dst.type}", op=op.name)
+            raise LoweringError(f"DMA between views of different shapes {src.type} and {dst.type}", op=op.name,
+                                location=op.location)
         reply = _reply_for(op.block, replies)
         with ir.InsertionPoint(op), op.location:
             ir.Operation.create(kind, operands=[src, dst, reply])

@@ -12,7 +12,8 @@ from . import register_pass
 from ._util import collect, ensure_sunway, is_ldm_type
 
 
-@register_pass("sunway-lower-ldm", "Turn memref.alloc/alloca in the LDM memory space into sunway.ldm_alloc")
+@register_pass("sunway-lower-ldm", "Turn memref.alloc/alloca in the LDM memory space into sunway.ldm_alloc",
+               nestable=True)
 def lower_ldm(module: ir.Operation) -> None:
     ensure_sunway(module)
     for op in collect(module, ("memref.alloc", "memref.alloca")):
@@ -20,7 +21,8 @@ def lower_ldm(module: ir.Operation) -> None:
         if not is_ldm_type(t):
             continue
         if not t.has_static_shape:
-            raise LoweringError(f"LDM buffer of dynamic shape {t}: LDM buffers must be static", op=op.name)
+            raise LoweringError(f"LDM buffer of dynamic shape {t}: LDM buffers must be static", op=op.name,
+                                location=op.location)
         with ir.InsertionPoint(op), op.location:
             new = ir.Operation.create("sunway.ldm_alloc", results=[t])
         for use in list(op.results[0].uses):

@@ -62,7 +62,7 @@ def _view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
             static_offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
             static_steps = list(ir.DenseI64ArrayAttr(op.attributes["static_strides"]))
             if any(s != 1 for s in static_steps):
-                raise LoweringError("DMA of a subview with non-unit steps", op=op.name)
+                raise LoweringError("DMA of a subview with non-unit steps", op=op.name, location=op.location)
             dyn = list(op.operands[1:])
             dyn_i = 0
             for o, st in zip(static_offsets, src_strides):
@@ -76,7 +76,8 @@ def _view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
         elif op.name in ("memref.collapse_shape", "memref.expand_shape", "memref.cast"):
             v = op.operands[0]  # same elements, same addresses (a cast only forgets static layout)
         else:
-            raise LoweringError(f"DMA through a view made by {op.name} is not supported", op=op.name)
+            raise LoweringError(f"DMA through a view made by {op.name} is not supported", op=op.name,
+                                location=op.location)
 
 
 def _pointer(buffer: ir.Value, offset: ir.Value, elem: ir.Type) -> ir.Value:
@@ -224,7 +225,8 @@ def _lower_libm(kfn: ir.Operation) -> None:
 
 
 @register_pass("sunway-lower-to-athread",
-               "Lower sunway ops in CPE kernels to the athread slave API (EmitC calls, LDM arrays, reply words)")
+               "Lower sunway ops in CPE kernels to the athread slave API (EmitC calls, LDM arrays, reply words)",
+               nestable=True)
 def lower_to_athread(module: ir.Operation) -> None:
     ensure_sunway(module)
     for kfn in funcs(module, kernels=True):

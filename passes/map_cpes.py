@@ -22,16 +22,17 @@ def _static_list(op: ir.Operation, name: str) -> list[int]:
 
 
 @register_pass("sunway-map-cpes", "Map each kernel's scf.forall onto the CPEs: a round-robin loop from sunway.cpe_id",
-               options={"target": ("sw26010", "target whose CPE count is used")})
+               options={"target": ("sw26010", "target whose CPE count is used")}, nestable=True)
 def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
     n_cpes = get_target(target).cpes_per_cg
     for kfn in funcs(module, kernels=True):
         for loop in collect(kfn, "scf.forall"):
             if len(loop.results):
-                raise LoweringError("scf.forall with results (not bufferized)", op="scf.forall")
+                raise LoweringError("scf.forall with results (not bufferized)", op="scf.forall",
+                                   location=loop.location)
             if len(loop.operands):
-                raise LoweringError("scf.forall with dynamic bounds", op="scf.forall")
+                raise LoweringError("scf.forall with dynamic bounds", op="scf.forall", location=loop.location)
             lbs = _static_list(loop, "staticLowerBound")
             ubs = _static_list(loop, "staticUpperBound")
             steps = _static_list(loop, "staticStep")

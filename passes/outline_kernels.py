@@ -83,7 +83,7 @@ def _sink_ldm_staging(loop: ir.Operation, captured: list[ir.Value]) -> None:
         alloc = defining_op(v)
         if alloc is None or alloc.name not in ("memref.alloc", "memref.alloca"):
             raise LoweringError(f"an LDM buffer {v.type} made by {alloc.name if alloc else 'an argument'} "
-                                "outside a kernel", op="scf.forall")
+                                "outside a kernel", op="scf.forall", location=alloc.location if alloc else None)
         new = place(alloc).results[0]
         staged[v] = new
         writers = []
@@ -158,9 +158,11 @@ def outline_kernels(module: ir.Operation) -> None:
             args = _captured(loop)
             for v in args:
                 if isinstance(v.type, ir.MemRefType) and not _is_identity(v.type):
-                    raise LoweringError(f"kernel {name} would receive the strided view {v.type}", op="scf.forall")
+                    raise LoweringError(f"kernel {name} would receive the strided view {v.type}", op="scf.forall",
+                                        location=loop.location)
                 if not isinstance(v.type, (ir.MemRefType, ir.IndexType)):
-                    raise LoweringError(f"kernel {name} captures a value of type {v.type}", op="scf.forall")
+                    raise LoweringError(f"kernel {name} captures a value of type {v.type}", op="scf.forall",
+                                        location=loop.location)
             with ir.InsertionPoint(body), loop.location:
                 kfn = func.FuncOp(name, ([a.type for a in args], []), visibility="private")
                 kfn.operation.attributes[KERNEL_ATTR] = ir.UnitAttr.get()
@@ -192,7 +194,7 @@ def _drop_host_ldm(host: ir.Operation) -> None:
             users = [as_operation(u.owner) for u in op.results[0].uses]
             for u in users:
                 if u.name not in ("memref.copy", "memref.dealloc", "linalg.generic", "linalg.copy"):
-                    raise LoweringError(f"LDM buffer used on the host by {u.name}", op=u.name)
+                    raise LoweringError(f"LDM buffer used on the host by {u.name}", op=u.name, location=u.location)
             for u in reversed(sorted(set(users), key=_block_position)):
                 u.erase()
             op.erase()

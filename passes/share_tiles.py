@@ -285,7 +285,8 @@ def _gets_in(loop: ir.Operation, env: dict, depth: int, budget: int = 1 << 22):
 @register_pass("sunway-share-tiles",
                "Fetch a tile that a mesh row or column needs at once only once, and share it by register "
                "communication",
-               options={"target": ("sw26010", "only targets with register communication are rewritten")})
+               options={"target": ("sw26010", "only targets with register communication are rewritten")},
+               nestable=True)
 def share_tiles(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
     if get_target(target).mesh_comm != "rlc":

@@ -3,12 +3,41 @@ from __future__ import annotations
 
 
 class CompileError(Exception):
-    """A model could not be compiled. `stage` is the pipeline stage, `op` the ONNX op or MLIR op at fault."""
+    """A model could not be compiled. `stage` is the pipeline stage, `op` the ONNX op or MLIR op at fault.
 
-    def __init__(self, message: str, *, stage: str = "", op: str = "", node: str = ""):
+    `location`: where in the IR (an mlir.ir.Location, or an Operation/OpView whose location is taken); a pass
+    that raises the error gets it reported as an error diagnostic at that location (default: the location of
+    the op the pass runs on). `pass_name` and `where` are filled in by the pass pipeline when the error
+    comes out of a pass (swmlir.pass_pipeline)."""
+
+    def __init__(self, message: str, *, stage: str = "", op: str = "", node: str = "", location=None):
         self.stage, self.op, self.node, self.reason = stage, op, node, message
+        self.location = _as_location(location)
+        self.pass_name, self.where = "", ""
         where = " ".join(p for p in (f"[{stage}]" if stage else "", op, f"(node '{node}')" if node else "") if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+    @property
+    def diagnostic(self) -> str:
+        """The message without the pass and location prefix (what the error diagnostic says)."""
+        return self._diagnostic if hasattr(self, "_diagnostic") else str(self)
+
+    def in_pass(self, pass_name: str, where: str = "") -> "CompileError":
+        """Prefix the message with the pass it came out of and its IR location (`file:line:col`); returns self.
+        The type and the attributes (stage, op, node, reason) are kept."""
+        if not self.pass_name:
+            self._diagnostic = str(self)
+            self.pass_name, self.where = pass_name, where
+            self.args = (f"pass {pass_name} failed{' at ' + where if where else ''}: {self._diagnostic}",)
+        return self
+
+
+def _as_location(x):
+    if x is None:
+        return None
+    if hasattr(x, "location") and not hasattr(x, "emit_error"):   # Operation / OpView
+        return x.location
+    return x
 
 
 class ImportError_(CompileError):
@@ -70,15 +99,15 @@ class InvalidModelError(ImportError_):
 class ScheduleError(CompileError):
     """No schedule fits the target (typically: a tile does not fit in LDM)."""
 
-    def __init__(self, message: str, *, op: str = "", node: str = ""):
-        super().__init__(message, stage="schedule", op=op, node=node)
+    def __init__(self, message: str, *, op: str = "", node: str = "", location=None):
+        super().__init__(message, stage="schedule", op=op, node=node, location=location)
 
 
 class LoweringError(CompileError):
     """A pass met IR it cannot lower."""
 
-    def __init__(self, message: str, *, stage: str = "lower", op: str = ""):
-        super().__init__(message, stage=stage, op=op)
+    def __init__(self, message: str, *, stage: str = "lower", op: str = "", location=None):
+        super().__init__(message, stage=stage, op=op, location=location)
 
 
 class RuntimeFailure(CompileError):
