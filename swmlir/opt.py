@@ -203,13 +203,15 @@ _ALIAS = re.compile(r"^\s*[#!][\w.$-]+\s*=")
 
 def _wrapped(body: str) -> str:
     """`body` inside `module { ... }` without moving any line: the header goes on a blank line before the first
-    op (or in front of it), the `}` after the last op and before a trailing `{-# ... #-}` resource section."""
+    op (or in front of it, which moves the columns of that line), the `}` after the last op and before a trailing `{-# ... #-}` resource section."""
     lines = body.split("\n")
     k = 0
     while k < len(lines) and (not lines[k].strip() or lines[k].lstrip().startswith("//") or _ALIAS.match(lines[k])):
         k += 1
-    if k > 0 and not lines[k - 1].strip():
-        lines[k - 1] = "module {"
+    last_alias = max((j for j in range(k) if _ALIAS.match(lines[j])), default=-1)
+    blank = next((j for j in range(k - 1, last_alias, -1) if not lines[j].strip()), None)
+    if blank is not None:   # a blank line between the aliases and the first op: no column moves
+        lines[blank] = "module {"
     elif k < len(lines):
         lines[k] = "module {" + lines[k]
     else:
