@@ -20,7 +20,7 @@ from mlir import ir
 from . import passes as _passes
 from .dialects import load_sunway_dialect
 from .errors import CompileError
-from .pass_pipeline import check_pipeline, run_pipeline
+from .pass_pipeline import check_pipeline, file_location, run_pipeline
 
 SPLIT_MARKER = "// -----"
 TOOL = "swmlir-opt"
@@ -256,24 +256,6 @@ def _severity(sev) -> str:
         SEVERITY.update({S.ERROR: "error", S.WARNING: "warning", S.NOTE: "note", S.REMARK: "remark"})
     return SEVERITY.get(sev, "error")
 
-
-def file_location(loc: ir.Location | None):
-    """The file:line:col location under name/call-site/fused locations, or None."""
-    for _ in range(16):
-        if loc is None:
-            return None
-        if loc.is_a_file():
-            return loc
-        if loc.is_a_name():
-            loc = loc.child_loc
-        elif loc.is_a_callsite():
-            loc = loc.callee
-        elif loc.is_a_fused():
-            subs = list(loc.locations)
-            loc = subs[0] if subs else None
-        else:
-            return None
-    return None
 
 
 @dataclass

@@ -216,13 +216,13 @@ def _upstream_error(text: str, e: Exception) -> CompileError:
 # Running it
 
 
-def format_location(loc: ir.Location | None) -> str:
-    """`file:line:col` of a location (through name and call-site locations), '' when it has none."""
-    seen = 0
-    while loc is not None and seen < 16:
-        seen += 1
+def file_location(loc: ir.Location | None):
+    """The file:line:col location under name/call-site/fused locations, or None."""
+    for _ in range(16):
+        if loc is None:
+            return None
         if loc.is_a_file():
-            return f"{loc.filename}:{loc.start_line}:{loc.start_col}"
+            return loc
         if loc.is_a_name():
             loc = loc.child_loc
         elif loc.is_a_callsite():
@@ -231,8 +231,14 @@ def format_location(loc: ir.Location | None) -> str:
             subs = list(loc.locations)
             loc = subs[0] if subs else None
         else:
-            return ""
-    return ""
+            return None
+    return None
+
+
+def format_location(loc: ir.Location | None) -> str:
+    """`file:line:col` of a location (through name and call-site locations), '' when it has none."""
+    fl = file_location(loc)
+    return f"{fl.filename}:{fl.start_line}:{fl.start_col}" if fl is not None else ""
 
 
 class _Tracker:
