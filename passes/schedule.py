@@ -335,6 +335,7 @@ def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, Tile
     model tiles, a group that fuses a contraction into its consumers is also split when the contraction alone
     (free to tile its reduction) and its consumers cost less than the fused group."""
     fused = None
+    g.epilogues = tiles == "model"
     try:
         fused = [(g, _tiles_for(g, tgt, tiles))]
     except ValueError as e:
@@ -482,7 +483,7 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
     # and bufferization would then copy between them on the host
     PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
-    if reuse_input_tiles(module):
+    if tiles == "model" and reuse_input_tiles(module):
         PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
 
 

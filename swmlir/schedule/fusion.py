@@ -53,6 +53,9 @@ def _fusible(p: ir.Operation, c: ir.Operation, operand: int) -> bool:
 class Group:
     root: ir.Operation
     members: list[ir.Operation] = field(default_factory=list)  # producers, nearest to the root first
+    # the model's schedule: a contraction member may be the tiling op, epilogues write in place; off for the
+    # baseline schedule (the first round's greedy tiles over the root's loops)
+    epilogues: bool = True
 
     @property
     def ops(self) -> list[ir.Operation]:
@@ -68,7 +71,7 @@ class Group:
             return cached[1]
         found = self.root
         reducing = [m for m in self.members if nests[m].reduction_dims]
-        if len(reducing) == 1 and not nests[self.root].reduction_dims:
+        if self.epilogues and len(reducing) == 1 and not nests[self.root].reduction_dims:
             c = reducing[0]
             rank = c.results[0].type.rank
             init = c.operands[len(c.operands) - 1]
@@ -98,7 +101,7 @@ class Group:
         init. The schedule then points the op's destination at that input's LDM tile (reuse_input_tiles), so
         an epilogue adds no LDM tile of its own."""
         n_in = len(op.operands) - len(op.results)
-        if len(op.results) != 1 or not all(_parallel(op)):
+        if not self.epilogues or len(op.results) != 1 or not all(_parallel(op)):
             return False
         body = op.regions[0].blocks[0]
         if len(list(body.arguments[n_in].uses)):
