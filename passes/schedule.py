@@ -18,7 +18,7 @@ from mlir.dialects.transform import interpreter
 from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
-from swmlir.schedule.fusion import Group, form_groups, nests_of
+from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of
 from swmlir.schedule.loop_nest import loop_nest_of
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
@@ -529,10 +529,7 @@ def reuse_input_tiles(module: ir.Operation) -> int:
                 rank = op.results[0].type.rank
                 for i in range(n_in):
                     v = op.operands[i]
-                    m = maps[i]
-                    identity = len(m.results) == rank and all(
-                        isinstance(e, ir.AffineDimExpr) and e.position == k for k, e in enumerate(m.results))
-                    if identity and v.type == dest.type and _computed_in(v, block):
+                    if is_leading_identity(maps[i], rank) and v.type == dest.type and _computed_in(v, block):
                         op.operands[n_in] = v
                         if not len(list(dest.uses)):
                             d_owner.operation.erase()

@@ -76,6 +76,12 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+# flags that set one boolean of Options (`-flag`, `-flag=true|false|1|0`)
+_BOOLEAN_FLAGS = {"allow-unregistered-dialect": "allow_unregistered", "mlir-print-ir-after-all": "print_after_all",
+                  "mlir-timing": "timing", "mlir-print-debuginfo": "debuginfo", "mlir-print-op-generic": "generic",
+                  "verify-each": "verify_each"}
+
+
 @dataclass
 class Options:
     input: str | None = None
@@ -151,18 +157,8 @@ def parse_args(argv: list[str]) -> Options:
             o.verify_diagnostics = True
             if inline not in (None, "", "all"):
                 raise UsageError(f"option '-verify-diagnostics' takes no value here (got '{inline}')")
-        elif name == "allow-unregistered-dialect":
-            o.allow_unregistered = boolean(name, inline)
-        elif name == "mlir-print-ir-after-all":
-            o.print_after_all = boolean(name, inline)
-        elif name == "mlir-timing":
-            o.timing = boolean(name, inline)
-        elif name == "mlir-print-debuginfo":
-            o.debuginfo = boolean(name, inline)
-        elif name == "mlir-print-op-generic":
-            o.generic = boolean(name, inline)
-        elif name == "verify-each":
-            o.verify_each = boolean(name, inline)
+        elif name in _BOOLEAN_FLAGS:
+            setattr(o, _BOOLEAN_FLAGS[name], boolean(name, inline))
         elif not name or name.startswith("-"):
             raise UsageError(f"unknown option '{a}'")
         else:   # a pass: -name, -name=opts, -name="a=1 b=2", -name{opts}

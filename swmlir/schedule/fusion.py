@@ -20,7 +20,7 @@ def _maps(op: ir.Operation) -> list[ir.AffineMap]:
     return [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
 
 
-def _is_leading_identity(m: ir.AffineMap, rank: int) -> bool:
+def is_leading_identity(m: ir.AffineMap, rank: int) -> bool:
     res = list(m.results)
     return len(res) == rank and all(isinstance(e, ir.AffineDimExpr) and e.position == i for i, e in enumerate(res))
 
@@ -44,9 +44,9 @@ def _fusible(p: ir.Operation, c: ir.Operation, operand: int) -> bool:
     if rank == 0:
         return False
     pm, cm = _maps(p), _maps(c)
-    if not _is_leading_identity(pm[-1], rank) or not all(_parallel(p)[:rank]):
+    if not is_leading_identity(pm[-1], rank) or not all(_parallel(p)[:rank]):
         return False
-    return _is_leading_identity(cm[operand], rank) and all(_parallel(c)[:rank])
+    return is_leading_identity(cm[operand], rank) and all(_parallel(c)[:rank])
 
 
 @dataclass
@@ -108,7 +108,7 @@ class Group:
             return False
         maps, rtype = _maps(op), op.results[0].type
         return any(_producer(op.operands[i]) is not None and any(_producer(op.operands[i]) == m for m in self.ops)
-                   and op.operands[i].type == rtype and _is_leading_identity(maps[i], rtype.rank)
+                   and op.operands[i].type == rtype and is_leading_identity(maps[i], rtype.rank)
                    for i in range(n_in))
 
     def _staged_operands(self, nests: dict) -> list:

@@ -175,6 +175,13 @@ class Operand:
 class Recurrence:
     """The attributes and inputs of one LSTM / GRU / RNN node, checked, and the builders its cells share."""
 
+    def flag(self, name: str) -> int:
+        """A 0/1 attribute of the node (input_forget, linear_before_reset), default 0."""
+        value = int(self.node.attr(name, 0))
+        if value not in (0, 1):
+            raise self.node.error(f"attribute '{name}' is {value}; it must be 0 or 1")
+        return value
+
     def __init__(self, node, spec: Spec):
         self.node, self.spec = node, spec
         x = node.require_input(0, "X")
@@ -448,9 +455,7 @@ class Recurrence:
 def lstm(ctx, node):
     r = Recurrence(node, LSTM_SPEC)
     H = r.H
-    input_forget = int(node.attr("input_forget", 0))
-    if input_forget not in (0, 1):
-        raise node.error(f"attribute 'input_forget' is {input_forget}; it must be 0 or 1")
+    input_forget = r.flag("input_forget")
     c0 = Operand(node, 6, "initial_c", (r.D, r.B, H) if r.layout == 0 else (r.B, r.D, H), r.elem) \
         if node.has_input(6) else None
     P = Operand(node, 7, "P", (r.D, 3 * H), r.elem) if node.has_input(7) else None
@@ -518,9 +523,7 @@ def lstm(ctx, node):
 def gru(ctx, node):
     r = Recurrence(node, GRU_SPEC)
     H = r.H
-    lbr = int(node.attr("linear_before_reset", 0))
-    if lbr not in (0, 1):
-        raise node.error(f"attribute 'linear_before_reset' is {lbr}; it must be 0 or 1")
+    lbr = r.flag("linear_before_reset")
     ys, yh = [], []
     for d in range(r.D):
         f_act, g_act = r.acts[d]
