@@ -7,7 +7,8 @@ element in LDM. This pass rewrites every f32 contraction `out += a * b` on LDM b
 
   for the parallel loops, stepping by the register block:
     acc[0..n) = the output block (vectors along the vector loop)            (or zeros, for a reduction vector loop)
-    for the reduction loops (accumulators carried as scf.for iter_args):
+    for the reduction loops (accumulators carried as scf.for iter_args; the innermost ones unrolled when
+    their combined extent is small, as a conv's 3x3 window):
       per distinct input element of the block: one vector load, or one scalar load + broadcast
       n x vector.fma
     store the accumulators (or add their horizontal sums)
@@ -40,6 +41,10 @@ from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
 MAX_ACCUMULATORS = 16
 UNROLLS = (4, 3, 2, 1)
+# the innermost reduction loops are unrolled while their combined extent stays within this many steps (a 3x3
+# window: 9): their indices become constants, so every load of the body has a fixed offset from addresses
+# computed outside the reduction, and one step issues up to 9 x 16 FMAs against its loads and one loop overhead
+MAX_UNROLLED_STEPS = 9
 
 
 @dataclass
@@ -167,13 +172,14 @@ def tile_cycles_per_mac(op: ir.Operation, shapes: list[list[int]], lanes: int, c
     return float(chain_cycles) if p is None else p.cycles_per_mac
 
 
-def _index_ops(m: ir.AffineMap, parallel: list[bool]) -> int:
+def _index_ops(m: ir.AffineMap, moving: list[bool]) -> int:
     """Integer instructions left in the innermost loop to index one load through `m`: an index that mixes a
-    reduction loop with other terms costs one add per extra term (loop-invariant parts are hoisted)."""
+    reduction loop still looped (`moving`) with other terms costs one add per extra term (loop-invariant parts
+    are hoisted; an unrolled loop's index is a constant)."""
     ops = 0
     for e in m.results:
         coeffs = _coefficients(e, m.n_dims) or []
-        if any(k and not parallel[d] for d, k in enumerate(coeffs)):
+        if any(k and moving[d] for d, k in enumerate(coeffs)):
             terms = sum(1 for k in coeffs if k) + (1 if _has_constant(e) else 0)
             ops += terms - 1
     return ops
@@ -187,24 +193,53 @@ def _has_constant(e) -> bool:
     return False
 
 
+def unrolled_reductions(c: Contraction, vreduce_dim: int | None = None) -> list[int]:
+    """The innermost reduction loops that are unrolled into the body: from the innermost outward while their
+    extents multiply to at most MAX_UNROLLED_STEPS (a vector reduction loop is never unrolled)."""
+    out: list[int] = []
+    steps = 1
+    for d in reversed(range(len(c.sizes))):
+        if c.parallel[d]:
+            continue
+        if d == vreduce_dim or steps * c.sizes[d] > MAX_UNROLLED_STEPS:
+            break
+        out.insert(0, d)
+        steps *= c.sizes[d]
+    return out
+
+
+def _step_offsets(c: Contraction, which: int, unroll: dict[int, int], unrolled: list[int], scale: dict[int, int]):
+    """The distinct element offsets operand `which` is read at in one step: register-block points times the
+    unrolled reduction indices, as linear offsets in its buffer (equal offsets are one load)."""
+    st = c.strides[which]
+    dims = sorted(unroll) + unrolled
+    ranges = [range(unroll[d]) for d in sorted(unroll)] + [range(c.sizes[d]) for d in unrolled]
+    return {sum(st[d] * k * scale.get(d, 1) for d, k in zip(dims, pt)) for pt in itertools.product(*ranges)}
+
+
 def _nest_cycles(c: Contraction, unroll: dict[int, int], vdim: int | None, lanes: int, vreduce: bool,
                  k: CPEConstants) -> float:
     """Modeled cycles per multiply-add of one register-blocked nest, as sim.mix will count its IR: per step of
-    the innermost reduction loop max(P0: the FMAs, P1: loads (an unaligned vector load is two slots, a
-    broadcast load one), index adds and loop overhead, the accumulators' FMA latency), plus the outer
-    reduction loops' overhead and the block's prologue and epilogue, spread over the multiply-adds."""
+    the innermost reduction loop left (the unrolled ones are its body) max(P0: the FMAs, P1: loads (an
+    unaligned vector load is two slots, a broadcast load one), index adds and loop overhead, the accumulators'
+    FMA chains), plus the outer reduction loops' overhead and the block's prologue and epilogue, spread over
+    the multiply-adds."""
     accs = math.prod(unroll.values()) or 1
     scalar = vdim is None
-    p0 = 2 * accs / k.scalar_fp_per_cycle if scalar else accs / k.vector_fma_per_cycle
+    unrolled = unrolled_reductions(c, vdim if vreduce else None)
+    steps = math.prod(c.sizes[d] for d in unrolled)
+    moving = [not c.parallel[d] and d not in unrolled for d in range(len(c.sizes))]
+    scale = {vdim: lanes} if vdim is not None and not vreduce else {}
+    p0 = steps * (2 * accs / k.scalar_fp_per_cycle if scalar else accs / k.vector_fma_per_cycle)
     p1 = 0.0
     for which in (0, 1):
-        st = c.strides[which]
-        contiguous = not scalar and st[vdim] == 1
+        contiguous = not scalar and c.strides[which][vdim] == 1
         slots = k.unaligned_vector_access if contiguous else 1
-        p1 += _distinct_loads(st, unroll) * (slots / k.mem_per_cycle
-                                            + _index_ops(c.maps[which], c.parallel) / k.int_per_cycle)
-    step = max(p0, p1 + k.loop_overhead, k.fp_latency)
-    red = [c.sizes[d] // (lanes if vreduce and d == vdim else 1) for d in range(len(c.sizes)) if not c.parallel[d]]
+        loads = len(_step_offsets(c, which, unroll, unrolled, scale))
+        p1 += loads * (slots / k.mem_per_cycle + _index_ops(c.maps[which], moving) / k.int_per_cycle)
+    looped = [d for d in range(len(c.sizes)) if moving[d]]
+    step = max(p0, p1 + (k.loop_overhead if looped else 0), steps * k.fp_latency)
+    red = [c.sizes[d] // (lanes if vreduce and d == vdim else 1) for d in looped]
     inner = 1
     outer_overhead = 0.0
     for extent in reversed(red):
@@ -215,7 +250,7 @@ def _nest_cycles(c: Contraction, unroll: dict[int, int], vdim: int | None, lanes
         epilogue = accs * (mem + lanes + 3 + lanes * k.fp_latency)
     else:         # load and store of each accumulator
         epilogue = accs * 2 * mem
-    macs = accs * lanes
+    macs = accs * lanes * steps
     return (step + outer_overhead) / macs + epilogue / (macs * inner)
 
 
@@ -279,11 +314,6 @@ def _plan_cost(c: Contraction, unroll: dict[int, int], v: int | None, lanes: int
         tail = {d: u for d, u in unroll.items() if d != v}
         cost += (size - vec_extent) / size * _nest_cycles(c, tail, None, 1, False, k)
     return cost, main
-
-
-def _distinct_loads(st: list[int], unroll: dict[int, int]) -> int:
-    """Loads of one input per step of the reduction loops: one per distinct element (or vector) of the block."""
-    return math.prod(u for d, u in unroll.items() if st[d] != 0)
 
 
 def _apply(expr_map: ir.AffineMap, ivs: list[ir.Value]) -> list[ir.Value]:
@@ -365,32 +395,40 @@ def _emit_nest(c: Contraction, unroll: dict[int, int], vdim: int | None, lanes: 
         accs = [vector.BroadcastOp(vt, zero).result for _ in points]
     else:
         accs = [load(out, _out_indices(c, point_ivs(pt)), True) for pt in points]
+    unrolled = unrolled_reductions(c, vdim if vreduce else None)
     red_loops = []
     for d in red:
+        if d in unrolled:
+            continue
         lp = loop(d, accs)
         red_loops.append(lp)
         ivs[d] = lp.induction_variable
         accs = list(lp.inner_iter_args)
         ir.InsertionPoint(lp.body).__enter__()
+    scale = {d: (lanes if d == vdim and not vreduce else 1) for d in block_dims}
     cache: dict = {}
 
-    def operand(which: int, pt) -> ir.Value:
+    def operand(which: int, pt, combo) -> ir.Value:
         st = c.strides[which]
-        key = (which,) + tuple(k if st[d] else 0 for d, k in zip(block_dims, pt))
+        key = (which, sum(st[d] * k * scale[d] for d, k in zip(block_dims, pt))
+               + sum(st[d] * v for d, v in zip(unrolled, combo)))
         if key not in cache:
             contiguous = vdim is not None and st[vdim] == 1
             cache[key] = load((a, b)[which], _apply(c.maps[which], point_ivs(pt)), contiguous)
         return cache[key]
 
-    new_accs = []
-    for pt, acc in zip(points, accs):
-        x, y = operand(0, pt), operand(1, pt)
-        if c.swapped:
-            x, y = y, x
-        if scalar:
-            new_accs.append(arith.AddFOp(acc, arith.MulFOp(x, y).result).result)
-        else:
-            new_accs.append(vector.FMAOp(x, y, acc).result)
+    new_accs = list(accs)
+    for combo in itertools.product(*[range(c.sizes[d]) for d in unrolled]):
+        for d, v in zip(unrolled, combo):
+            ivs[d] = index_const(v)
+        for i, pt in enumerate(points):
+            x, y = operand(0, pt, combo), operand(1, pt, combo)
+            if c.swapped:
+                x, y = y, x
+            if scalar:
+                new_accs[i] = arith.AddFOp(new_accs[i], arith.MulFOp(x, y).result).result
+            else:
+                new_accs[i] = vector.FMAOp(x, y, new_accs[i]).result
     for lp in reversed(red_loops):
         scf.YieldOp(new_accs)
         ir.InsertionPoint.current.__exit__(None, None, None)

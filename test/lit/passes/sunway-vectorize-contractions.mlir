@@ -66,17 +66,25 @@ func.func private @matmul_bt(%A: memref<8x32xf32, 2>, %BT: memref<16x32xf32, 2>,
 
 // A convolution tile (n, f, oh, ow, c, kh, kw): vectors along the output width, which the input reads with
 // unit stride (ow + kw); output channels are the other register-block dimension (the filter is constant
-// along ow: one scalar broadcast per channel).
+// along ow: one scalar broadcast per channel). The 3x3 window (9 steps) is unrolled: one loop over the input
+// channels is left, and each of its steps issues 9 x 16 FMAs from loads at constant offsets (kw = 1 is the
+// load at column 1); the input row that oh + 1 and kh = 1 both read is loaded once. No index arithmetic is
+// left inside the loop.
 
 // CHECK-LABEL: func.func private @conv
 //       CHECK:   vector.load %arg2{{.*}} : memref<1x4x2x8xf32, 2>, vector<4xf32>
-//       CHECK:   scf.for {{.*}} iter_args
-//       CHECK:     scf.for {{.*}} iter_args
-//       CHECK:       scf.for {{.*}} iter_args
-//       CHECK:         vector.load %arg0{{.*}} : memref<1x3x4x10xf32, 2>, vector<4xf32>
-//       CHECK:         memref.load %arg1
-//       CHECK:         vector.broadcast
-//       CHECK:         vector.fma
+//       CHECK:   scf.for %[[C:.*]] = %c0 to %c3 step %c1 iter_args
+//   CHECK-NOT:     scf.for
+//       CHECK:     vector.load %arg0[%c0, %[[C]], %c0, %c0] : memref<1x3x4x10xf32, 2>, vector<4xf32>
+//       CHECK:     memref.load %arg1[%c0, %[[C]], %c0, %c0]
+//       CHECK:     vector.broadcast
+//       CHECK:     vector.fma
+//       CHECK:     vector.load %arg0[%c0, %[[C]], %c0, %c1]
+//       CHECK:     memref.load %arg1[%c0, %[[C]], %c0, %c1]
+//       CHECK:     memref.load %arg1[%c0, %[[C]], %c1, %c0]
+//   CHECK-NOT:     arith.addi
+//       CHECK:     scf.yield
+//   CHECK-COUNT-16: vector.store
 #in = affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>
 #fl = affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>
 #out = affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>
@@ -93,19 +101,19 @@ func.func private @conv(%X: memref<1x3x4x10xf32, 2>, %W: memref<4x3x3x3xf32, 2>,
 // -----
 
 // An extent that vectors do not divide (7 columns): 4 columns in vectors, a scalar tail of 3 whose
-// accumulators are carried in registers too (no load and store of C per multiply-add).
+// accumulators are kept in registers too (no load and store of C per multiply-add). The reduction (5 steps)
+// is unrolled: no loop is left around the FMAs.
 
 // CHECK-LABEL: func.func private @odd
 //       CHECK:   vector.load %arg2[%c0, %c0] : memref<3x7xf32, 2>, vector<4xf32>
-//       CHECK:   scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>)
-//       CHECK:     vector.fma
+//   CHECK-NOT:   scf.for
+//   CHECK-COUNT-15: vector.fma
 //       CHECK:   vector.store
 //       CHECK:   scf.for %[[J:.*]] = %c4 to %c7 step %c1
 //       CHECK:     memref.load %arg2[%c0, %[[J]]]
-//       CHECK:     scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
-//       CHECK:       arith.mulf
-//       CHECK:       arith.addf
-//       CHECK:       scf.yield {{.*}} : f32, f32, f32
+//   CHECK-NOT:     scf.for
+//       CHECK:     arith.mulf
+//       CHECK:     arith.addf
 //       CHECK:     memref.store
 //   CHECK-NOT:   linalg.generic
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
