@@ -193,26 +193,28 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         resources: dict = {}
         proto = _load(model, base_dir)
         proto = _graph_stage(proto, optimize, timings, input_shapes)
+        # the arrays of the constants made while importing and scheduling (sunway-pack-weights): the weights
+        # file is written from them, not from the printed module's hex
         token = RESOURCE_SINK.set(resources)
         try:
             module, info = import_onnx(proto, input_shapes=input_shapes, kn_weights=tgt.kn_weights)
+            info.resources = resources
+            main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
+            main.operation.attributes["swmlir.num_inputs"] = ir.IntegerAttr.get(
+                ir.IntegerType.get_signless(64), len(info.inputs))
+            if timings is not None:
+                timings["import"] = time.perf_counter() - t0
+            if stage == "import":
+                return ctx, module, info
+            last = stage if stage in ("graph", "schedule", "bufferize", "sunway") else "sunway"
+
+            def tick(name, seconds):
+                if timings is not None:
+                    timings[name] = timings.get(name, 0.0) + seconds
+
+            pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize, schedule=schedule)
         finally:
             RESOURCE_SINK.reset(token)
-        info.resources = resources
-        main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
-        main.operation.attributes["swmlir.num_inputs"] = ir.IntegerAttr.get(
-            ir.IntegerType.get_signless(64), len(info.inputs))
-        if timings is not None:
-            timings["import"] = time.perf_counter() - t0
-        if stage == "import":
-            return ctx, module, info
-        last = stage if stage in ("graph", "schedule", "bufferize", "sunway") else "sunway"
-
-        def tick(name, seconds):
-            if timings is not None:
-                timings[name] = timings.get(name, 0.0) + seconds
-
-        pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize, schedule=schedule)
         if stage in ("graph", "schedule", "bufferize", "sunway"):
             return ctx, module, info
         host, kernels = pipeline.split_host_and_kernels(module)

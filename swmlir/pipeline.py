@@ -3,6 +3,7 @@
   import    ONNX -> func.func @main on tensors (linalg, tensor, arith)         swmlir.frontend.onnx
   graph     simplification: canonicalize, cse                                  upstream
   schedule  scf.forall over the CPEs, LDM tiles promoted to memory space 2     passes/schedule.py
+            weights stored tile-major (one DMA block per tile)                 passes/pack_weights.py
   bufferize memrefs; main memory = space 0, LDM = space 2                      upstream one-shot-bufferize
   sunway    LDM buffers, DMA, kernels outlined and mapped to CPE ids            passes/lower_ldm.py ...
   split     host module (MPE) and kernel module (CPE)                          split_host_and_kernels
@@ -30,7 +31,8 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
              f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
     return {
         "graph": ["canonicalize", "cse"] if optimize else [],
-        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}"],
+        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
+                     *(["sunway-pack-weights", "canonicalize"] if schedule == "model" else [])],
         "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}",
                       "canonicalize", "cse",

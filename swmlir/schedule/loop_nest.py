@@ -15,6 +15,7 @@ class Operand:
     exprs: list                # affine result expressions of its indexing map
     is_init: bool
     is_read: bool              # its block argument is used by the body (an init that is only written is not)
+    constant: bool = False     # a constant tensor (a weight): stored tile-major (passes/pack_weights.py)
     _coeffs: list | None = field(default=None, repr=False, compare=False)
     _extents: dict = field(default_factory=dict, repr=False, compare=False)
     _loops: frozenset | None = field(default=None, repr=False, compare=False)
@@ -49,8 +50,12 @@ class Operand:
 
     def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
         """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
-        run of the box that is contiguous in the row-major tensor."""
+        run of the box that is contiguous in the row-major tensor, or the whole tile for a constant read one
+        aligned tile at a time (pack_weights stores those tiles contiguously)."""
         ext = self.extent(tiles, sizes)
+        if self.constant and all(d % e == 0 for d, e in zip(self.shape, ext)) \
+                and all(isinstance(x, ir.AffineDimExpr) for x in self.exprs):
+            return math.prod(ext) * self.elem_bytes, math.prod(ext) * self.elem_bytes
         run = 1
         for e, full in zip(reversed(ext), reversed(self.shape)):
             run *= e
@@ -160,6 +165,17 @@ def elem_bytes(t: ir.Type) -> int:
     return 4
 
 
+def _is_weight(v: ir.Value) -> bool:
+    """A constant that pack_weights can store tile-major: a dense resource or a dense array that is no splat."""
+    owner = v.owner
+    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
+        return False
+    value = owner.operation.attributes["value"].maybe_downcast()
+    if isinstance(value, ir.DenseResourceElementsAttr):
+        return True
+    return isinstance(value, ir.DenseElementsAttr) and not value.is_splat
+
+
 def loop_nest_of(op: ir.Operation) -> LoopNest:
     """Loop sizes of a static linalg.generic, read off the operands that index a loop directly."""
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
@@ -180,7 +196,8 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
         used = len(list(body.arguments[i].uses)) > 0
         if st.rank == 0:
             continue
-        operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used))
+        operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used,
+                                _is_weight(v)))
     if any(s is None for s in sizes):
         raise ValueError("a loop of this op is not indexed directly by any operand")
     untileable: set = set()
