@@ -91,7 +91,12 @@ def lower_dma(module: ir.Operation) -> None:
         elif is_ldm_type(src.type) and is_main_memref(dst.type):
             kind = "sunway.dma_put"
         elif is_ldm_type(src.type) and is_ldm_type(dst.type):
-            continue  # LDM to LDM: an ordinary copy on the CPE
+            if op.name == "memref.copy":  # LDM to LDM (a pad built in LDM): a loop nest on the CPE
+                from mlir.dialects import linalg
+                with ir.InsertionPoint(op), op.location:
+                    linalg.copy(src, outs=[dst])
+                op.erase()
+            continue
         else:
             continue  # main to main: handled on the host
         if list(src.type.shape) != list(dst.type.shape):

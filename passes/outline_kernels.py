@@ -128,7 +128,10 @@ def _block_position(op: ir.Operation) -> int:
 
 
 def _describe(loop: ir.Operation) -> tuple[str, str]:
-    """The ONNX node(s) a kernel computes (its fusion group) and its tile sizes."""
+    """The ONNX node(s) a kernel computes (its fusion group) and its tile sizes: the forall's own (a pad kernel,
+    which has no linalg op before bufferization) or those of its tagged linalg op."""
+    if "swmlir.group" in loop.attributes:
+        return str_attr(loop, "swmlir.group"), str_attr(loop, "swmlir.tiles")
     for op in collect(loop, "linalg.generic"):
         if "swmlir.group" in op.attributes:
             return str_attr(op, "swmlir.group"), str_attr(op, "swmlir.tiles")

@@ -2,8 +2,11 @@
 
 The work is done by upstream transforms; this pass only decides the tile sizes (swmlir.schedule.tiling) and writes
 the transform script that applies them:
-  1. decompose tensor.pad / tensor.concat and turn tensor.insert_slice into linalg.copy, so that every byte moved
-     in main memory is moved by a tileable linalg op (and so by the CPEs, through DMA);
+  0. a constant pad whose padded planes fit in LDM becomes one kernel (swmlir.schedule.pads): `tile_using_forall`
+     of the tensor.pad over its unpadded leading dimensions, its source promoted to LDM; bufferization then pads
+     in LDM and puts whole planes;
+  1. decompose the other tensor.pad and tensor.concat and turn tensor.insert_slice into linalg.copy, so that every
+     byte moved in main memory is moved by a tileable linalg op (and so by the CPEs, through DMA);
   2. generalize named ops, so that tiling reads every op's iteration space the same way;
   3. per op: `tile_using_forall` (one forall iteration = one work item of a CPE), optionally `tile_using_for` over
      reduction loops, and `promote_tensor to 2` on each tensor operand of the tile (memory space 2 = LDM).
@@ -12,6 +15,7 @@ The forall carries `swmlir.node` (the ONNX node) and `swmlir.tiles` for later st
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from mlir import ir
 from mlir.dialects.transform import interpreter
@@ -19,7 +23,8 @@ from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of
-from swmlir.schedule.loop_nest import loop_nest_of
+from swmlir.schedule.loop_nest import elem_bytes, loop_nest_of
+from swmlir.schedule.pads import PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
 
@@ -30,9 +35,15 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %funcs = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %funcs {
-      transform.apply_patterns.linalg.decompose_pad
       transform.apply_patterns.tensor.decompose_concat
     } : !transform.any_op
+    // pads not computed whole in LDM (schedule_pads): an empty, a fill and an insert_slice
+    %pads = transform.structured.match ops{["tensor.pad"]} attributes{swmlir.decompose_pad} in %root
+      : (!transform.any_op) -> !transform.any_op
+    transform.foreach %pads : !transform.any_op {
+    ^bb0(%p: !transform.any_op):
+      %d = transform.structured.rewrite_in_destination_passing_style %p : (!transform.any_op) -> !transform.any_op
+    }
     // insert_slice_to_copy leaves an insert_slice alone when its source is a linalg.copy: generalize those first
     %copies = transform.structured.match ops{["linalg.copy"]} in %root : (!transform.any_op) -> !transform.any_op
     transform.foreach %copies : !transform.any_op {
@@ -475,7 +486,11 @@ def _apply(module: ir.Operation, script: str) -> None:
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True, tiles: str = "model") -> None:
     _copy_returned_slices(module)
     _untie_empty_tensors(module)
+    pads = schedule_pads(module, target, enabled=tiles == "model")
     _apply(module, _PREPARE)
+    for pk in pads:
+        _apply(module, pk.script)
+    _name_pad_kernels(module, pads)
     _generalize_keeping_names(module)
     scripts, chosen = build_schedule(module, target, fuse, tiles)
     for script in scripts:
@@ -485,6 +500,84 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
     if tiles == "model" and reuse_input_tiles(module):
         PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
+
+
+def _constant_padding(pad: ir.Operation) -> bool:
+    """The pad's region yields a value defined outside it (a constant), the same for every index."""
+    yield_op = pad.regions[0].blocks[0].operations[0].operation
+    if yield_op.name != "tensor.yield":
+        return False
+    owner = yield_op.operands[0].owner
+    return not isinstance(owner, ir.Block) and not _contains(pad, owner.operation)
+
+
+def _contains(op: ir.Operation, inner: ir.Operation) -> bool:
+    p = inner.parent
+    while p is not None:
+        if p == op:
+            return True
+        p = p.parent
+    return False
+
+
+@dataclass
+class PadKernel:
+    node: str
+    tiles: PadTiles
+    script: str
+
+
+def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> list[PadKernel]:
+    """Tag every tensor.pad of the host functions: `swmlir.pad_sched` and one transform script each for the pads
+    computed whole in LDM (swmlir.schedule.pads), `swmlir.decompose_pad` for the others (all of them when not
+    `enabled`: the baseline schedule)."""
+    tgt = get_target(target)
+    budget = tgt.ldm_budget - REPLY_WORDS_BYTES
+    scripts = []
+    for f in _funcs(module):
+        for o in f.regions[0].blocks[0].operations:
+            pad = o.operation
+            if pad.name != "tensor.pad":
+                continue
+            src_t, out_t = pad.operands[0].type, pad.results[0].type
+            plan = None
+            if enabled and src_t.has_static_shape and out_t.has_static_shape and _constant_padding(pad) \
+                    and len(pad.operands) == 1:
+                low = list(ir.DenseI64ArrayAttr(pad.attributes["static_low"]))
+                high = list(ir.DenseI64ArrayAttr(pad.attributes["static_high"]))
+                plan = choose_pad_tiles(list(src_t.shape), low, high, elem_bytes(src_t.element_type),
+                                        cpes=tgt.cpes_per_cg,
+                                        ldm_budget=budget)
+            if plan is None:
+                pad.attributes["swmlir.decompose_pad"] = ir.UnitAttr.get()
+                continue
+            idx = len(scripts)
+            pad.attributes["swmlir.pad_sched"] = _i64(idx)
+            node = pad.location.name_str if pad.location.is_a_name() else "pad"
+            n = sum(1 for t in plan.tile_sizes if t)
+            mapping = ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
+            scripts.append(PadKernel(f"{node}.pad", plan, _sequence(
+                f'%p = transform.structured.match attributes{{swmlir.pad_sched = {idx} : i64}} in %root'
+                ' : (!transform.any_op) -> !transform.any_op\n    '
+                f'%t, %fa = transform.structured.tile_using_forall %p tile_sizes {plan.tile_sizes}'
+                f' (mapping = [{mapping}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n    '
+                f'transform.annotate %fa "swmlir.pad_kernel_{idx}" : !transform.any_op\n    '
+                '%src = transform.get_operand %t[0] : (!transform.any_op) -> !transform.any_value\n    '
+                '%ps = transform.structured.promote_tensor to 2 %src : !transform.any_value')))
+    return scripts
+
+
+def _name_pad_kernels(module: ir.Operation, pads: list[PadKernel]) -> None:
+    """The forall of each pad kernel carries its node (for the kernel's name) and its tiles."""
+    for f in _funcs(module):
+        for o in f.regions[0].blocks[0].operations:
+            loop = o.operation
+            for i, pk in enumerate(pads):
+                key = f"swmlir.pad_kernel_{i}"
+                if loop.name == "scf.forall" and key in loop.attributes:
+                    del loop.attributes[key]
+                    loop.attributes["swmlir.group"] = ir.StringAttr.get(pk.node)
+                    loop.attributes["swmlir.tiles"] = ir.StringAttr.get(pk.tiles.describe())
 
 
 def _computed_in(v: ir.Value, block: ir.Block) -> bool:

@@ -48,8 +48,10 @@ def kernel_loops(target: str, schedule: str = "model") -> list[str]:
     """Kernels to loops, contractions to SIMD micro-kernels: the IR the performance model reads its instruction
     mix from (swmlir.sim.mix)."""
     simd = [f"sunway-vectorize-contractions{{target={target}}}"] if schedule == "model" else []
-    return simd + ["func.func(convert-linalg-to-loops)", "lower-affine", "arith-expand", "canonicalize", "cse",
-                   "loop-invariant-code-motion"]
+    # fold-memref-alias-ops: loads and stores through a view of an LDM buffer (a pad built in LDM) index the
+    # buffer itself, which is a plain C array once in the kernel
+    return simd + ["func.func(convert-linalg-to-loops)", "fold-memref-alias-ops", "lower-affine", "arith-expand",
+                   "canonicalize", "cse", "loop-invariant-code-motion"]
 
 
 KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]

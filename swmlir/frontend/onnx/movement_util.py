@@ -108,12 +108,9 @@ def concat(parts: Sequence[ir.Value], axis: int) -> ir.Value:
 
 
 def pad_constant(x: ir.Value, low: Sequence[int], high: Sequence[int], value) -> ir.Value:
-    """x padded with a constant: a fill of a fresh tensor, x copied into its box."""
-    if not any(low) and not any(high):
-        return x
-    s = b.shape_of(x)
-    out = [n + lo + hi for n, lo, hi in zip(s, low, high)]
-    return insert(x, filled(out, b.elem_of(x), value), list(low))
+    """x padded with a constant: a tensor.pad, which the schedule builds whole in LDM or decomposes into a fill
+    of a fresh tensor and a copy of x into its box (passes/schedule.py)."""
+    return b.pad(x, low, high, value)
 
 
 Terms = Sequence[tuple[int, int]]  # (loop dim, coefficient >= 1) pairs of one axis of x

@@ -103,12 +103,12 @@ func.func @live_get_before_accumulate(%out: memref<1x64xf32>, %cst: f32) {
 // -----
 
 // Copies that do not cross between main memory and the LDM are not DMA: LDM to LDM is an ordinary copy on the
-// CPE, main to main is left to the host.
+// CPE (a linalg.copy, which becomes loops), main to main is left to the host.
 
 // CHECK-LABEL: func.func @not_dma
 //   CHECK-NOT:   sunway.reply
 //   CHECK-NOT:   sunway.dma
-//       CHECK:   memref.copy %{{.*}}, %{{.*}} : memref<16xf32, 2> to memref<16xf32, 2>
+//       CHECK:   linalg.copy {{.*}}ins(%{{.*}} : memref<16xf32, 2>) outs(%{{.*}} : memref<16xf32, 2>)
 //       CHECK:   memref.copy %{{.*}}, %{{.*}} : memref<16xf32> to memref<16xf32>
 //   CHECK-NOT:   sunway.dma
 func.func @not_dma(%m0: memref<16xf32>, %m1: memref<16xf32>) {
@@ -170,5 +170,31 @@ func.func @batched_waits(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf
   memref.copy %y, %b : memref<16xf32> to memref<16xf32, 2>
   linalg.add ins(%a, %b : memref<16xf32, 2>, memref<16xf32, 2>) outs(%c : memref<16xf32, 2>)
   memref.copy %c, %z : memref<16xf32, 2> to memref<16xf32>
+  return
+}
+
+// -----
+
+// A pad built in LDM: the source tile comes in by DMA, is copied into the interior of the padded tile on the CPE
+// (LDM to LDM: a linalg.copy, which becomes loops; no DMA) after the wait for the get, and the padded tile goes
+// out whole.
+
+// CHECK-LABEL: func.func @pad_in_ldm
+//       CHECK:   "sunway.dma_get"(%{{[a-z0-9_]+}}, %[[SRC:[a-z0-9_]+]], %[[R:[a-z0-9_]+]]) : (memref<4x4xf32>, memref<4x4xf32, 2>
+//       CHECK:   linalg.fill ins(%{{.*}} : f32) outs(%[[P:[a-z0-9_]+]] : memref<6x6xf32, 2>)
+//       CHECK:   %[[IN:[a-z0-9_]+]] = memref.subview %[[P]][1, 1] [4, 4] [1, 1]
+//       CHECK:   "sunway.dma_wait"(%[[R]], %{{.*}})
+//  CHECK-NEXT:   linalg.copy {{.*}}ins(%[[SRC]] : memref<4x4xf32, 2>) outs(%[[IN]] : memref<4x4xf32, strided<[6, 1], offset: 7>, 2>)
+//  CHECK-NEXT:   "sunway.dma_put"(%[[P]], %{{.*}}, %[[R]])
+//   CHECK-NOT:   memref.copy
+func.func @pad_in_ldm(%a: memref<4x4xf32>, %b: memref<6x6xf32>) {
+  %z = arith.constant 0.0 : f32
+  %s = "sunway.ldm_alloc"() : () -> memref<4x4xf32, 2>
+  memref.copy %a, %s : memref<4x4xf32> to memref<4x4xf32, 2>
+  %p = "sunway.ldm_alloc"() : () -> memref<6x6xf32, 2>
+  linalg.fill ins(%z : f32) outs(%p : memref<6x6xf32, 2>)
+  %in = memref.subview %p[1, 1] [4, 4] [1, 1] : memref<6x6xf32, 2> to memref<4x4xf32, strided<[6, 1], offset: 7>, 2>
+  memref.copy %s, %in : memref<4x4xf32, 2> to memref<4x4xf32, strided<[6, 1], offset: 7>, 2>
+  memref.copy %p, %b : memref<6x6xf32, 2> to memref<6x6xf32>
   return
 }

@@ -158,8 +158,9 @@ func.func @large_k(%a: tensor<64x8192xf32>, %b: tensor<8192x64xf32>, %c: tensor<
 
 // -----
 
-// tensor.pad is decomposed first: a fill of the padded tensor and a copy of the input into its interior, each
-// a kernel of its own, so that every byte moved in main memory is moved by the CPEs.
+// A tensor.pad with fewer leading (unpadded) indices than CPEs is decomposed: a fill of the padded tensor and a
+// copy of the input into its interior, each a kernel of its own, so that every byte moved in main memory is
+// moved by the CPEs.
 
 // CHECK-LABEL: func.func @pad
 //   CHECK-NOT:   tensor.pad
@@ -178,6 +179,33 @@ func.func @pad(%x: tensor<1x1x12x12xf32>) -> tensor<1x1x14x14xf32> {
     tensor.yield %z : f32
   } : tensor<1x1x12x12xf32> to tensor<1x1x14x14xf32>
   return %p : tensor<1x1x14x14xf32>
+}
+
+// -----
+
+// A pad with a leading index per CPE is one kernel (swmlir.schedule.pads): tiled over its unpadded dimensions,
+// a work item gets its source planes whole into LDM, pads them there and puts the padded planes whole; 128
+// channels make 64 work items of 2 planes each. No fill kernel, no copy kernel, no strided rows.
+
+// CHECK-LABEL: func.func @pad_planes
+//  CHECK-SAME:   (%[[X:.*]]: tensor<1x128x12x12xf32>)
+//       CHECK:   scf.forall (%{{.*}}, %[[C:.*]]) in (1, 64) shared_outs(%[[OUT:.*]] = %{{.*}})
+//       CHECK:     %[[S:.*]] = tensor.extract_slice %[[X]][0, %{{.*}}, 0, 0] [1, 2, 12, 12] [1, 1, 1, 1]
+//       CHECK:     %[[L:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1x2x12x12xf32>
+//       CHECK:     %[[IN:.*]] = bufferization.materialize_in_destination %[[S]] in %[[L]]
+//       CHECK:     %[[P:.*]] = tensor.pad %[[IN]] low[0, 0, 1, 1] high[0, 0, 1, 1]
+//       CHECK:       : tensor<1x2x12x12xf32> to tensor<1x2x14x14xf32>
+//       CHECK:     tensor.parallel_insert_slice %[[P]] into %[[OUT]][0, %{{.*}}, 0, 0] [1, 2, 14, 14] [1, 1, 1, 1]
+//       CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>], swmlir.group = "p1.pad",
+//  CHECK-SAME:      swmlir.tiles = "tiles [1, 2, 0, 0] (64 work items, 2720 bytes of LDM)"}
+//   CHECK-NOT:   linalg.generic
+func.func @pad_planes(%x: tensor<1x128x12x12xf32>) -> tensor<1x128x14x14xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %z : f32
+  } : tensor<1x128x12x12xf32> to tensor<1x128x14x14xf32> loc("p1")
+  return %p : tensor<1x128x14x14xf32>
 }
 
 // -----
