@@ -524,7 +524,22 @@ def _contains(op: ir.Operation, inner: ir.Operation) -> bool:
 class PadKernel:
     node: str
     tiles: PadTiles
+    staged: bool    # the source is a slice of trailing dims: whole planes of its tensor are staged
+                    # (sunway-stage-whole-rows widens the staged tile; the plan leaves it room)
     script: str
+
+
+def _stageable_slice(v: ir.Value, low: list[int], high: list[int]):
+    """(tensor, offsets, sizes) when `v` is a static slice that cuts only dimensions a pad kernel takes whole
+    (from the first padded one on)."""
+    from .sink_slices import _static_slice
+    s = _static_slice(v)
+    padded = [lo != 0 or hi != 0 for lo, hi in zip(low, high)]
+    if s is None or not any(padded):
+        return None
+    k = padded.index(True)
+    cut = [d for d, (a, b) in enumerate(zip(s[0].type.shape, s[2])) if a != b]
+    return s if cut and min(cut) >= k else None
 
 
 def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> list[PadKernel]:
@@ -545,9 +560,10 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
                     and len(pad.operands) == 1:
                 low = list(ir.DenseI64ArrayAttr(pad.attributes["static_low"]))
                 high = list(ir.DenseI64ArrayAttr(pad.attributes["static_high"]))
+                staged = _stageable_slice(pad.operands[0], low, high)
                 plan = choose_pad_tiles(list(src_t.shape), low, high, elem_bytes(src_t.element_type),
-                                        cpes=tgt.cpes_per_cg,
-                                        ldm_budget=budget)
+                                        cpes=tgt.cpes_per_cg, ldm_budget=budget,
+                                        staged_shape=list(staged[0].type.shape) if staged else None)
             if plan is None:
                 pad.attributes["swmlir.decompose_pad"] = ir.UnitAttr.get()
                 continue
@@ -556,7 +572,7 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
             node = pad.location.name_str if pad.location.is_a_name() else "pad"
             n = sum(1 for t in plan.tile_sizes if t)
             mapping = ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
-            scripts.append(PadKernel(f"{node}.pad", plan, _sequence(
+            scripts.append(PadKernel(f"{node}.pad", plan, staged is not None, _sequence(
                 f'%p = transform.structured.match attributes{{swmlir.pad_sched = {idx} : i64}} in %root'
                 ' : (!transform.any_op) -> !transform.any_op\n    '
                 f'%t, %fa = transform.structured.tile_using_forall %p tile_sizes {plan.tile_sizes}'

@@ -31,8 +31,10 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
              f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
     return {
         "graph": ["canonicalize", "cse"] if optimize else [],
-        "schedule": [f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
-                     *(["sunway-pack-weights", "canonicalize"] if schedule == "model" else [])],
+        "schedule": [*(["sunway-sink-slices"] if schedule == "model" else []),
+                     f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
+                     *(["sunway-pack-weights", "canonicalize", f"sunway-stage-whole-rows{{target={target}}}"]
+                       if schedule == "model" else [])],
         "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}",
                       "canonicalize", "cse",

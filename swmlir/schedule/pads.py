@@ -4,7 +4,9 @@ Decomposed, a pad is two kernels: a fill of the whole padded buffer and a copy o
 whose puts are strided rows (a 56-float row of a 58-float plane is one 224-byte DMA block). Tiled over its
 leading, unpadded dimensions only, a work item gets its source planes in one contiguous block, pads them in LDM
 (a fill and an LDM-to-LDM copy on the CPE) and puts the padded planes back in one contiguous block: the bytes
-moved are the source and the result once, in blocks of whole planes.
+moved are the source and the result once, in blocks of whole planes. A source that is a slice of the trailing
+dimensions of a larger tensor (the extra columns of a conv's vector width, passes/sink_slices.py) is staged as
+whole planes of that tensor and sliced in LDM: contiguous rows again.
 """
 from __future__ import annotations
 
@@ -23,17 +25,20 @@ class PadTiles:
 
 
 def choose_pad_tiles(src_shape: list[int], low: list[int], high: list[int], elem_bytes: int, *, cpes: int,
-                     ldm_budget: int) -> PadTiles | None:
+                     ldm_budget: int, staged_shape: list[int] | None = None) -> PadTiles | None:
     """The tiles, or None when whole padded planes of one leading index do not fit in LDM, when there are fewer
     leading indices than CPEs (a few CPEs would move everything; the decomposed kernels use all of them) or when
     every dimension is padded: such a pad is decomposed into a fill and a copy. Along the last unpadded dimension
-    a block of `c` indices is taken, the largest divisor that still gives every CPE a work item and fits."""
+    a block of `c` indices is taken, the largest divisor that still gives every CPE a work item and fits.
+    `staged_shape`: the shape of the tensor the source is a slice of, when whole planes of it are staged instead
+    (contiguous rows; the slice is then taken in LDM)."""
     padded = [lo != 0 or hi != 0 for lo, hi in zip(low, high)]
     if not any(padded) or padded[0]:
         return None
     k = padded.index(True)   # dimensions from k on are taken whole (padded or not): the planes stay contiguous
     out_shape = [n + lo + hi for n, lo, hi in zip(src_shape, low, high)]
-    plane = (math.prod(src_shape[k:]) + math.prod(out_shape[k:])) * elem_bytes
+    staged = staged_shape or src_shape
+    plane = (math.prod(staged[k:]) + math.prod(out_shape[k:])) * elem_bytes
     outer = math.prod(src_shape[:k - 1])
     n = src_shape[k - 1]
     best = None
