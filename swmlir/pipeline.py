@@ -1,9 +1,11 @@
 """The pipeline: named stages, each a textual pass pipeline over the module (upstream passes and ours).
 
   import    ONNX -> func.func @main on tensors (linalg, tensor, arith)         swmlir.frontend.onnx
-  graph     simplification: canonicalize, cse                                  upstream
-  schedule  scf.forall over the CPEs, LDM tiles promoted to memory space 2     passes/schedule.py
+  graph     simplification: canonicalize, cse; unit dims folded                upstream, passes/fold_unit_dims.py
+  schedule  elementwise ops past a conv's width cut                           passes/sink_slices.py
+            scf.forall over the CPEs, LDM tiles promoted to memory space 2     passes/schedule.py
             weights stored tile-major (one DMA block per tile)                 passes/pack_weights.py
+            input tiles of short rows fetched as whole rows                    passes/stage_whole_rows.py
   bufferize memrefs; main memory = space 0, LDM = space 2                      upstream one-shot-bufferize
   sunway    LDM buffers, DMA, kernels outlined and mapped to CPE ids            passes/lower_ldm.py ...
   split     host module (MPE) and kernel module (CPE)                          split_host_and_kernels
@@ -30,7 +32,9 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
     reuse = ["sunway-hoist-invariant-dma", f"sunway-double-buffer{{target={target}}}",
              f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
     return {
-        "graph": ["canonicalize", "cse"] if optimize else [],
+        # unit dims dropped: a bias add of [1, S, N] then reads a [S, N] matmul directly and fuses
+        "graph": (["canonicalize", "cse", *(["sunway-fold-unit-dims", "canonicalize", "cse"]
+                                              if schedule == "model" else [])] if optimize else []),
         "schedule": [*(["sunway-sink-slices"] if schedule == "model" else []),
                      f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
                      *(["sunway-pack-weights", "canonicalize", f"sunway-stage-whole-rows{{target={target}}}"]
