@@ -124,3 +124,15 @@ def splatted_load(op: ir.Operation) -> ir.Operation | None:
     if len(list(load.results[0].uses)) != 1:
         return None
     return load
+
+
+def rewrite_to_fixpoint(module: ir.Operation, rewrite_one) -> None:
+    """Apply `rewrite_one(op) -> bool` to the ops of every host function's body until none changes (a rewrite
+    may make the next op qualify: a chain of elementwise ops moves one op at a time)."""
+    for f in funcs(module, kernels=False):
+        changed = True
+        while changed:
+            changed = False
+            for o in list(f.regions[0].blocks[0].operations):
+                if rewrite_one(o.operation):
+                    changed = True

@@ -19,7 +19,7 @@ from mlir import ir
 from mlir.dialects import tensor
 
 from . import register_pass
-from ._util import defining_op, funcs
+from ._util import defining_op, rewrite_to_fixpoint
 
 
 def _groups(op: ir.Operation) -> list[list[int]]:
@@ -136,10 +136,4 @@ def fold_one(op: ir.Operation) -> bool:
                "Run elementwise ops fed through a unit-dim expand_shape on the lower-rank tensor, the expand after",
                nestable=True)
 def fold_unit_dims(module: ir.Operation) -> None:
-    for f in funcs(module, kernels=False):
-        changed = True
-        while changed:
-            changed = False
-            for o in list(f.regions[0].blocks[0].operations):
-                if fold_one(o.operation):
-                    changed = True
+    rewrite_to_fixpoint(module, fold_one)

@@ -504,20 +504,10 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
 
 def _constant_padding(pad: ir.Operation) -> bool:
     """The pad's region yields a value defined outside it (a constant), the same for every index."""
-    yield_op = pad.regions[0].blocks[0].operations[0].operation
-    if yield_op.name != "tensor.yield":
-        return False
-    owner = yield_op.operands[0].owner
-    return not isinstance(owner, ir.Block) and not _contains(pad, owner.operation)
-
-
-def _contains(op: ir.Operation, inner: ir.Operation) -> bool:
-    p = inner.parent
-    while p is not None:
-        if p == op:
-            return True
-        p = p.parent
-    return False
+    from ._util import defined_inside
+    block = pad.regions[0].blocks[0]
+    yield_op = block.operations[len(block.operations) - 1].operation
+    return yield_op.name == "tensor.yield" and not defined_inside(yield_op.operands[0], pad)
 
 
 @dataclass

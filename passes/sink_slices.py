@@ -18,7 +18,7 @@ from mlir import ir
 from mlir.dialects import tensor
 
 from . import register_pass
-from ._util import defining_op, funcs
+from ._util import defining_op, rewrite_to_fixpoint
 
 
 def _static_slice(v: ir.Value):
@@ -120,10 +120,4 @@ def sink_one(op: ir.Operation) -> bool:
                "Run elementwise ops on the tensor a static slice was cut from and slice their result instead",
                nestable=True)
 def sink_slices(module: ir.Operation) -> None:
-    for f in funcs(module, kernels=False):
-        changed = True
-        while changed:
-            changed = False
-            for o in list(f.regions[0].blocks[0].operations):
-                if sink_one(o.operation):
-                    changed = True
+    rewrite_to_fixpoint(module, sink_one)
