@@ -33,7 +33,8 @@ func.func @bias_relu(%y: tensor<1x8x14x16xf32>, %b: tensor<8xf32>) -> tensor<1x8
 // -----
 
 // A residual add of two tensors cut the same way sinks too; one of a cut tensor and an uncut one does not (the
-// uncut one has no extra columns to compute with), nor does an op that reads its init.
+// uncut one has no extra columns to compute with), nor does an op that reads its init, nor a real crop (one
+// row of 64: the op would compute 64 times the values it keeps).
 
 // CHECK-LABEL: func.func @residual
 //       CHECK:   %[[ADD:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<1x8x7x8xf32>, tensor<1x8x7x8xf32>)
@@ -44,6 +45,9 @@ func.func @bias_relu(%y: tensor<1x8x14x16xf32>, %b: tensor<8xf32>) -> tensor<1x8
 // CHECK-LABEL: func.func @reads_init
 //       CHECK:   %[[S:.*]] = tensor.extract_slice %arg0
 //       CHECK:   linalg.generic {{.*}} ins(%[[S]] : tensor<1x8x7x7xf32>) outs(%arg1 : tensor<1x8x7x7xf32>)
+// CHECK-LABEL: func.func @crop
+//       CHECK:   %[[S:.*]] = tensor.extract_slice %arg0
+//       CHECK:   linalg.generic {{.*}} ins(%[[S]] : tensor<1x128xf32>)
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @residual(%a: tensor<1x8x7x8xf32>, %b: tensor<1x8x7x8xf32>) -> tensor<1x8x7x7xf32> {
   %sa = tensor.extract_slice %a[0, 0, 0, 0] [1, 8, 7, 7] [1, 1, 1, 1] : tensor<1x8x7x8xf32> to tensor<1x8x7x7xf32>
@@ -77,4 +81,15 @@ func.func @reads_init(%a: tensor<1x8x7x8xf32>, %acc: tensor<1x8x7x7xf32>) -> ten
     linalg.yield %s : f32
   } -> tensor<1x8x7x7xf32>
   return %r : tensor<1x8x7x7xf32>
+}
+func.func @crop(%a: tensor<64x128xf32>) -> tensor<1x128xf32> {
+  %s = tensor.extract_slice %a[5, 0] [1, 128] [1, 1] : tensor<64x128xf32> to tensor<1x128xf32>
+  %e = tensor.empty() : tensor<1x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<1x128xf32>) outs(%e : tensor<1x128xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<1x128xf32>
+  return %r : tensor<1x128xf32>
 }
