@@ -14,6 +14,7 @@ The forall carries `swmlir.node` (the ONNX node) and `swmlir.tiles` for later st
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -367,8 +368,48 @@ def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, Tile
     return out
 
 
+_TILE_MEMO: dict = {}
+
+
+def _signature(g: Group, tgt, tiles: str) -> tuple:
+    """What the tile search reads of a group, without SSA identities: per op its name, maps, iterators, body,
+    and per operand its type, whether it is a weight and which op of the group produces it. Networks repeat
+    their blocks (ResNet-50: 16 bottlenecks of 4 shapes), and equal signatures have equal best tiles."""
+    from swmlir.schedule.loop_nest import _is_weight
+    ops = g.ops
+    parts = [tgt.name, tiles, g.epilogues]
+    for op in ops:
+        operands = []
+        for v in op.operands:
+            owner = v.owner
+            src = next((j for j, o in enumerate(ops)
+                        if not isinstance(owner, ir.Block) and o == owner.operation), -1)
+            operands.append((str(v.type), _is_weight(v), src))
+        body = tuple(o.operation.name for o in op.regions[0].blocks[0].operations)
+        parts.append((op.name, str(op.attributes["indexing_maps"]), str(op.attributes["iterator_types"]), body,
+                      tuple(operands), tuple(str(r.type) for r in op.results),
+                      len(list(op.results[0].uses)) if op.results else 0))
+    return tuple(parts)
+
+
 def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
-    """Tiles over the loops of the group's tiling op (the root, or a contraction with an epilogue)."""
+    """Tiles over the loops of the group's tiling op (the root, or a contraction with an epilogue), searched once
+    per distinct group signature (_signature)."""
+    key = _signature(g, tgt, tiles)
+    if key not in _TILE_MEMO:
+        if len(_TILE_MEMO) > 4096:
+            _TILE_MEMO.clear()
+        try:
+            _TILE_MEMO[key] = _search_tiles(g, tgt, tiles)
+        except ValueError as e:
+            _TILE_MEMO[key] = e
+    found = _TILE_MEMO[key]
+    if isinstance(found, ValueError):
+        raise found
+    return copy.deepcopy(found)
+
+
+def _search_tiles(g: Group, tgt, tiles: str) -> TileChoice:
     nests = nests_of(g)
     budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
     ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else nests[g.root].ldm_bytes
