@@ -111,6 +111,22 @@ def _untie_empty_tensors(module: ir.Operation) -> None:
                 owner.operands[use.operand_number] = clone.results[0]
 
 
+def _untie_fills(module: ir.Operation) -> None:
+    """cse merges equal fills too (the zero accumulators of a norm's mean and variance): a fill with several
+    readers could join none of their fusion groups and would be a kernel of its own, writing main memory for
+    nothing. Every reader gets its own fill (then its own tensor.empty, _untie_empty_tensors)."""
+    for f in _funcs(module):
+        for op in list(f.regions[0].blocks[0].operations):
+            op = op.operation
+            if op.name != "linalg.fill" or len(op.results) != 1:
+                continue
+            uses = list(op.results[0].uses)
+            for use in uses[1:]:
+                clone = op.clone(ir.InsertionPoint(op))
+                owner = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+                owner.operands[use.operand_number] = clone.results[0]
+
+
 def _linalg_ops(func_op: ir.Operation) -> list[ir.Operation]:
     """linalg ops directly in the function body (ops already inside a forall are scheduled)."""
     return [op.operation for op in func_op.regions[0].blocks[0].operations
@@ -526,6 +542,7 @@ def _apply(module: ir.Operation, script: str) -> None:
                                            "first that fits, the baseline of docs/performance.md)")})
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True, tiles: str = "model") -> None:
     _copy_returned_slices(module)
+    _untie_fills(module)
     _untie_empty_tensors(module)
     pads = schedule_pads(module, target, enabled=tiles == "model")
     _apply(module, _PREPARE)
