@@ -15,6 +15,8 @@ convert-to-emitc has run.
 """
 from __future__ import annotations
 
+import math
+
 from mlir import ir
 from mlir.dialects import emitc
 
@@ -77,6 +79,16 @@ def _retype_loops(kfn: ir.Operation) -> None:
             res.replace_all_uses_except(after, after.owner.operation)
 
 
+def _c_float(value: float) -> str:
+    """A C literal of a float constant: INFINITY and NAN (math.h, as EmitC writes scalar ones) for the values
+    that have no digits."""
+    if math.isnan(value):
+        return "NAN"
+    if math.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    return f"{float(value)!r}f"
+
+
 def _lower(op: ir.Operation) -> None:
     name = op.name
     if name == "arith.constant":
@@ -88,7 +100,7 @@ def _lower(op: ir.Operation) -> None:
             raise LoweringError("a non-splat vector constant cannot be lowered to the SIMD API", op=name)
         value = ir.FloatAttr(attr.get_splat_value()).value
         with ir.InsertionPoint(op), op.location:
-            scalar = emitc.LiteralOp(ir.F32Type.get(), f"{float(value)!r}f").result
+            scalar = emitc.LiteralOp(ir.F32Type.get(), _c_float(value)).result
             new = call(f"swmlir_f{n}_splat", [scalar], result=_simd_t(n))
             op.results[0].replace_all_uses_with(_cast(new, op.results[0].type))
         op.erase()

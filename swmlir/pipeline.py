@@ -53,8 +53,8 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
 def kernel_loops(target: str, schedule: str = "model") -> list[str]:
     """Kernels to loops, contractions to SIMD micro-kernels: the IR the performance model reads its instruction
     mix from (swmlir.sim.mix)."""
-    simd = [f"sunway-vectorize-contractions{{target={target}}}", "sunway-interchange-reductions"] \
-        if schedule == "model" else []
+    simd = [f"sunway-vectorize-contractions{{target={target}}}", f"sunway-vectorize-copies{{target={target}}}",
+            "sunway-interchange-reductions"] if schedule == "model" else []
     # fold-memref-alias-ops: loads and stores through a view of an LDM buffer (a pad built in LDM) index the
     # buffer itself, which is a plain C array once in the kernel
     return simd + ["func.func(convert-linalg-to-loops)", "fold-memref-alias-ops", "lower-affine", "arith-expand",

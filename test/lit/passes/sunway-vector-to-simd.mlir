@@ -29,6 +29,9 @@
 //       C:   floatv4 {{v[0-9]+}} = swmlir_f4_fma([[X]], [[S]], [[P]])
 //       C: swmlir_f4_store(
 //       C: float {{v[0-9]+}} = swmlir_f4_sum(
+// A splat constant with no digits (the -inf padding of a max pool) is written with math.h's INFINITY, as EmitC
+// writes scalar ones.
+//       C: swmlir_f4_splat((-INFINITY))
 func.func private @kernel(%a: memref<16xf32>, %s: memref<4xf32>, %o: memref<4xf32>, %r: memref<1xf32>) attributes {sunway.kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -49,5 +52,7 @@ func.func private @kernel(%a: memref<16xf32>, %s: memref<4xf32>, %o: memref<4xf3
   vector.store %acc, %o[%c0] : memref<4xf32>, vector<4xf32>
   %t = vector.reduction <add>, %acc : vector<4xf32> into f32
   memref.store %t, %r[%c0] : memref<1xf32>
+  %ninf = arith.constant dense<0xFF800000> : vector<4xf32>
+  vector.store %ninf, %o[%c0] : memref<4xf32>, vector<4xf32>
   return
 }
