@@ -96,35 +96,30 @@ def _copy_returned_slices(module: ir.Operation) -> None:
                 ret.operands[i] = linalg_d.copy(v, outs=[out])
 
 
-def _untie_empty_tensors(module: ir.Operation) -> None:
-    """cse merges equal tensor.empty ops; two destinations built into one empty would make bufferization copy
-    between them on the host. Every use gets its own tensor.empty."""
+def _untie(module: ir.Operation, ties) -> None:
+    """Every use but the first of an op `ties(op)` selects gets a clone of its own."""
     for f in _funcs(module):
         for op in list(f.regions[0].blocks[0].operations):
             op = op.operation
-            if op.name != "tensor.empty" or op.operands:
+            if not ties(op):
                 continue
-            uses = list(op.results[0].uses)
-            for use in uses[1:]:
+            for use in list(op.results[0].uses)[1:]:
                 clone = op.clone(ir.InsertionPoint(op))
                 owner = use.owner.operation if hasattr(use.owner, "operation") else use.owner
                 owner.operands[use.operand_number] = clone.results[0]
+
+
+def _untie_empty_tensors(module: ir.Operation) -> None:
+    """cse merges equal tensor.empty ops; two destinations built into one empty would make bufferization copy
+    between them on the host. Every use gets its own tensor.empty."""
+    _untie(module, lambda op: op.name == "tensor.empty" and not op.operands)
 
 
 def _untie_fills(module: ir.Operation) -> None:
     """cse merges equal fills too (the zero accumulators of a norm's mean and variance): a fill with several
     readers could join none of their fusion groups and would be a kernel of its own, writing main memory for
     nothing. Every reader gets its own fill (then its own tensor.empty, _untie_empty_tensors)."""
-    for f in _funcs(module):
-        for op in list(f.regions[0].blocks[0].operations):
-            op = op.operation
-            if op.name != "linalg.fill" or len(op.results) != 1:
-                continue
-            uses = list(op.results[0].uses)
-            for use in uses[1:]:
-                clone = op.clone(ir.InsertionPoint(op))
-                owner = use.owner.operation if hasattr(use.owner, "operation") else use.owner
-                owner.operands[use.operand_number] = clone.results[0]
+    _untie(module, lambda op: op.name == "linalg.fill" and len(op.results) == 1)
 
 
 def _linalg_ops(func_op: ir.Operation) -> list[ir.Operation]:
