@@ -76,6 +76,8 @@ def fold_one(op: ir.Operation) -> bool:
     if not all(all(isinstance(e, ir.AffineDimExpr) for e in m.results) for m in maps):
         return False
     out_t = op.results[0].type
+    if not all(v.type.has_static_shape for v in op.operands if isinstance(v.type, ir.RankedTensorType)):
+        return False
     if not out_t.has_static_shape or [e.position for e in maps[-1].results] != list(range(maps[-1].n_dims)):
         return False
     drop = None

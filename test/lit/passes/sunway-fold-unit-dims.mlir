@@ -42,13 +42,15 @@ func.func @bias_after_matmul(%a: tensor<128x64xf32>, %w: tensor<64x32xf32>, %b: 
 
 // -----
 
-// Left alone: an expand_shape that splits a dim (heads), and an op with a reduction.
+// Left alone: an expand_shape that splits a dim (heads), an op with a reduction, and dynamic shapes.
 
 // CHECK-LABEL: func.func @split_heads
 //       CHECK:   tensor.expand_shape %arg0 {{\[}}[0], [1, 2]]
 //       CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
 // CHECK-LABEL: func.func @reduction
 //       CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-LABEL: func.func @dynamic
+//       CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #red = affine_map<(d0, d1, d2) -> (d0, d1)>
 func.func @split_heads(%a: tensor<128x256xf32>) -> tensor<128x4x64xf32> {
@@ -74,4 +76,15 @@ func.func @reduction(%a: tensor<128x32xf32>) -> tensor<1x128xf32> {
     linalg.yield %s : f32
   } -> tensor<1x128xf32>
   return %y : tensor<1x128xf32>
+}
+func.func @dynamic(%a: tensor<?x32xf32>, %r: tensor<1x?x32xf32>, %n: index) -> tensor<1x?x32xf32> {
+  %x = tensor.expand_shape %a [[0, 1], [2]] output_shape [1, %n, 32] : tensor<?x32xf32> into tensor<1x?x32xf32>
+  %e = tensor.empty(%n) : tensor<1x?x32xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %r : tensor<1x?x32xf32>, tensor<1x?x32xf32>) outs(%e : tensor<1x?x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %s = arith.addf %p, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<1x?x32xf32>
+  return %y : tensor<1x?x32xf32>
 }
