@@ -16,7 +16,7 @@ place, so its attributes stay.
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import tensor
+from mlir.dialects import linalg, tensor
 
 from . import register_pass
 from ._util import defining_op, rewrite_to_fixpoint
@@ -64,21 +64,22 @@ def _attr(groups: list[list[int]]) -> ir.ArrayAttr:
 def fold_one(op: ir.Operation) -> bool:
     if op.name != "linalg.generic" or len(op.results) != 1:
         return False
-    if not all("parallel" in str(a) for a in op.attributes["iterator_types"]):
-        return False
+    iters = ["parallel" in str(a) for a in op.attributes["iterator_types"]]
     body = op.regions[0].blocks[0]
     if any(o.operation.name == "linalg.index" for o in body.operations):
         return False
     n_in = len(op.operands) - 1
-    if len(list(body.arguments[n_in].uses)):
-        return False   # reads its init
+    reads_init = len(list(body.arguments[n_in].uses)) > 0
+    if reads_init and all(iters):
+        return False   # an elementwise op that reads its init: left as it is
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
     if not all(all(isinstance(e, ir.AffineDimExpr) for e in m.results) for m in maps):
         return False
     out_t = op.results[0].type
     if not all(v.type.has_static_shape for v in op.operands if isinstance(v.type, ir.RankedTensorType)):
         return False
-    if not out_t.has_static_shape or [e.position for e in maps[-1].results] != list(range(maps[-1].n_dims)):
+    out_dims = [e.position for e in maps[-1].results]
+    if not out_t.has_static_shape or len(set(out_dims)) != len(out_dims):
         return False
     drop = None
     for i in range(n_in):
@@ -88,8 +89,8 @@ def fold_one(op: ir.Operation) -> bool:
             drop = _inserted_unit_dims(e)
             if drop:
                 break
-    if not drop:
-        return False
+    if not drop or not all(iters[d] for d in drop):
+        return False   # (only unit parallel dims are dropped)
     n = maps[0].n_dims
     keep = [d for d in range(n) if d not in drop]
     if not keep:
@@ -100,7 +101,8 @@ def fold_one(op: ir.Operation) -> bool:
         dims = [x.position for x in m.results]
         kept_res = [k for k, d in enumerate(dims) if d not in drop]
         gone = {k for k, d in enumerate(dims) if d in drop}
-        if i < n_in and isinstance(v.type, ir.RankedTensorType) and gone:
+        read = i < n_in or reads_init
+        if read and isinstance(v.type, ir.RankedTensorType) and gone:
             if not kept_res:
                 return False
             src = defining_op(v)
@@ -113,23 +115,41 @@ def fold_one(op: ir.Operation) -> bool:
             new_operands.append(v)
         new_maps.append(ir.AffineMap.get(len(keep), 0, [ir.AffineDimExpr.get(new_pos[d]) for d in dims
                                                          if d not in drop]))
-    shape = [out_t.shape[d] for d in keep]
+    out_gone = {k for k, d in enumerate(out_dims) if d in drop}
+    shape = [out_t.shape[k] for k in range(len(out_dims)) if k not in out_gone]
+    if not shape:
+        return False
     with ir.InsertionPoint(op), op.location:
-        for i, v in enumerate(new_operands[:n_in]):
+        for i, v in enumerate(new_operands):
             if isinstance(v, tuple):
                 val, groups, small = v
-                new_operands[i] = tensor.CollapseShapeOp(ir.RankedTensorType.get(small, val.type.element_type),
-                                                         val, _attr(groups)).result
-        new_operands[n_in] = tensor.EmptyOp(shape, out_t.element_type).result
+                small_t = ir.RankedTensorType.get(small, val.type.element_type)
+                fill = defining_op(val)
+                if i == n_in and fill is not None and fill.name == "linalg.fill":
+                    # the accumulator's zero init, filled at the lower rank (keeping its attributes: a
+                    # canonicalization that moved the collapse above the fill would drop them)
+                    new = linalg.fill(fill.operands[0], outs=[tensor.EmptyOp(small, val.type.element_type).result])
+                    for k in range(len(fill.attributes)):
+                        a = fill.attributes[k]
+                        if a.name.startswith("swmlir."):
+                            defining_op(new).attributes[a.name] = a.attr
+                    new_operands[i] = new
+                    continue
+                new_operands[i] = tensor.CollapseShapeOp(small_t, val, _attr(groups)).result
+        if not reads_init:
+            new_operands[n_in] = tensor.EmptyOp(shape, out_t.element_type).result
+    if new_operands[n_in].type != ir.RankedTensorType.get(shape, out_t.element_type):
+        return False   # (not expected: the init's dims are the result's)
     for i, v in enumerate(new_operands):
         op.operands[i] = v
-    par = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    kinds = [ir.Attribute.parse("#linalg.iterator_type<parallel>"), ir.Attribute.parse("#linalg.iterator_type<reduction>")]
     op.attributes["indexing_maps"] = ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in new_maps])
-    op.attributes["iterator_types"] = ir.ArrayAttr.get([par] * len(keep))
+    op.attributes["iterator_types"] = ir.ArrayAttr.get([kinds[0] if iters[d] else kinds[1] for d in keep])
     result = op.results[0]
     result.set_type(ir.RankedTensorType.get(shape, out_t.element_type))
     with ir.InsertionPoint.after(op), op.location:
-        back = tensor.ExpandShapeOp(out_t, result, _attr(_reassociation(n, drop)), [], list(out_t.shape)).result
+        back = tensor.ExpandShapeOp(out_t, result, _attr(_reassociation(len(out_dims), out_gone)), [],
+                                    list(out_t.shape)).result
     result.replace_all_uses_except(back, defining_op(back))
     return True
 

@@ -42,13 +42,17 @@ func.func @bias_after_matmul(%a: tensor<128x64xf32>, %w: tensor<64x32xf32>, %b: 
 
 // -----
 
-// Left alone: an expand_shape that splits a dim (heads), an op with a reduction, and dynamic shapes.
+// A reduction (a softmax's row max, a norm's mean) folds the same way: its zero-filled init is filled at the
+// lower rank (the fill keeps its attributes). Left alone: an expand_shape that splits a dim (heads), and
+// dynamic shapes.
 
 // CHECK-LABEL: func.func @split_heads
 //       CHECK:   tensor.expand_shape %arg0 {{\[}}[0], [1, 2]]
 //       CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
 // CHECK-LABEL: func.func @reduction
-//       CHECK:   iterator_types = ["parallel", "parallel", "reduction"]
+//       CHECK:   %[[F:.*]] = linalg.fill {swmlir.node = "mean"} ins(%{{.*}} : f32) outs(%{{.*}} : tensor<128xf32>)
+//       CHECK:   %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<128x32xf32>) outs(%[[F]] : tensor<128xf32>)
+//       CHECK:   tensor.expand_shape %[[R]] {{\[}}[0, 1]] output_shape [1, 128]
 // CHECK-LABEL: func.func @dynamic
 //       CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
@@ -68,7 +72,7 @@ func.func @reduction(%a: tensor<128x32xf32>) -> tensor<1x128xf32> {
   %z = arith.constant 0.0 : f32
   %x = tensor.expand_shape %a [[0, 1], [2]] output_shape [1, 128, 32] : tensor<128x32xf32> into tensor<1x128x32xf32>
   %e = tensor.empty() : tensor<1x128xf32>
-  %f = linalg.fill ins(%z : f32) outs(%e : tensor<1x128xf32>) -> tensor<1x128xf32>
+  %f = linalg.fill {swmlir.node = "mean"} ins(%z : f32) outs(%e : tensor<1x128xf32>) -> tensor<1x128xf32>
   %y = linalg.generic {indexing_maps = [#id3, #red], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x : tensor<1x128x32xf32>) outs(%f : tensor<1x128xf32>) {
   ^bb0(%p: f32, %o: f32):
