@@ -126,6 +126,23 @@ def splatted_load(op: ir.Operation) -> ir.Operation | None:
     return load
 
 
+def static_ints(op: ir.Operation, name: str) -> list[int]:
+    """An op's dense i64 array attribute (static offsets, sizes, strides, pads) as a list."""
+    return list(ir.DenseI64ArrayAttr(op.attributes[name]))
+
+
+def apply_transform(module: ir.Operation, script: str, error) -> None:
+    """Run the transform script's @__transform_main on `module`; `error(message)` is raised on failure."""
+    from mlir.dialects.transform import interpreter
+    ts = ir.Module.parse(script, module.context)
+    options = interpreter.TransformOptions()
+    options.expensive_checks = False  # they re-verify the whole payload after every transform: quadratic
+    try:
+        interpreter.apply_named_sequence(module, ts.body.operations[0], ts, options)
+    except Exception as e:  # the interpreter reports diagnostics as ValueError / MLIRError
+        raise error(f"{e}") from None
+
+
 def rewrite_to_fixpoint(module: ir.Operation, rewrite_one) -> None:
     """Apply `rewrite_one(op) -> bool` to the ops of every host function's body until none changes (a rewrite
     may make the next op qualify: a chain of elementwise ops moves one op at a time)."""

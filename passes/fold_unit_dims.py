@@ -18,6 +18,8 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
+from swmlir.schedule.fusion import is_leading_identity, parallel_loops
+
 from . import register_pass
 from ._util import defining_op, rewrite_to_fixpoint
 
@@ -64,7 +66,7 @@ def _attr(groups: list[list[int]]) -> ir.ArrayAttr:
 def fold_one(op: ir.Operation) -> bool:
     if op.name != "linalg.generic" or len(op.results) != 1:
         return False
-    iters = ["parallel" in str(a) for a in op.attributes["iterator_types"]]
+    iters = parallel_loops(op)
     body = op.regions[0].blocks[0]
     if any(o.operation.name == "linalg.index" for o in body.operations):
         return False
@@ -84,8 +86,7 @@ def fold_one(op: ir.Operation) -> bool:
     drop = None
     for i in range(n_in):
         e = defining_op(op.operands[i])
-        if e is not None and e.name == "tensor.expand_shape" and \
-                [x.position for x in maps[i].results] == list(range(maps[i].n_dims)):
+        if e is not None and e.name == "tensor.expand_shape" and is_leading_identity(maps[i], maps[i].n_dims):
             drop = _inserted_unit_dims(e)
             if drop:
                 break

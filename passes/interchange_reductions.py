@@ -12,12 +12,12 @@ which runs first; ops on main memory are not in kernels.
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
 from swmlir.errors import LoweringError
+from swmlir.schedule.fusion import parallel_loops
 
 from . import register_pass
-from ._util import collect, ensure_sunway, funcs, is_ldm_type
+from ._util import apply_transform, collect, ensure_sunway, funcs, is_ldm_type
 
 _TAG = "swmlir.interchange"
 
@@ -25,7 +25,7 @@ _TAG = "swmlir.interchange"
 def interchange_for(op: ir.Operation) -> list[int] | None:
     """The loop permutation (new position -> old loop) that moves the innermost parallel loop with more than
     one iteration that indexes the output below every reduction loop after it; None when there is none."""
-    iters = ["reduction" in str(a) for a in op.attributes["iterator_types"]]
+    iters = [not p for p in parallel_loops(op)]   # True: a reduction loop
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
     if not any(iters) or len(op.results) or not all(is_ldm_type(v.type) for v in op.operands
                                                      if isinstance(v.type, ir.MemRefType)):
@@ -84,13 +84,8 @@ def interchange_reductions(module: ir.Operation) -> None:
             tagged += 1
     if not tagged:
         return
-    script = ir.Module.parse(_script(perms), module.context)
-    options = interpreter.TransformOptions()
-    options.expensive_checks = False
-    try:
-        interpreter.apply_named_sequence(module, script.body.operations[0], script, options)
-    except Exception as e:  # the interpreter reports diagnostics as ValueError / MLIRError
-        raise LoweringError(f"loop interchange failed: {e}", op="linalg.generic") from None
+    apply_transform(module, _script(perms),
+                    lambda message: LoweringError(f"loop interchange failed: {message}", op="linalg.generic"))
     for kfn in funcs(module, kernels=True):
         for op in collect(kfn, "linalg.generic"):
             if _TAG in op.attributes:

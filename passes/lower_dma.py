@@ -9,6 +9,7 @@ the op does not read, e.g. a fill) is dropped: it would move dead bytes.
 from __future__ import annotations
 
 from mlir import ir
+from mlir.dialects import linalg
 
 from swmlir.errors import LoweringError
 
@@ -92,7 +93,6 @@ def lower_dma(module: ir.Operation) -> None:
             kind = "sunway.dma_put"
         elif is_ldm_type(src.type) and is_ldm_type(dst.type):
             if op.name == "memref.copy":  # LDM to LDM (a pad built in LDM): a loop nest on the CPE
-                from mlir.dialects import linalg
                 with ir.InsertionPoint(op), op.location:
                     linalg.copy(src, outs=[dst])
                 op.erase()

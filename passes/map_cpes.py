@@ -14,11 +14,7 @@ from swmlir.errors import LoweringError
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, ensure_sunway, funcs, index_const
-
-
-def _static_list(op: ir.Operation, name: str) -> list[int]:
-    return list(ir.DenseI64ArrayAttr(op.attributes[name]))
+from ._util import collect, ensure_sunway, funcs, index_const, static_ints
 
 
 @register_pass("sunway-map-cpes", "Map each kernel's scf.forall onto the CPEs: a round-robin loop from sunway.cpe_id",
@@ -33,9 +29,9 @@ def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
                                    location=loop.location)
             if len(loop.operands):
                 raise LoweringError("scf.forall with dynamic bounds", op="scf.forall", location=loop.location)
-            lbs = _static_list(loop, "staticLowerBound")
-            ubs = _static_list(loop, "staticUpperBound")
-            steps = _static_list(loop, "staticStep")
+            lbs = static_ints(loop, "staticLowerBound")
+            ubs = static_ints(loop, "staticUpperBound")
+            steps = static_ints(loop, "staticStep")
             counts = [(u - l + s - 1) // s for l, u, s in zip(lbs, ubs, steps)]
             total = math.prod(counts)
             kfn.attributes["sunway.work_items"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), total)

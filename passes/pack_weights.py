@@ -21,20 +21,11 @@ from mlir import ir
 from mlir.dialects import affine, tensor
 
 from . import register_pass
-
-def _op(v: ir.Value) -> ir.Operation | None:
-    owner = v.owner
-    if isinstance(owner, ir.Block):
-        return None
-    return owner.operation if hasattr(owner, "operation") else owner
+from ._util import as_operation, funcs, static_ints
 
 
 def _users(v: ir.Value) -> list[ir.Operation]:
-    return [u.owner.operation if hasattr(u.owner, "operation") else u.owner for u in v.uses]
-
-
-def _ints(op: ir.Operation, name: str) -> list[int]:
-    return list(ir.DenseI64ArrayAttr(op.attributes[name]))
+    return [as_operation(u.owner) for u in v.uses]
 
 
 def known_divisor(v: ir.Value) -> int:
@@ -94,14 +85,14 @@ def _tiles(value: ir.Value, offsets: list[_Offset]) -> list[tuple[ir.Operation, 
     for user in _users(value):
         if user.name != "tensor.extract_slice" or user.operands[0] != value:
             return None
-        if any(s != 1 for s in _ints(user, "static_strides")) or user.results[0].type.rank != value.type.rank:
+        if any(s != 1 for s in static_ints(user, "static_strides")) or user.results[0].type.rank != value.type.rank:
             return None
         dynamic = ir.ShapedType.get_dynamic_stride_or_offset()
-        if any(s == ir.ShapedType.get_dynamic_size() for s in _ints(user, "static_sizes")):
+        if any(s == ir.ShapedType.get_dynamic_size() for s in static_ints(user, "static_sizes")):
             return None
         dyn = iter(list(user.operands)[1:])
         here = [o.plus(0, (next(dyn),)) if s == dynamic else o.plus(s, ())
-                for o, s in zip(offsets, _ints(user, "static_offsets"))]
+                for o, s in zip(offsets, static_ints(user, "static_offsets"))]
         below = _users(user.results[0])
         if below and all(b.name == "tensor.extract_slice" for b in below):
             sub = _tiles(user.results[0], here)
@@ -188,9 +179,8 @@ def pack_weight_tiles(module: ir.Operation) -> int:
     from swmlir.frontend.onnx.builders import constant
     blobs = _resource_reader(module)
     count = 0
-    for f in module.regions[0].blocks[0].operations:
-        f = f.operation
-        if f.name != "func.func" or "sunway.kernel" in f.attributes or not f.regions[0].blocks:
+    for f in funcs(module, kernels=False):
+        if not f.regions[0].blocks:
             continue
         for o in list(f.regions[0].blocks[0].operations):
             cst = o.operation

@@ -19,17 +19,18 @@ import math
 from dataclasses import dataclass
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
-from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of
-from swmlir.schedule.loop_nest import elem_bytes, loop_nest_of
+from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of, parallel_loops
+from swmlir.schedule.loop_nest import elem_bytes, is_weight, loop_nest_of
 from swmlir.schedule.pads import PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
 
 from . import register_pass
+from ._util import apply_transform, as_operation, defined_inside, static_ints
+from .sink_slices import static_slice
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -105,8 +106,7 @@ def _untie(module: ir.Operation, ties) -> None:
                 continue
             for use in list(op.results[0].uses)[1:]:
                 clone = op.clone(ir.InsertionPoint(op))
-                owner = use.owner.operation if hasattr(use.owner, "operation") else use.owner
-                owner.operands[use.operand_number] = clone.results[0]
+                as_operation(use.owner).operands[use.operand_number] = clone.results[0]
 
 
 def _untie_empty_tensors(module: ir.Operation) -> None:
@@ -166,10 +166,11 @@ def _generalize_keeping_names(module: ir.Operation) -> None:
                     op.attributes[key] = value
 
 
-def _mapping(choice: TileChoice) -> str:
-    """A processor mapping for the forall. Canonicalization folds single-iteration foralls unless they are
-    mapped to processors; IRDL cannot define a mapping attribute, so the CPEs borrow gpu's linear thread ids."""
-    n = sum(1 for t in choice.forall if t)
+def _mapping(tile_sizes: list[int]) -> str:
+    """A processor mapping for the forall of these tile sizes. Canonicalization folds single-iteration foralls
+    unless they are mapped to processors; IRDL cannot define a mapping attribute, so the CPEs borrow gpu's linear
+    thread ids."""
+    n = sum(1 for t in tile_sizes if t)
     return ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
 
 
@@ -238,7 +239,7 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
     forall = choice.forall[:root_loops] if root_loops is not None else choice.forall
     lines = [
         f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall {root_handle} tile_sizes {forall}'
-        f' (mapping = [{_mapping(choice)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
+        f' (mapping = [{_mapping(forall)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
     handles = {0: f"%t{idx}"}
     for j, mh in enumerate(member_handles, start=1):
@@ -287,7 +288,7 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
     fuse_id = 0
     for f in _funcs(module):
         for op in _linalg_ops(f):
-            if op.name == "linalg.generic" and all("reduction" in str(a) for a in op.attributes["iterator_types"]):
+            if op.name == "linalg.generic" and not any(parallel_loops(op)):
                 _add_unit_parallel_loop(op)
             if op.name == "linalg.generic":
                 _lift_rank0_inputs(op)
@@ -353,6 +354,11 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], g
 REPLY_WORDS_BYTES = 64
 
 
+def tile_budget(tgt) -> int:
+    """LDM bytes a work item's tiles may take: sunway-check-ldm also counts the DMA reply words."""
+    return tgt.ldm_budget - REPLY_WORDS_BYTES
+
+
 def _fit_or_split(g: Group, tgt, tiles: str = "model") -> list[tuple[Group, TileChoice]]:
     """Tiles for a group. A fused group whose tiles cannot fit without tiling a reduction is split up; with
     model tiles, a group that fuses a contraction into its consumers is also split when the contraction alone
@@ -386,7 +392,6 @@ def _signature(g: Group, tgt, tiles: str) -> tuple:
     """What the tile search reads of a group, without SSA identities: per op its name, maps, iterators, body,
     and per operand its type, whether it is a weight and which op of the group produces it. Networks repeat
     their blocks (ResNet-50: 16 bottlenecks of 4 shapes), and equal signatures have equal best tiles."""
-    from swmlir.schedule.loop_nest import _is_weight
     ops = g.ops
     parts = [tgt.name, tiles, g.epilogues]
     for op in ops:
@@ -395,7 +400,7 @@ def _signature(g: Group, tgt, tiles: str) -> tuple:
             owner = v.owner
             src = next((j for j, o in enumerate(ops)
                         if not isinstance(owner, ir.Block) and o == owner.operation), -1)
-            operands.append((str(v.type), _is_weight(v), src))
+            operands.append((str(v.type), is_weight(v), src))
         body = tuple(o.operation.name for o in op.regions[0].blocks[0].operations)
         parts.append((op.name, str(op.attributes["indexing_maps"]), str(op.attributes["iterator_types"]), body,
                       tuple(operands), tuple(str(r.type) for r in op.results),
@@ -422,7 +427,7 @@ def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
 
 def _search_tiles(g: Group, tgt, tiles: str) -> TileChoice:
     nests = nests_of(g)
-    budget = tgt.ldm_budget - REPLY_WORDS_BYTES  # sunway-check-ldm also counts the DMA reply words
+    budget = tile_budget(tgt)
     ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else nests[g.root].ldm_bytes
     if tiles != "model":
         return choose_tiles(nests[g.root], cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
@@ -519,13 +524,7 @@ def _reduction_tileable(g: Group, nests: dict) -> bool:
 
 
 def _apply(module: ir.Operation, script: str) -> None:
-    ts = ir.Module.parse(script, module.context)
-    options = interpreter.TransformOptions()
-    options.expensive_checks = False  # they re-verify the whole payload after every transform: quadratic
-    try:
-        interpreter.apply_named_sequence(module, ts.body.operations[0], ts, options)
-    except Exception as e:  # the interpreter reports diagnostics as ValueError / MLIRError
-        raise ScheduleError(f"transform script failed: {e}") from None
+    apply_transform(module, script, lambda message: ScheduleError(f"transform script failed: {message}"))
 
 
 @register_pass("sunway-schedule",
@@ -557,7 +556,6 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
 
 def _constant_padding(pad: ir.Operation) -> bool:
     """The pad's region yields a value defined outside it (a constant), the same for every index."""
-    from ._util import defined_inside
     block = pad.regions[0].blocks[0]
     yield_op = block.operations[len(block.operations) - 1].operation
     return yield_op.name == "tensor.yield" and not defined_inside(yield_op.operands[0], pad)
@@ -567,16 +565,13 @@ def _constant_padding(pad: ir.Operation) -> bool:
 class PadKernel:
     node: str
     tiles: PadTiles
-    staged: bool    # the source is a slice of trailing dims: whole planes of its tensor are staged
-                    # (sunway-stage-whole-rows widens the staged tile; the plan leaves it room)
     script: str
 
 
 def _stageable_slice(v: ir.Value, low: list[int], high: list[int]):
     """(tensor, offsets, sizes) when `v` is a static slice that cuts only dimensions a pad kernel takes whole
     (from the first padded one on)."""
-    from .sink_slices import _static_slice
-    s = _static_slice(v)
+    s = static_slice(v)
     padded = [lo != 0 or hi != 0 for lo, hi in zip(low, high)]
     if s is None or not any(padded):
         return None
@@ -590,7 +585,7 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
     computed whole in LDM (swmlir.schedule.pads), `swmlir.decompose_pad` for the others (all of them when not
     `enabled`: the baseline schedule)."""
     tgt = get_target(target)
-    budget = tgt.ldm_budget - REPLY_WORDS_BYTES
+    budget = tile_budget(tgt)
     scripts = []
     for f in _funcs(module):
         for o in f.regions[0].blocks[0].operations:
@@ -601,8 +596,9 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
             plan = None
             if enabled and src_t.has_static_shape and out_t.has_static_shape and _constant_padding(pad) \
                     and len(pad.operands) == 1:
-                low = list(ir.DenseI64ArrayAttr(pad.attributes["static_low"]))
-                high = list(ir.DenseI64ArrayAttr(pad.attributes["static_high"]))
+                low, high = static_ints(pad, "static_low"), static_ints(pad, "static_high")
+                # a slice of trailing dims: whole planes of its tensor are staged (sunway-stage-whole-rows widens
+                # the staged tile; the plan leaves it room)
                 staged = _stageable_slice(pad.operands[0], low, high)
                 plan = choose_pad_tiles(list(src_t.shape), low, high, elem_bytes(src_t.element_type),
                                         cpes=tgt.cpes_per_cg, ldm_budget=budget,
@@ -613,13 +609,11 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
             idx = len(scripts)
             pad.attributes["swmlir.pad_sched"] = _i64(idx)
             node = pad.location.name_str if pad.location.is_a_name() else "pad"
-            n = sum(1 for t in plan.tile_sizes if t)
-            mapping = ", ".join(f"#gpu.thread<linear_dim_{i}>" for i in range(n))
-            scripts.append(PadKernel(f"{node}.pad", plan, staged is not None, _sequence(
+            scripts.append(PadKernel(f"{node}.pad", plan, _sequence(
                 f'%p = transform.structured.match attributes{{swmlir.pad_sched = {idx} : i64}} in %root'
                 ' : (!transform.any_op) -> !transform.any_op\n    '
                 f'%t, %fa = transform.structured.tile_using_forall %p tile_sizes {plan.tile_sizes}'
-                f' (mapping = [{mapping}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n    '
+                f' (mapping = [{_mapping(plan.tile_sizes)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n    '
                 f'transform.annotate %fa "swmlir.pad_kernel_{idx}" : !transform.any_op\n    '
                 '%src = transform.get_operand %t[0] : (!transform.any_op) -> !transform.any_value\n    '
                 '%ps = transform.structured.promote_tensor to 2 %src : !transform.any_value')))
@@ -667,7 +661,7 @@ def reuse_input_tiles(module: ir.Operation) -> int:
                 op = o.operation
                 if op.name != "linalg.generic" or len(op.results) != 1:
                     continue
-                if not all("parallel" in str(a) for a in op.attributes["iterator_types"]):
+                if not all(parallel_loops(op)):
                     continue
                 n_in = len(op.operands) - 1
                 dest = op.operands[n_in]

@@ -21,14 +21,16 @@ from mlir import ir
 from mlir.dialects import tensor
 
 from . import register_pass
-from ._util import defining_op, rewrite_to_fixpoint
+from swmlir.schedule.fusion import is_leading_identity, parallel_loops
+
+from ._util import defining_op, rewrite_to_fixpoint, static_ints
 
 
 # the slice must keep at least this share of the tensor: a conv's vector width keeps 14 of 16 or 7 of 8 columns
 MIN_KEPT = 0.75
 
 
-def _static_slice(v: ir.Value):
+def static_slice(v: ir.Value):
     """(source, offsets, sizes) of a non-rank-reducing, unit-stride, static extract_slice producing `v`."""
     op = defining_op(v)
     if op is None or op.name != "tensor.extract_slice" or len(op.operands) != 1:
@@ -36,18 +38,15 @@ def _static_slice(v: ir.Value):
     src = op.operands[0]
     if not (isinstance(src.type, ir.RankedTensorType) and src.type.has_static_shape):
         return None
-    offs = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
-    sizes = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
-    strides = list(ir.DenseI64ArrayAttr(op.attributes["static_strides"]))
+    offs, sizes = static_ints(op, "static_offsets"), static_ints(op, "static_sizes")
+    strides = static_ints(op, "static_strides")
     if any(s != 1 for s in strides) or len(sizes) != src.type.rank or list(v.type.shape) != sizes:
         return None
     return src, offs, sizes
 
 
 def _identity(m: ir.AffineMap) -> bool:
-    res = list(m.results)
-    return len(res) == m.n_dims and all(isinstance(e, ir.AffineDimExpr) and e.position == i
-                                        for i, e in enumerate(res))
+    return is_leading_identity(m, m.n_dims)
 
 
 def _dims_of(m: ir.AffineMap) -> set[int]:
@@ -65,7 +64,7 @@ def sink_one(op: ir.Operation) -> bool:
     """Sink the slices of `op`'s inputs past it; False when it does not qualify."""
     if op.name != "linalg.generic" or len(op.results) != 1:
         return False
-    if not all("parallel" in str(a) for a in op.attributes["iterator_types"]):
+    if not all(parallel_loops(op)):
         return False
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
     n_in = len(op.operands) - 1
@@ -76,7 +75,7 @@ def sink_one(op: ir.Operation) -> bool:
         return False    # reads its init
     box = None
     for i in range(n_in):
-        s = _static_slice(op.operands[i]) if _identity(maps[i]) else None
+        s = static_slice(op.operands[i]) if _identity(maps[i]) else None
         if s is None:
             continue
         src, offs, sizes = s
@@ -98,7 +97,7 @@ def sink_one(op: ir.Operation) -> bool:
         v = op.operands[i]
         if not isinstance(v.type, ir.RankedTensorType):
             continue
-        s = _static_slice(v) if _identity(maps[i]) else None
+        s = static_slice(v) if _identity(maps[i]) else None
         if s is not None and (list(s[0].type.shape), s[1], s[2]) == box:
             sources[i] = s[0]
         elif _dims_of(maps[i]) & cut:

@@ -20,15 +20,17 @@ from mlir import ir
 from mlir.dialects import bufferization as bz
 from mlir.dialects import linalg, tensor
 
+from swmlir.schedule.fusion import parallel_loops
 from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.sim.constants import cpe_constants
 from swmlir.sim.dma import bandwidth, curve_of
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import defining_op, funcs
-from .schedule import REPLY_WORDS_BYTES
-_DYNAMIC = -(2 ** 63)
+from ._util import as_operation, defining_op, funcs, static_ints
+from .schedule import tile_budget
+
+_DYNAMIC = ir.ShapedType.get_dynamic_stride_or_offset()
 
 
 def contiguous_run(full: list[int], sizes: list[int]) -> int:
@@ -68,7 +70,7 @@ def _uses(v: ir.Value) -> list[tuple[ir.Operation, int]] | None:
     source) or puts it back whole (tensor.parallel_insert_slice: a copy kernel); None otherwise."""
     found = []
     for use in v.uses:
-        op = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+        op = as_operation(use.owner)
         found.append((op, use.operand_number))
         if op.name == "tensor.parallel_insert_slice" and use.operand_number == 0:
             continue
@@ -77,7 +79,7 @@ def _uses(v: ir.Value) -> list[tuple[ir.Operation, int]] | None:
         if op.name != "linalg.generic" or use.operand_number >= len(op.operands) - len(op.results):
             return None
         body = [o.operation.name for o in op.regions[0].blocks[0].operations]
-        if "arith.mulf" in body and any("reduction" in str(a) for a in op.attributes["iterator_types"]):
+        if "arith.mulf" in body and not all(parallel_loops(op)):
             return None
     return found
 
@@ -97,7 +99,7 @@ def _ldm_bytes(loop: ir.Operation) -> int:
 
 def _offsets(op: ir.Operation) -> tuple[list[int], list[ir.Value | None]]:
     """Static offsets (_DYNAMIC where dynamic) and, per dimension, the dynamic offset value."""
-    static = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+    static = static_ints(op, "static_offsets")
     dyn = iter(list(op.operands)[1:])
     return static, [next(dyn) if s == _DYNAMIC else None for s in static]
 
@@ -109,11 +111,11 @@ def _through_outer_slices(x: ir.Value, static: list[int], dyn: list):
         outer = defining_op(x)
         if outer is None or outer.name != "tensor.extract_slice" or len(outer.operands) != 1:
             return x, static, dyn
-        strides = list(ir.DenseI64ArrayAttr(outer.attributes["static_strides"]))
+        strides = static_ints(outer, "static_strides")
         base = outer.operands[0]
         if any(s != 1 for s in strides) or base.type.rank != x.type.rank or not base.type.has_static_shape:
             return x, static, dyn
-        offs = list(ir.DenseI64ArrayAttr(outer.attributes["static_offsets"]))
+        offs = static_ints(outer, "static_offsets")
         if any(o != 0 and s == _DYNAMIC for o, s in zip(offs, static)):
             return None, static, dyn
         static = [s if s == _DYNAMIC else s + o for s, o in zip(static, offs)]
@@ -127,9 +129,8 @@ def _widen(mat: ir.Operation, budget: int, curve, cpes: int, cpe) -> bool:
             or dest.name != "bufferization.alloc_tensor" or len(list(dest.results[0].uses)) != 1:
         return False
     x = src.operands[0]
-    sizes = list(ir.DenseI64ArrayAttr(src.attributes["static_sizes"]))
-    strides = list(ir.DenseI64ArrayAttr(src.attributes["static_strides"]))
-    if not x.type.has_static_shape or any(s != 1 for s in strides) or _DYNAMIC in sizes \
+    sizes, strides = static_ints(src, "static_sizes"), static_ints(src, "static_strides")
+    if not x.type.has_static_shape or any(s != 1 for s in strides) or ir.ShapedType.get_dynamic_size() in sizes \
             or len(sizes) != x.type.rank or list(mat.results[0].type.shape) != sizes:
         return False
     uses = _uses(mat.results[0])
@@ -176,7 +177,7 @@ def _widen(mat: ir.Operation, budget: int, curve, cpes: int, cpe) -> bool:
                options={"target": ("sw26010", "target whose DMA curve and LDM size decide")})
 def stage_whole_rows(module: ir.Operation, *, target: str = "sw26010") -> None:
     tgt = get_target(target)
-    budget, curve = tgt.ldm_budget - REPLY_WORDS_BYTES, curve_of(tgt)
+    budget, curve = tile_budget(tgt), curve_of(tgt)
     cpe = cpe_constants(tgt)
     for f in funcs(module, kernels=False):
         for o in list(f.regions[0].blocks[0].operations):

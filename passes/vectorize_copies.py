@@ -17,6 +17,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import memref, scf, vector
 
+from swmlir.schedule.fusion import is_leading_identity, parallel_loops
 from swmlir.targets import get_target
 
 from . import register_pass
@@ -33,7 +34,7 @@ def _unit_innermost(t: ir.Type) -> bool:
 
 
 def _identity(m: ir.AffineMap) -> bool:
-    return [e.position if isinstance(e, ir.AffineDimExpr) else -1 for e in m.results] == list(range(m.n_dims))
+    return is_leading_identity(m, m.n_dims)
 
 
 def match(op: ir.Operation) -> tuple[ir.Value, ir.Value | None, ir.Value] | None:
@@ -63,7 +64,7 @@ def match(op: ir.Operation) -> tuple[ir.Value, ir.Value | None, ir.Value] | None
         return None
     if op.name != "linalg.generic" or len(op.results) or len(op.operands) != 2:
         return None
-    if not all("parallel" in str(a) for a in op.attributes["iterator_types"]):
+    if not all(parallel_loops(op)):
         return None
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
     body = op.regions[0].blocks[0]

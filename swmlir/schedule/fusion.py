@@ -25,7 +25,8 @@ def is_leading_identity(m: ir.AffineMap, rank: int) -> bool:
     return len(res) == rank and all(isinstance(e, ir.AffineDimExpr) and e.position == i for i, e in enumerate(res))
 
 
-def _parallel(op: ir.Operation) -> list[bool]:
+def parallel_loops(op: ir.Operation) -> list[bool]:
+    """Per loop of a linalg op: whether it is parallel (not a reduction)."""
     return ["parallel" in str(a) for a in op.attributes["iterator_types"]]
 
 
@@ -44,9 +45,9 @@ def _fusible(p: ir.Operation, c: ir.Operation, operand: int) -> bool:
     if rank == 0:
         return False
     pm, cm = _maps(p), _maps(c)
-    if not is_leading_identity(pm[-1], rank) or not all(_parallel(p)[:rank]):
+    if not is_leading_identity(pm[-1], rank) or not all(parallel_loops(p)[:rank]):
         return False
-    return is_leading_identity(cm[operand], rank) and all(_parallel(c)[:rank])
+    return is_leading_identity(cm[operand], rank) and all(parallel_loops(c)[:rank])
 
 
 @dataclass
@@ -101,7 +102,7 @@ class Group:
         init. The schedule then points the op's destination at that input's LDM tile (reuse_input_tiles), so
         an epilogue adds no LDM tile of its own."""
         n_in = len(op.operands) - len(op.results)
-        if not self.epilogues or len(op.results) != 1 or not all(_parallel(op)):
+        if not self.epilogues or len(op.results) != 1 or not all(parallel_loops(op)):
             return False
         body = op.regions[0].blocks[0]
         if len(list(body.arguments[n_in].uses)):
@@ -183,7 +184,7 @@ def form_groups(ops: list[ir.Operation], *, enabled: bool = True, fuse_reduction
                 p = _producer(v)
                 if p is None or any(p == a for a in assigned) or not any(p == o for o in ops):
                     continue
-                if _fusible(p, c, i) and (fuse_reductions or all(_parallel(p))):
+                if _fusible(p, c, i) and (fuse_reductions or all(parallel_loops(p))):
                     g.members.append(p)
                     assigned.add(p)
                     work.append(p)

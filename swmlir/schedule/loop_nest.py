@@ -165,7 +165,7 @@ def elem_bytes(t: ir.Type) -> int:
     return 4
 
 
-def _is_weight(v: ir.Value) -> bool:
+def is_weight(v: ir.Value) -> bool:
     """A constant that pack_weights can store tile-major: a dense resource or a dense array that is no splat."""
     owner = v.owner
     if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
@@ -197,7 +197,7 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
         if st.rank == 0:
             continue
         operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used,
-                                _is_weight(v)))
+                                is_weight(v)))
     if any(s is None for s in sizes):
         raise ValueError("a loop of this op is not indexed directly by any operand")
     untileable: set = set()
