@@ -6,3 +6,4 @@ from . import binary, cast, unary  # noqa: F401  (elementwise ops, activations, 
 from . import einsum, quant  # noqa: F401  (Einsum; MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv)
 from . import quantize  # noqa: F401  (QuantizeLinear, DequantizeLinear)
 from . import rnn  # noqa: F401  (LSTM, GRU, RNN)
+from . import contrib_gelu, contrib_matmul, contrib_norm  # noqa: F401  (onnxruntime's com.microsoft contrib ops)
