@@ -65,7 +65,17 @@ def build(conformance_json: str) -> tuple[list[dict], dict]:
         rows.append({"op": op, "since": list(versions) if versions else [],
                      "passed": e["passed"], "total": e["passed"] + e["failed"] + e["unsupported"],
                      "limitations": [f"{n}x {r}" for r, n in sorted(e["reasons"].items(), key=lambda x: -x[1])][:3]})
+    run = dict(run, other_domains=_other_domains())
     return rows, run
+
+
+# where the converters of ops outside the default domain are checked (the ONNX node suite has no tests of them)
+_DOMAIN_TESTS = {"com.microsoft": ("onnxruntime contrib ops", "test/python/test_onnx_contrib.py")}
+
+
+def _other_domains() -> list[tuple[str, list[tuple[str, tuple[int, ...]]]]]:
+    from .frontend.onnx.registry import registered_domains, supported_ops
+    return [(d, supported_ops(d)) for d in registered_domains() if d]
 
 
 def markdown(rows: list[dict], run: dict) -> str:
@@ -85,6 +95,14 @@ def markdown(rows: list[dict], run: dict) -> str:
         tests = f"{r['passed']} / {r['total']}" if r["total"] else "no node test"
         lim = "<br>".join(x.replace("|", "\\|") for x in r["limitations"])
         lines.append(f"| {r['op']} | {since} | {tests} | {lim} |")
+    for domain, ops in run.get("other_domains", []):
+        title, tests = _DOMAIN_TESTS.get(domain, (f"domain {domain}", None))
+        lines += ["", f"## {title} (domain `{domain}`)", "",
+                  "Not in the ONNX node suite" + (f"; each op is checked against onnxruntime's CPU kernels over its "
+                                                  f"attributes and optional inputs, through the full path, in "
+                                                  f"`{tests}`." if tests else "."), "",
+                  "| op | converters (since opset) |", "|---|---|"]
+        lines += [f"| {op} | {', '.join(str(v) for v in since)} |" for op, since in ops]
     return "\n".join(lines) + "\n"
 
 

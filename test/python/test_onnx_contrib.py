@@ -307,3 +307,15 @@ def test_refusals_name_op_node_and_reason():
     _refused(ms("DynamicQuantizeMatMul", ["a", "b", "s"], ["y"], "dq_scale"), {"a": [2, 4]}, {"y": F32},
              r"b_scale of shape \[2\] is not supported \(one element or \[3\]",
              inits={"b": np.ones([4, 3], np.int8), "s": np.ones([2], F32)})
+
+
+def test_ops_table_lists_the_contrib_ops():
+    """`swmlir ops` (docs/SupportedOps.md) has a section for com.microsoft with every contrib converter."""
+    from swmlir import ops_table
+    run = {"target": "sw26010", "total": 0, "counts": {"passed": 0, "failed": 0, "unsupported": 0},
+           "other_domains": ops_table._other_domains()}
+    text = ops_table.markdown([], run)
+    assert "## onnxruntime contrib ops (domain `com.microsoft`)" in text
+    for op in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu", "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
+               "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"):
+        assert f"| {op} | 1 |" in text

@@ -62,5 +62,11 @@ def supported_ops(domain: str = "") -> list[tuple[str, tuple[int, ...]]]:
     return sorted((op, tuple(c.since for c in cs)) for (dom, op), cs in _TABLE.items() if dom == d)
 
 
+def registered_domains() -> list[str]:
+    """Every domain with a converter ("" is ONNX's default domain), sorted."""
+    _load_converters()
+    return sorted({dom for dom, _ in _TABLE})
+
+
 def _load_converters() -> None:
     from . import ops  # noqa: F401  (importing the package registers every converter)
