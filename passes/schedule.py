@@ -27,6 +27,7 @@ from swmlir.schedule.loop_nest import elem_bytes, is_weight, loop_nest_of
 from swmlir.schedule.pads import PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
+from swmlir.tune.hook import ACTIVE as _TUNER
 
 from . import register_pass
 from ._util import apply_transform, as_operation, defined_inside, static_ints
@@ -410,8 +411,14 @@ def _signature(g: Group, tgt, tiles: str) -> tuple:
 
 def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
     """Tiles over the loops of the group's tiling op (the root, or a contraction with an epilogue), searched once
-    per distinct group signature (_signature)."""
+    per distinct group signature (_signature). An active tuner (swmlir.tune.hook: a tuning database, or
+    `swmlir tune`) is asked first; it may return None (the heuristic's choice stands)."""
     key = _signature(g, tgt, tiles)
+    tuner = _TUNER.get()
+    if tuner is not None and tiles == "model":
+        tuned = tuner.tiles_for(g, tgt, key, lambda: _search_tiles(g, tgt, tiles))
+        if tuned is not None:
+            return copy.deepcopy(tuned)
     if key not in _TILE_MEMO:
         if len(_TILE_MEMO) > 4096:
             _TILE_MEMO.clear()

@@ -61,7 +61,7 @@ def cmd_compile(a) -> int:
             _out_dir_check(a.output)
     if a.emit and a.emit not in ("c", "emit"):
         ctx, result, info = compiler.lower_to_stage(a.model, a.emit, target=a.target,
-                                                   input_shapes=_shapes(a.input_shape))
+                                                   input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db)
         with ctx:
             if isinstance(result, tuple):
                 text = "// ----- host module (MPE)\n" + _mlir_text(result[0]) + \
@@ -71,7 +71,7 @@ def cmd_compile(a) -> int:
         _write_or_print(text, a.output)
         return 0
     t0 = time.perf_counter()
-    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape))
+    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db)
     if a.emit:  # --emit=c: print or write the C sources only
         text = "/* ===== model_host.c ===== */\n" + m.files["model_host.c"] + \
                "\n/* ===== model_slave.c ===== */\n" + m.files["model_slave.c"]
@@ -262,7 +262,7 @@ def cmd_run(a) -> int:
         if shapes is None:  # the data fixes the shapes of inputs declared with symbolic dims
             symbolic = {n for n, _, _, dims in specs if dims is None or None in dims}
             shapes = {k: list(v.shape) for k, v in feeds.items() if k in symbolic} or None
-    m = compiler.compile(a.model, a.target, input_shapes=shapes)
+    m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db)
     with m:  # the build folder goes when the command ends
         if feeds is None:
             feeds = _random_inputs(m.info, a.seed)
@@ -310,7 +310,15 @@ def _scaled_atol(atol: float, ref) -> float:
 
 def cmd_bench(a) -> int:
     from .bench import bench, print_table
-    r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape), schedule=a.schedule)
+    from .tune.hook import using
+    tuner = None
+    if a.tuning_db:
+        from .tune.db import TuningDB
+        from .tune.driver import DBTuner
+        tuner = DBTuner(TuningDB.open(a.tuning_db))
+    with using(tuner):
+        r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape),
+                  schedule=a.schedule)
     print_table(r)
     if a.json:
         import json
@@ -336,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timing", action="store_true", help="print the time of each stage and pass")
     c.add_argument("--stats", action="store_true",
                    help="kernel launches and DMA bytes planned, without and with the graph optimizations")
+    c.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
     r.add_argument("model")
@@ -348,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="absolute tolerance in units of the output's largest magnitude (at least 1)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--input-shape", action="append")
+    r.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     r.set_defaults(fn=cmd_run)
     b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator, and its modeled Sunway time")
     b.add_argument("model")
@@ -358,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="baseline: the first round's kernels (greedy tiles, scalar loops), for comparison")
     b.add_argument("--plot", help="draw the roofline of the target with one point per kernel (PNG, matplotlib)")
     b.add_argument("--input-shape", action="append")
+    b.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     b.set_defaults(fn=cmd_bench)
     o = sub.add_parser("ops", help="the supported-ops table, from the converters and a conformance run")
     o.add_argument("--results", default="docs/conformance.json", help="JSON written by swmlir conformance --json")
@@ -373,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(fn=lambda a: __import__("swmlir.conformance", fromlist=["main"]).main(a))
     from .io import add_parser as add_io_parser
     add_io_parser(sub)   # swmlir io pack|unpack: .npz <-> the input/output files of an emitted program
+    from .tune.command import add_parser as add_tune_parser
+    add_tune_parser(sub)   # swmlir tune: search the tiles of every group of a model (docs/tuning.md)
     return p
 
 

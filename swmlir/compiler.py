@@ -180,9 +180,16 @@ def _graph_stage(proto, optimize: bool, timings: dict | None, input_shapes=None)
 
 
 def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True,
-                   schedule: str = "model", base_dir=None):
+                   schedule: str = "model", base_dir=None, tuning_db=None):
     """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info).
-    `base_dir`: where the external data of a ModelProto is (see compile)."""
+    `base_dir`: where the external data of a ModelProto is (see compile); `tuning_db`: see compile."""
+    if tuning_db is not None:
+        from .tune.db import TuningDB
+        from .tune.driver import DBTuner
+        from .tune.hook import using
+        with using(DBTuner(TuningDB.open(tuning_db))):
+            return lower_to_stage(model, stage, target=target, input_shapes=input_shapes, timings=timings,
+                                  optimize=optimize, schedule=schedule, base_dir=base_dir)
     stage = pipeline.canonical_stage(stage)
     tgt = get_target(target)
     ctx = new_context()
@@ -222,8 +229,8 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
-            optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None
-            ) -> CompiledModel:
+            optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None,
+            tuning_db=None) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
     optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
     schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's.
@@ -232,14 +239,18 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
     is read only from inside the model's folder, symbolic links resolved: a path's own folder, or `base_dir`.
     A ModelProto whose tensors keep their data in external files (onnx.load(..., load_external_data=False))
     needs `base_dir`, the folder it was saved in; without it, it is refused rather than read from the current
-    directory."""
+    directory.
+
+    `tuning_db`: a tuning database (path of the JSONL file `swmlir tune` writes, or a swmlir.tune.db.TuningDB):
+    every group it has an entry for takes the entry's tiles instead of the heuristic's (docs/tuning.md)."""
     if schedule not in pipeline.SCHEDULES:
         raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
                            stage="schedule")
     tgt = get_target(target)
     timings: dict[str, float] = {}
     ctx, module, info = lower_to_stage(model, "sunway", target=tgt, input_shapes=input_shapes, timings=timings,
-                                       optimize=optimize, schedule=schedule, base_dir=base_dir)
+                                       optimize=optimize, schedule=schedule, base_dir=base_dir,
+                                       tuning_db=tuning_db)
     with ctx, ir.Location.unknown():
         from .stats import kernel_stats
         kstats = kernel_stats(module, tgt.cpes_per_cg)

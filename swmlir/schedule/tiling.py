@@ -180,6 +180,21 @@ def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, d
     return best
 
 
+def tile_cost(nest: LoopNest, forall: list[int], reduction: list[int], *, cpes: int, ldm_budget: int, ldm_of,
+              transfers_of, dma_seconds, compute_seconds: float, compute_factor=None, double_buffer: bool = False,
+              share_seconds=None) -> tuple[float, TileChoice] | None:
+    """(modeled seconds, TileChoice) of one configuration, with the micro-kernel factor applied: the cost by which
+    choose_tiles_by_model ranks its refined candidates (and the tuner, swmlir.tune, any configuration); None when
+    it does not fit the LDM budget. Arguments as for choose_tiles_by_model."""
+    tiles = _combined(forall, reduction)
+    ldm = ldm_of(tiles)
+    if ldm > ldm_budget:
+        return None
+    factor = compute_factor(tiles) if compute_factor else 1.0
+    return _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
+                 compute_seconds * factor, double_buffer, share_seconds)
+
+
 # Candidate tilings costed per op before the longest candidate lists are thinned. 4,000 left ResNet-18 and
 # VGG-11 7 % and 3 % slower (modeled) than 20,000, which costs ResNet-18 about 30 % more compile time.
 MAX_CANDIDATES = 20000
@@ -226,9 +241,9 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     scored.sort(key=lambda x: x[0])
     best = None
     for cost, forall, reduction, tiles, ldm in scored[:refine] if compute_factor else scored[:1]:
-        factor = compute_factor(tiles) if compute_factor else 1.0
-        found = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
-                      compute_seconds * factor, double_buffer, share_seconds)
+        found = tile_cost(nest, forall, reduction, cpes=cpes, ldm_budget=ldm_budget, ldm_of=lambda _: ldm,
+                          transfers_of=transfers_of, dma_seconds=dma_seconds, compute_seconds=compute_seconds,
+                          compute_factor=compute_factor, double_buffer=double_buffer, share_seconds=share_seconds)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
     if best is None:
