@@ -323,14 +323,29 @@ def _resolve_inputs(graph: onnx.GraphProto, input_shapes: dict[str, Sequence[int
 
 
 def _value_infos(model: onnx.ModelProto) -> dict[str, ValueInfo]:
-    info = {}
-    g = model.graph
-    for vi in list(g.value_info) + list(g.output) + list(g.input):
-        if not vi.type.HasField("tensor_type"):
-            continue
-        dims = _declared_dims(vi)
-        shape = None if dims is None else tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
-        info[vi.name] = ValueInfo(shape, onnx_to_numpy(vi.type.tensor_type.elem_type))
+    """What the model and shape inference say of each value, subgraphs included (an inlined If branch reads
+    them). Two branches may use the same inner name: such a name has no entry (its converters compute it)."""
+    info: dict[str, ValueInfo] = {}
+    seen_in: dict[str, int] = {}
+    ambiguous: set[str] = set()
+
+    def visit(g: onnx.GraphProto) -> None:
+        for vi in list(g.value_info) + list(g.output) + list(g.input):
+            if not vi.type.HasField("tensor_type"):
+                continue
+            if seen_in.setdefault(vi.name, id(g)) != id(g):
+                ambiguous.add(vi.name)
+            dims = _declared_dims(vi)
+            shape = None if dims is None else tuple(d if isinstance(d, int) and d > 0 else None for d in dims)
+            info[vi.name] = ValueInfo(shape, onnx_to_numpy(vi.type.tensor_type.elem_type))
+        for n in g.node:
+            for a in n.attribute:
+                for sub in [a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs):
+                    visit(sub)
+
+    visit(model.graph)
+    for name in ambiguous:
+        info.pop(name, None)
     return info
 
 
