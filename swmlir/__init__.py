@@ -9,13 +9,15 @@ from .errors import CompileError, InvalidModelError, ScheduleError, UnsupportedO
 from .targets import TARGETS, get_target  # noqa: F401
 
 
-def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model", base_dir=None):
+def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model", base_dir=None,
+            tuning_db=None):
     """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel.
     schedule="baseline" keeps the first round's kernels (greedy tiles, scalar loops), for comparisons.
-    base_dir: the folder of a ModelProto's external data (required when it has some; see compiler.compile)."""
+    base_dir: the folder of a ModelProto's external data (required when it has some; see compiler.compile).
+    tuning_db: a tuning database written by `swmlir tune` (docs/tuning.md), applied where it has entries."""
     from .compiler import compile as _compile
     return _compile(model, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,
-                    base_dir=base_dir)
+                    base_dir=base_dir, tuning_db=tuning_db)
 
 
 __all__ = ["compile", "CompileError", "InvalidModelError", "ScheduleError", "UnsupportedOpsError", "TARGETS",

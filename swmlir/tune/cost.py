@@ -26,6 +26,8 @@ class GroupModel:
     ldm_budget: int
     kwargs: dict
     kind: str
+    group: object = None    # the fusion group (None for a lone op) and its loop nests
+    nests: dict | None = None
 
     def ldm(self, forall: list[int], reduction: list[int]) -> int:
         return self.kwargs["ldm_of"]([f if f else r for f, r in zip(forall, reduction)])
@@ -73,4 +75,58 @@ def group_model(g: Group, tgt) -> GroupModel:
                   dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve), compute_seconds=flops / peak,
                   compute_factor=S._compute_factor(g, nests, tgt), double_buffer=True,
                   share_seconds=S._share_seconds(tgt))
-    return GroupModel(tiling_nest, S._reduction_tileable(g, nests), budget, kwargs, op_kind(g, tiling_nest))
+    return GroupModel(tiling_nest, S._reduction_tileable(g, nests), budget, kwargs, op_kind(g, tiling_nest),
+                      g if g.members else None, nests)
+
+def predicted_dma(model: GroupModel, choice: TileChoice) -> dict:
+    """The DMA of one launch of the group's kernel as the cost counts it (before the argument struct every CPE
+    fetches at entry): bytes and requests, gets and puts. A destination that is only written is put once per
+    work item; an input is fetched per reduction step, once per CPE where sunway-hoist-invariant-dma hoists it,
+    in eighths where the configuration shares it over the mesh (choice.mesh_share); a read destination once per
+    work item. Mirrors swmlir.schedule.tiling._cost; test_tune_counters.py compares it with the emulator."""
+    from swmlir.schedule.tiling import _mesh_constant_loops, _varying_loops
+    nest, cpes = model.nest, model.kwargs["cpes"]
+    forall, reduction = choice.forall, choice.reduction
+    tiles = [f if f else r for f, r in zip(forall, reduction)]
+    items = nest.work_items(forall)
+    steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
+    rounds = math.ceil(items / cpes)
+    active = min(items, cpes)
+    transfers = model.kwargs["transfers_of"](tiles)
+    varying = _varying_loops(nest, forall, cpes) if steps == 1 and rounds > 1 else None
+    axes = _mesh_constant_loops(nest, forall, items) if choice.mesh_share else (None, None)
+    own = set(range(len(nest.sizes)))
+    out = {"get_bytes": 0, "put_bytes": 0, "get_requests": 0, "put_requests": 0}
+    for (b, _blk, init, loops, sl), (gets, puts) in zip(transfers, _directions(model)):
+        if init:
+            out["get_bytes"] += gets * items * b
+            out["get_requests"] += gets * items
+            out["put_bytes"] += puts * items * b
+            out["put_requests"] += puts * items
+        else:
+            shared = sl and any(ax is not None and loops & own <= ax for ax in axes)
+            times = active if varying is not None and not loops & varying else items * steps
+            out["get_bytes"] += times * (b // 8 if shared else b)
+            out["get_requests"] += times
+    return out
+
+
+def _directions(model: GroupModel) -> list[tuple[int, int]]:
+    """Per transfer of transfers_of: (gets, puts). The root's destination is put, and fetched first when it
+    comes from main memory and the body reads it; a member's destination is moved only when it is fetched."""
+    g = model.group
+    if g is None:   # a lone op
+        return [((1 if o.is_read else 0), 1) if o.is_init else (1, 0) for o in model.nest.operands]
+    out = []
+    for j, (op, (_nest, _tiling, _rank, staged)) in enumerate(zip(g.ops, g._staged_operands(model.nests))):
+        ext = set(g.external_operands(op))
+        for o, _per_step, _ldm, moved in staged:
+            if not moved:
+                continue
+            if not o.is_init:
+                out.append((1, 0))
+            elif j == 0:
+                out.append((1 if (o.is_read and o.index in ext) else 0, 1))
+            else:
+                out.append((1, 0))
+    return out
