@@ -319,3 +319,87 @@ def test_ops_table_lists_the_contrib_ops():
     for op in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu", "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
                "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"):
         assert f"| {op} | 1 |" in text
+
+
+# ================================================================================================ real producers
+def bert_layer(path, B=2, S=5, H=16, NH=2):
+    """One BERT encoder layer as exporters write it (LayerNorm, erf-GELU and attention decomposed), opset 13."""
+    rng = rng_for("bert-layer")
+    D = H // NH
+    inits, nodes = [], []
+
+    def w(name, shape, scale=0.3, offset=0.0):
+        inits.append(numpy_helper.from_array((offset + scale * rng.standard_normal(shape)).astype(F32), name))
+        return name
+
+    def c(name, val, dt=F32):
+        inits.append(numpy_helper.from_array(np.array(val, dt), name))
+        return name
+
+    def n(op, ins, out, **kw):
+        nodes.append(helper.make_node(op, ins, [out], **kw))
+        return out
+
+    def layer_norm(x, t):
+        d = n("Sub", [x, n("ReduceMean", [x], f"{t}_m", axes=[-1])], f"{t}_d")
+        v = n("ReduceMean", [n("Pow", [d, c(f"{t}_2", 2.0)], f"{t}_p")], f"{t}_v", axes=[-1])
+        s = n("Sqrt", [n("Add", [v, c(f"{t}_eps", 1e-12)], f"{t}_e")], f"{t}_s")
+        g = n("Mul", [n("Div", [d, s], f"{t}_q"), w(f"{t}_g", [H], 0.1, 1.0)], f"{t}_g2")
+        return n("Add", [g, w(f"{t}_b", [H], 0.1)], f"{t}_out")
+
+    def proj(x, t):
+        return n("Add", [n("MatMul", [x, w(f"{t}_w", [H, H])], f"{t}_mm"), w(f"{t}_bias", [H], 0.1)], f"{t}_o")
+
+    def heads(x, t, perm):
+        r = n("Reshape", [x, c(f"{t}_shape", [B, S, NH, D], np.int64)], f"{t}_r")
+        return n("Transpose", [r], f"{t}_t", perm=perm)
+
+    q, k = heads(proj("x", "q"), "qh", [0, 2, 1, 3]), heads(proj("x", "k"), "kh", [0, 2, 3, 1])
+    v = heads(proj("x", "v"), "vh", [0, 2, 1, 3])
+    p = n("Softmax", [n("Div", [n("MatMul", [q, k], "qk"), c("sqrt_d", np.sqrt(D))], "qk_s")], "probs", axis=-1)
+    ctx = n("Transpose", [n("MatMul", [p, v], "ctx")], "ctx_t", perm=[0, 2, 1, 3])
+    ctx = n("Reshape", [ctx, c("ctx_shape", [B, S, H], np.int64)], "ctx_r")
+    ln1 = layer_norm(n("Add", [proj(ctx, "ao"), "x"], "res1"), "ln1")
+    f1 = proj(ln1, "f1")
+    erf = n("Erf", [n("Div", [f1, c("sqrt2", np.sqrt(2.0))], "g_div")], "g_erf")
+    gelu = n("Mul", [n("Mul", [f1, n("Add", [erf, c("one", 1.0)], "g_add")], "g_mul"), c("half", 0.5)], "g_out")
+    out = layer_norm(n("Add", [proj(gelu, "f2"), ln1], "res2"), "ln2")
+    g = helper.make_graph(nodes, "bert_layer", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [B, S, H])],
+                          [helper.make_tensor_value_info(out, TensorProto.FLOAT, [B, S, H])], initializer=inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    return rng.standard_normal([B, S, H]).astype(F32)
+
+
+def ort_optimized(src, dst) -> onnx.ModelProto:
+    """The model as onnxruntime's graph optimizer (extended level) rewrites it: its contrib-op fusions."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    so.optimized_model_filepath = str(dst)
+    ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
+    return onnx.load(str(dst))
+
+
+def _contrib_ops(m):
+    return {nd.op_type for nd in m.graph.node if nd.domain == MS}
+
+
+@pytest.mark.parametrize("quant", [None, ("QInt8", True), ("QUInt8", False)],
+                         ids=["float", "s8-per-channel", "u8-per-tensor"])
+def test_onnxruntime_optimized_bert_layer(tmp_path, quant):
+    """A BERT layer after onnxruntime's own optimizer (SkipLayerNormalization, Gelu, FusedMatMul), and after
+    quantize_dynamic + the optimizer (DynamicQuantizeMatMul, MatMulIntegerToFloat fed by DynamicQuantizeLinear):
+    the files these tools write, compiled and run on the emulator, against onnxruntime on the same file."""
+    x = bert_layer(tmp_path / "layer.onnx")
+    src = tmp_path / "layer.onnx"
+    if quant is not None:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(str(src), str(tmp_path / "q.onnx"), weight_type=getattr(QuantType, quant[0]),
+                         per_channel=quant[1])
+        src = tmp_path / "q.onnx"
+    m = ort_optimized(src, tmp_path / "opt.onnx")
+    want = {"SkipLayerNormalization", "Gelu", "FusedMatMul"}
+    if quant is not None:
+        want |= {"DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
+    assert want <= _contrib_ops(m)
+    full_path(m, {"x": x}, atol=3e-5)
