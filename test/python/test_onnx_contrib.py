@@ -316,8 +316,8 @@ def test_ops_table_lists_the_contrib_ops():
            "other_domains": ops_table._other_domains()}
     text = ops_table.markdown([], run)
     assert "## onnxruntime contrib ops (domain `com.microsoft`)" in text
-    for op in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu", "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
-               "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"):
+    for op in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu", "SkipLayerNormalization",
+               "SkipSimplifiedLayerNormalization", "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"):
         assert f"| {op} | 1 |" in text
 
 

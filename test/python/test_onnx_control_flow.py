@@ -134,3 +134,91 @@ def test_runtime_condition_is_refused():
     msg = str(info.value)
     assert "If (node 'if_data')" in msg and "the condition 'c' is computed at run time" in msg
     assert "host control flow around the kernels is not implemented" in msg
+
+
+# ================================================================================================ Loop
+def loop_body(stop_after=None):
+    """acc_out = acc_in + W[i] * x (W outer, row i by a Gather on the iteration number), scan output acc_out * 2;
+    cond_out = cond_in, or (i < stop_after) when given."""
+    nodes = [helper.make_node("Gather", ["W", "i"], ["row"], axis=0),
+             helper.make_node("Mul", ["row", "x"], ["prod"]),
+             helper.make_node("Add", ["acc_in", "prod"], ["acc_out"]),
+             helper.make_node("Mul", ["acc_out", "two"], ["scan_out"])]
+    if stop_after is None:
+        nodes.append(helper.make_node("Identity", ["cond_in"], ["cond_out"]))
+    else:
+        nodes.append(helper.make_node("Less", ["i", "stop"], ["cond_out"]))
+    inits = [init("two", np.array(2.0, F32))] + ([init("stop", np.array(stop_after, np.int64))]
+                                                 if stop_after is not None else [])
+    return helper.make_graph(nodes, "body", [vi("i", [], TP.INT64), vi("cond_in", [], TP.BOOL), vi("acc_in", None)],
+                             [vi("cond_out", [], TP.BOOL), vi("acc_out", None), vi("scan_out", None)],
+                             initializer=inits)
+
+
+@pytest.mark.parametrize("trip,stop_after", [(3, None), (5, 1), (None, 2)],
+                         ids=["trip-count", "condition-stops-early", "condition-only"])
+def test_loop_unrolled(trip, stop_after):
+    """A loop-carried accumulator, a scan output, the iteration number read by a Gather, outer-scope values; the
+    trip count alone, a condition output that ends the loop before the trip count, and no trip count at all."""
+    rng = np.random.default_rng(20)
+    inits = [init("W", rng.standard_normal([6, 4]).astype(F32)), init("acc0", np.zeros([2, 4], F32)),
+             init("go", np.array(True))] + ([init("M", np.array(trip, np.int64))] if trip is not None else [])
+    m = make([helper.make_node("Loop", ["M" if trip is not None else "", "go", "acc0"], ["acc", "scans"],
+                               name="loop0", body=loop_body(stop_after))],
+             [vi("x", [2, 4])], [vi("acc", None), vi("scans", None)], inits)
+    check(m, {"x": rng.standard_normal([2, 4]).astype(F32)})
+
+
+def test_loop_refusals():
+    body = loop_body()
+    m = make([helper.make_node("Loop", ["M", "", "acc0"], ["acc", "scans"], name="loop_rt", body=body)],
+             [vi("x", [2, 4]), vi("M", [], TP.INT64)], [vi("acc", None), vi("scans", None)],
+             [init("W", np.ones([6, 4], F32)), init("acc0", np.zeros([2, 4], F32))])
+    with pytest.raises(ImportError_, match=r"Loop \(node 'loop_rt'\): the trip count 'M' is computed at run time"):
+        swmlir.compile(m)
+    m = make([helper.make_node("Loop", ["M", "", "acc0"], ["acc", "scans"], name="loop_long", body=body)],
+             [vi("x", [2, 4])], [vi("acc", None), vi("scans", None)],
+             [init("W", np.ones([6, 4], F32)), init("acc0", np.zeros([2, 4], F32)),
+              init("M", np.array(100000, np.int64))])
+    with pytest.raises(ImportError_, match=r"Loop \(node .loop_long.\): the loop runs 100000 iterations; it is "
+                                           r"unrolled, and more than 256"):
+        swmlir.compile(m)
+
+
+# ================================================================================================ Scan
+def test_scan_unrolled():
+    """Scan-16 with a state (running sum) and two scan inputs: one along axis 0 forward, one along axis 1 in
+    reverse; two scan outputs: axis 0 forward and axis 1 reverse."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "a_t"], ["s_sum"]),
+         helper.make_node("Mul", ["s_sum", "b_t"], ["s_out"]),
+         helper.make_node("Tanh", ["s_out"], ["y1"]),
+         helper.make_node("Sub", ["a_t", "b_t"], ["y2"])],
+        "scan_body", [vi("s_in", [3]), vi("a_t", [3]), vi("b_t", [3])],
+        [vi("s_out", [3]), vi("y1", [3]), vi("y2", [3])])
+    node = helper.make_node("Scan", ["s0", "a", "b"], ["s", "ys1", "ys2"], name="scan0", body=body,
+                            num_scan_inputs=2, scan_input_axes=[0, 1], scan_input_directions=[0, 1],
+                            scan_output_axes=[0, -1], scan_output_directions=[0, 1])
+    m = make([node], [vi("s0", [3]), vi("a", [4, 3]), vi("b", [3, 4])],
+             [vi("s", None), vi("ys1", None), vi("ys2", None)])
+    rng = np.random.default_rng(30)
+    check(m, {"s0": rng.standard_normal(3).astype(F32), "a": rng.standard_normal([4, 3]).astype(F32),
+              "b": rng.standard_normal([3, 4]).astype(F32)})
+
+
+def test_if_inside_loop_on_the_iteration_number():
+    """A body holding an If on `i == 0` (its branches read a body value and an outer one): the condition folds
+    per iteration, and each iteration's copy of the nested branches gets names of its own."""
+    first = helper.make_graph([helper.make_node("Mul", ["acc_in", "x"], ["f_out"])], "first", [],
+                              [vi("f_out", None)])
+    later = helper.make_graph([helper.make_node("Add", ["acc_in", "x"], ["l_sum"]),
+                               helper.make_node("Tanh", ["l_sum"], ["l_out"])], "later", [], [vi("l_out", None)])
+    body = helper.make_graph(
+        [helper.make_node("Equal", ["i", "zero"], ["is_first"]),
+         helper.make_node("If", ["is_first"], ["acc_out"], name="step", then_branch=first, else_branch=later),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "body", [vi("i", [], TP.INT64), vi("cond_in", [], TP.BOOL), vi("acc_in", None)],
+        [vi("cond_out", [], TP.BOOL), vi("acc_out", None)], initializer=[init("zero", np.array(0, np.int64))])
+    m = make([helper.make_node("Loop", ["M", "", "x"], ["acc"], name="loop_if", body=body)],
+             [vi("x", [3, 2])], [vi("acc", None)], [init("M", np.array(3, np.int64))])
+    check(m, {"x": np.random.default_rng(40).standard_normal([3, 2]).astype(F32)})

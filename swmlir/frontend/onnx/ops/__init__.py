@@ -7,4 +7,4 @@ from . import einsum, quant  # noqa: F401  (Einsum; MatMulInteger, QLinearMatMul
 from . import quantize  # noqa: F401  (QuantizeLinear, DequantizeLinear)
 from . import rnn  # noqa: F401  (LSTM, GRU, RNN)
 from . import contrib_gelu, contrib_matmul, contrib_norm  # noqa: F401  (onnxruntime's com.microsoft contrib ops)
-from . import control_flow  # noqa: F401  (If with a compile-time condition)
+from . import control_flow  # noqa: F401  (If with a compile-time condition, unrolled Loop and Scan)
