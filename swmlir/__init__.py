@@ -4,9 +4,11 @@
     m = swmlir.compile("model.onnx", target="sw26010")   # import, schedule, lower, emit C
     m.save("out/")                                        # host C, kernel C, headers, weights, Makefile, CMake
     outputs = m.run({"x": x})                             # built and run on the host emulator of athread
+    swmlir.compare("model.onnx", {"x": x}).table()       # every node against onnxruntime at every stage
 """
 from .errors import CompileError, InvalidModelError, ScheduleError, UnsupportedOpsError  # noqa: F401
 from .targets import TARGETS, get_target  # noqa: F401
+from .compare import compare  # noqa: F401,E402  (the function; the package is swmlir.compare in sys.modules)
 
 
 def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model", base_dir=None,
@@ -20,5 +22,5 @@ def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedu
                     base_dir=base_dir, tuning_db=tuning_db)
 
 
-__all__ = ["compile", "CompileError", "InvalidModelError", "ScheduleError", "UnsupportedOpsError", "TARGETS",
-           "get_target"]
+__all__ = ["compile", "compare", "CompileError", "InvalidModelError", "ScheduleError", "UnsupportedOpsError",
+           "TARGETS", "get_target"]

@@ -384,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(fn=lambda a: __import__("swmlir.conformance", fromlist=["main"]).main(a))
     from .io import add_parser as add_io_parser
     add_io_parser(sub)   # swmlir io pack|unpack: .npz <-> the input/output files of an emitted program
+    from .compare.command import add_parser as add_compare_parser
+    add_compare_parser(sub)   # swmlir compare: every node output against onnxruntime, at each stage
     from .tune.command import add_parser as add_tune_parser
     add_tune_parser(sub)   # swmlir tune: search the tiles of every group of a model (docs/tuning.md)
     return p

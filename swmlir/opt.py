@@ -386,7 +386,7 @@ def process(first: int, body: str, source: str, o: Options) -> tuple[str | None,
             pipeline = o.pipeline if o.pipeline is not None else o.passes
             try:
                 run_pipeline(module, pipeline, print_ir_after_all=o.print_after_all, mlir_timing=o.timing,
-                             verify_each=o.verify_each)
+                             verify_each=o.verify_each, reproducer=False)   # its input is the reproducer
                 module.verify()
             except ir.MLIRError as e:
                 return None, diags, None if diags else f"the result does not verify: {str(e).splitlines()[-1]}"

@@ -149,6 +149,7 @@ class _Ours:
     info: _passes.PassInfo
     options: dict = field(default_factory=dict)
     nested: bool = False            # run on each func.func of the module
+    text: str = ""                  # as written, options included (a reproducer's pipeline)
 
     @property
     def label(self) -> str:
@@ -175,7 +176,7 @@ def plan(elements: list[Element]) -> list[_Upstream | _Ours]:
     for el in elements:
         info = _ours(el)
         if info is not None:
-            steps.append(_Ours(info, _options(info, el)))
+            steps.append(_Ours(info, _options(info, el), text=el.text))
             continue
         if el.children is None or not _has_ours(el.children):
             steps.append(_Upstream(el.text))
@@ -198,7 +199,7 @@ def plan(elements: list[Element]) -> list[_Upstream | _Ours]:
             if group:
                 steps.append(_Upstream(f"func.func({','.join(group)})"))
                 group = []
-            steps.append(_Ours(cinfo, _options(cinfo, child), nested=True))
+            steps.append(_Ours(cinfo, _options(cinfo, child), nested=True, text=f"func.func({child.text})"))
         if group:
             steps.append(_Upstream(f"func.func({','.join(group)})"))
     return steps
@@ -331,7 +332,7 @@ def build_pass_manager(context: ir.Context, steps, tracker: _Tracker, *, markers
 
 def run_pipeline(module: ir.Module | ir.Operation, pipeline: str | list[str], *, print_ir_after_all: bool = False,
                  out: TextIO = sys.stderr, timing: Callable[[str, float], None] | None = None,
-                 mlir_timing: bool = False, verify_each: bool = True) -> None:
+                 mlir_timing: bool = False, verify_each: bool = True, reproducer: bool = True) -> None:
     """Run `pipeline` (text, or a list of elements) on `module` in place, in one PassManager.
 
     print_ir_after_all: MLIR's IR printing after every pass (ours too), to the process's stderr (`out` is not
@@ -339,6 +340,8 @@ def run_pipeline(module: ir.Module | ir.Operation, pipeline: str | list[str], *,
     element. mlir_timing: MLIR's pass timing report, printed to stderr when the run ends.
     Raises CompileError (one line: the pass, the location, the message) when a pass fails or its result does
     not verify; a CompileError raised in one of our passes comes out as itself (same type), message prefixed.
+    reproducer: then also write the IR before the failing pass and the swmlir-opt command that fails the same
+    way (swmlir.reproducer), named at the end of the message (the module is cloned first to keep that IR).
     """
     op = module.operation if isinstance(module, ir.Module) else module
     steps = plan(_elements(pipeline))
@@ -352,10 +355,15 @@ def run_pipeline(module: ir.Module | ir.Operation, pipeline: str | list[str], *,
         pm.enable_ir_printing(print_after_all=True)
     if mlir_timing:
         pm.enable_timing()
+    snapshot = op.clone() if reproducer else None
     try:
         pm.run(op)
     except ir.MLIRError as e:
-        raise _failure(e, steps, tracker) from None
+        err = _failure(e, steps, tracker)
+        if snapshot is not None:
+            from .reproducer import attach
+            attach(err, snapshot, steps, tracker)
+        raise err from None
     finally:
         tracker.end()
         del pm   # the timing report is printed when the PassManager goes away

@@ -1,0 +1,113 @@
+"""The debug build's model: what each ONNX node output of the user's model becomes, and a model that keeps them all.
+
+swmlir's ONNX graph passes run first, as in a normal build (so their folds are checked too: a Conv folded with
+its BatchNormalization computes the BatchNormalization's output, compared with onnxruntime's). Then every value
+a node of the optimized graph computes is made a graph output: a graph output is never shared in the arena and
+the host writes each to its own file, so every stage keeps the value of every node. A value of the user's model
+that the graph passes removed is reported as fused into the first node downstream that is still computed, or as
+dead when no graph output depends on it; one they folded to a constant is compared as that constant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnx
+
+KEPT, CONSTANT, FUSED, DEAD = "kept", "constant", "fused", "dead"
+
+
+@dataclass
+class Value:
+    """One output of one node of the user's model (top-level graph), in graph order."""
+    node: str          # the node's label, as the importer names it in errors (its name, else OpType_index)
+    op: str
+    name: str          # the value's name in the graph
+    kind: str          # KEPT / CONSTANT (compared) or FUSED / DEAD (not computed by swmlir)
+    fused_into: str = ""   # FUSED: the node whose output includes this value
+    inputs: tuple[str, ...] = ()   # the node's inputs (to tell a divergence from one it inherits)
+
+
+@dataclass
+class DebugModel:
+    proto: onnx.ModelProto         # the optimized model, every compared value a graph output
+    values: list[Value]
+    outputs: list[str]             # the debug model's graph outputs, in order (what each stage writes)
+
+
+def node_label(node: onnx.NodeProto, index: int) -> str:
+    from ..frontend.onnx.validate import node_label as label
+    return label(node, index)
+
+
+def node_values(graph: onnx.GraphProto) -> list[Value]:
+    """Every named output of every node, graph order (kind to be filled)."""
+    out = []
+    for i, n in enumerate(graph.node):
+        for o in n.output:
+            if o:
+                out.append(Value(node_label(n, i), n.op_type, o, KEPT, inputs=tuple(x for x in n.input if x)))
+    return out
+
+
+def _fused_into(original: onnx.GraphProto, name: str, present: set[str]) -> str:
+    """The label of the first node (graph order) downstream of `name` that the optimized graph still computes."""
+    readers: dict[str, list[int]] = {}
+    for i, n in enumerate(original.node):
+        for x in n.input:
+            readers.setdefault(x, []).append(i)
+    seen, frontier, hits = {name}, [name], []
+    while frontier:
+        v = frontier.pop()
+        for i in readers.get(v, []):
+            n = original.node[i]
+            if any(o in present for o in n.output if o):
+                hits.append(i)
+                continue
+            for o in n.output:
+                if o and o not in seen:
+                    seen.add(o)
+                    frontier.append(o)
+    return node_label(original.node[min(hits)], min(hits)) if hits else ""
+
+
+def debug_model(original: onnx.ModelProto, optimized: onnx.ModelProto) -> DebugModel:
+    """`original`: the user's model as validated; `optimized`: it after swmlir's graph passes."""
+    import onnx
+    graph = optimized.graph
+    produced = {o for n in graph.node for o in n.output if o}
+    inits = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    values = node_values(original.graph)
+    for v in values:
+        if v.name in produced:
+            v.kind = KEPT
+        elif v.name in inits:
+            v.kind = CONSTANT
+        else:
+            v.fused_into = _fused_into(original.graph, v.name, produced | inits)
+            v.kind = FUSED if v.fused_into else DEAD
+    proto = onnx.ModelProto()
+    proto.CopyFrom(optimized)
+    outputs = [o.name for o in proto.graph.output]
+    have = set(outputs)
+    for v in values:
+        if v.kind in (KEPT, CONSTANT) and v.name not in have:
+            # no type: the importer takes the computed one, validation and onnxruntime accept it
+            proto.graph.output.append(onnx.ValueInfoProto(name=v.name))
+            outputs.append(v.name)
+            have.add(v.name)
+    return DebugModel(proto, values, outputs)
+
+
+def with_all_outputs(model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto:
+    """A copy of `model` whose graph outputs are its own followed by `names` (onnxruntime's reference run)."""
+    import onnx
+    proto = onnx.ModelProto()
+    proto.CopyFrom(model)
+    have = {o.name for o in proto.graph.output}
+    for n in names:
+        if n not in have:
+            proto.graph.output.append(onnx.ValueInfoProto(name=n))
+            have.add(n)
+    return proto

@@ -1,0 +1,344 @@
+"""The stages compare runs, each writing every kept value into a Store, each in a child process of its own.
+
+  onnx-graph  the model after swmlir's ONNX graph passes (BatchNorm folded, constants folded, CSE), on onnxruntime
+  import      the imported IR (linalg on tensors) lowered with upstream passes and run on LLVM (ExecutionEngine)
+  graph       the same after the graph stage (canonicalize, cse, unit dims folded)
+  schedule    the scheduled IR (scf.forall over the CPEs, LDM tiles, packed weights), bufferized, on LLVM
+  bufferize   the bufferized IR (memrefs, LDM = memory space 2), on LLVM
+  c           the emitted C (host and 64 CPE kernels) built against the emulator and run
+
+Why a child per stage: an MLIR assertion or a crash in a JIT-compiled kernel aborts the process it happens in; the
+comparison survives it and reports the stage as failed with the crash's last line. The child is forked, so it
+inherits the parent's converters and passes as they are (a test that swaps one in sees its effect), and its
+memory (the compiler's IR, LLVM's module, the JIT's buffers) is gone when it ends.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+
+import numpy as np
+
+from ..errors import CompileError
+from .store import Store
+
+STAGES = ("onnx-graph", "import", "graph", "schedule", "bufferize", "c")
+DEFAULT_STAGES = ("onnx-graph", "import", "schedule", "c")
+ALIASES = {"linalg": "import", "tiled": "schedule", "memref": "bufferize", "emit": "c"}
+NOT_RUNNABLE = {"sunway": "its IR has DMA and LDM ops that only the emitted C runs",
+                "split": "its IR has DMA and LDM ops that only the emitted C runs"}
+_LOWER_STAGE = {"import": "import", "graph": "graph", "schedule": "schedule", "bufferize": "bufferize"}
+
+
+def parse_stages(text) -> list[str]:
+    """`import,schedule,c` (or a list) -> canonical stage names, in pipeline order; one-line CompileError."""
+    items = [s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip()]
+    if not items:
+        raise CompileError(f"no stages given; stages: {', '.join(STAGES)}", stage="compare")
+    out = []
+    for s in items:
+        name = ALIASES.get(s, s)
+        if name in NOT_RUNNABLE:
+            raise CompileError(f"stage '{s}' cannot be run by itself: {NOT_RUNNABLE[name]} (use stage c)",
+                               stage="compare")
+        if name not in STAGES:
+            raise CompileError(f"unknown stage '{s}'; stages: {', '.join(STAGES)}", stage="compare")
+        if name not in out:
+            out.append(name)
+    return sorted(out, key=STAGES.index)
+
+
+# ---------------------------------------------------------------------------------------------- isolation
+
+
+def one_line(e: BaseException, limit: int = 400) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    text = "; ".join(lines) if lines else type(e).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+STATUS = "status.json"
+LOG = "log.txt"
+
+
+def _child(fn, folder: str) -> None:
+    import faulthandler
+    log = os.open(os.path.join(folder, LOG), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    if faulthandler.is_enabled():   # a crash's Python traceback into the log too, not the parent's terminal
+        faulthandler.enable(file=2)
+    status = {"ok": True}
+    try:
+        fn()
+    except BaseException as e:  # reported, never raised: the parent reads the status
+        if not isinstance(e, CompileError):
+            traceback.print_exc()
+        status = {"ok": False, "error": one_line(e) if isinstance(e, CompileError)
+                  else f"{type(e).__name__}: {one_line(e)}"}
+    with open(os.path.join(folder, STATUS), "w") as f:
+        json.dump(status, f)
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def _crash_line(folder: str) -> str:
+    """The last informative line a crashed child printed (an assertion, an LLVM ERROR)."""
+    try:
+        with open(os.path.join(folder, LOG), errors="replace") as f:
+            lines = [ln.strip() for ln in f.read()[-20000:].splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    for ln in reversed(lines):
+        if any(k in ln for k in ("Assertion", "LLVM ERROR", "error:", "Error")):
+            return ln[:300]
+    return lines[-1][:300] if lines else ""
+
+
+def isolated(fn, folder: str, timeout: float | None = None) -> str | None:
+    """Run fn() in a forked child whose output goes to folder/log.txt; None when it succeeded, else why not."""
+    import multiprocessing as mp
+    if "fork" not in mp.get_all_start_methods():   # no fork (not Linux): in this process, crashes and all
+        try:
+            fn()
+            return None
+        except Exception as e:
+            return one_line(e)
+    p = mp.get_context("fork").Process(target=_child, args=(fn, folder), daemon=True)
+    p.start()
+    p.join(timeout)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        return f"timed out after {timeout:g} s"
+    try:
+        with open(os.path.join(folder, STATUS)) as f:
+            status = json.load(f)
+    except (OSError, ValueError):
+        code = p.exitcode
+        what = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exited with status {code}"
+        last = _crash_line(folder)
+        return f"the stage crashed ({what})" + (f": {last}" if last else "")
+    return None if status.get("ok") else status.get("error", "failed")
+
+
+# ---------------------------------------------------------------------------------------------- onnxruntime
+
+
+def run_onnxruntime(model, feeds: dict, names: list[str], store: Store) -> None:
+    """onnxruntime's value of each of `names` (graph outputs of `model` or not) into `store`: one session, one
+    run (a graph output is kept to the end of a run whether it is fetched or not, so groups would not save
+    memory), each value written as soon as it is fetched."""
+    import onnxruntime as ort
+
+    from .model import with_all_outputs
+    so = ort.SessionOptions()
+    so.log_severity_level = 4
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    try:
+        sess = ort.InferenceSession(with_all_outputs(model, names).SerializeToString(), so,
+                                    providers=["CPUExecutionProvider"])
+        values = sess.run(names, feeds)
+    except Exception as e:
+        raise CompileError(f"onnxruntime cannot run the model: {one_line(e, 300)}", stage="compare") from None
+    del sess
+    for i, n in enumerate(names):
+        store.put(n, np.asarray(values[i]))
+        values[i] = None
+    store.save()
+
+
+# ---------------------------------------------------------------------------------------------- the stages
+
+
+def run_stage(stage: str, debug, feeds: dict, store: Store, *, target: str, schedule: str = "model",
+              input_shapes=None) -> None:
+    """Compute every graph output of the debug model at `stage` into `store` (in the child process)."""
+    if stage == "onnx-graph":
+        run_onnxruntime(debug.proto, feeds, list(debug.outputs), store)
+    elif stage == "c":
+        _run_emulator(debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes)
+    else:
+        _run_jit(stage, debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes)
+
+
+def _run_emulator(debug, feeds, store: Store, *, target, schedule, input_shapes) -> None:
+    from .. import compiler
+    from .. import io as swio
+    from ..runtime import run_emulated
+    m = compiler.compile(debug.proto, target, input_shapes=input_shapes, schedule=schedule)
+    with m:
+        exe = m.build()
+        ins = swio.specs(m.info.inputs, "in")
+        outs = swio.specs(m.info.outputs, "out")
+        in_files = swio.write_inputs(ins, _arrays(m.info, feeds), store.folder)
+        try:
+            run_emulated(exe, os.path.join(os.path.dirname(exe), "model.weights.bin"), in_files,
+                         [os.path.join(store.folder, s.file) for s in outs], timeout=3600)
+        except RuntimeError as e:
+            raise CompileError(one_line(e, 300), stage="run") from None
+    for s in outs:
+        store.add(s.name, s.dtype.newbyteorder("<"), s.shape, s.file)
+    store.save()
+
+
+def _jit_pipelines(stage: str) -> tuple[str, str]:
+    """(passes to memrefs with out-params, passes from there to LLVM) for `stage`'s IR."""
+    from ..pass_pipeline import split_top_level
+    from ..testing.jit import LOWER_TO_LLVM
+    steps = split_top_level(LOWER_TO_LLVM)
+    cut = steps.index("buffer-deallocation-pipeline")
+    tail = ",".join(["func.func(scf-forall-to-for)", *steps[cut:]])   # foralls on memrefs: scf.for loops
+    # (scf-forall-to-for asserts on foralls with tensor outputs: after bufferization only)
+    return ("" if stage == "bufferize" else ",".join(steps[:cut])), tail
+
+
+MIN_ARGUMENT_ELEMENTS = 256
+
+
+def weights_as_arguments(main, resources: dict) -> list[np.ndarray]:
+    """Constants of `resources` (the importer's dense_resource blobs, by key) with at least
+    MIN_ARGUMENT_ELEMENTS elements become arguments of @main, appended (arith.constant on tensors, or
+    memref.get_global once bufferized); returns their arrays, in argument order.
+
+    Why: LLVM would otherwise hold the weights as constant data several times over while it compiles (ResNet-50:
+    100 MB of weights took 5 GB and most of a minute), and they are already in memory as arrays."""
+    from mlir import ir
+
+    block = main.regions[0].blocks[0]
+    args: dict = {}
+    arrays: list[np.ndarray] = []
+    found = []
+
+    def visit(op):
+        text = str(op.attributes["value"]) if op.name == "arith.constant" else ""   # (not downcast: by text)
+        if text.startswith("dense_resource<"):
+            key = text[len("dense_resource<"):].split(">", 1)[0]
+            if key in resources and np.asarray(resources[key]).size >= MIN_ARGUMENT_ELEMENTS:
+                found.append((op, key))
+        return ir.WalkResult.ADVANCE
+
+    globals_ = {}
+    if main.parent is not None:   # bufferized: memref.get_global of a memref.global holding the resource
+        for g in main.parent.regions[0].blocks[0].operations:
+            g = g.operation
+            if g.name == "memref.global" and "initial_value" in g.attributes:
+                text = str(g.attributes["initial_value"])
+                if text.startswith("dense_resource<"):
+                    globals_[ir.StringAttr(g.attributes["sym_name"]).value] = (
+                        g, text[len("dense_resource<"):].split(">", 1)[0])
+
+    def visit_global(op):
+        if op.name == "memref.get_global":
+            entry = globals_.get(ir.FlatSymbolRefAttr(op.attributes["name"]).value)
+            if entry and entry[1] in resources and np.asarray(resources[entry[1]]).size >= MIN_ARGUMENT_ELEMENTS:
+                found.append((op, entry[1]))
+        return ir.WalkResult.ADVANCE
+
+    main.walk(visit)
+    if globals_:
+        main.walk(visit_global)
+    for op, key in found:
+        if key not in args:
+            args[key] = block.add_argument(op.results[0].type, op.location)
+            arrays.append(np.ascontiguousarray(resources[key]))
+        op.results[0].replace_all_uses_with(args[key])
+        op.erase()
+    for g, key in globals_.values():
+        if key in args:
+            g.erase()   # every reader is an argument now
+    if found:
+        fn_type = ir.FunctionType(ir.TypeAttr(main.attributes["function_type"]).value)
+        main.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(
+            [a.type for a in block.arguments], fn_type.results))
+    return arrays
+
+
+def no_alias_arguments(main) -> None:
+    """Every argument of @main marked llvm.noalias (each is an array of its own: an input, a weight, an
+    output), so that LLVM can keep a reduction's accumulator in a register instead of storing it every step."""
+    from mlir import ir
+    n = len(main.regions[0].blocks[0].arguments)
+    attr = ir.DictAttr.get({"llvm.noalias": ir.UnitAttr.get()})
+    main.attributes["arg_attrs"] = ir.ArrayAttr.get([attr] * n)
+
+
+def drop_memory_spaces(module) -> int:
+    """LDM tiles (memory space 2) become plain memrefs: on LLVM they are heap buffers like the rest (the
+    upstream lowering would free an addrspace(2) pointer through a call that takes address space 0)."""
+    from mlir import ir
+
+    count = 0
+
+    def plain(t):
+        if isinstance(t, ir.MemRefType) and t.memory_space is not None:
+            return ir.MemRefType.get(t.shape, t.element_type, t.layout, None)
+        return None
+
+    def visit(op):
+        nonlocal count
+        for r in op.results:
+            t = plain(r.type)
+            if t is not None:
+                r.set_type(t)
+                count += 1
+        for region in op.regions:
+            for block in region.blocks:
+                for a in block.arguments:
+                    t = plain(a.type)
+                    if t is not None:
+                        a.set_type(t)
+                        count += 1
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return count
+
+
+def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shapes) -> None:
+    import ctypes
+
+    from mlir import ir
+    from mlir.execution_engine import ExecutionEngine
+    from mlir.passmanager import PassManager
+    from mlir.runtime import get_ranked_memref_descriptor
+
+    from .. import compiler
+    from ..testing.jit import _find_main, _runtime_libs
+    ctx, module, info = compiler.lower_to_stage(debug.proto, _LOWER_STAGE[stage], target=target,
+                                                input_shapes=input_shapes, schedule=schedule)
+    before, after = _jit_pipelines(stage)
+    with ctx, ir.Location.unknown():
+        main = _find_main(module)
+        main.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+        weights = weights_as_arguments(main, getattr(info, "resources", {}))
+        try:
+            if before:
+                PassManager.parse(f"builtin.module({before})").run(module.operation)
+            drop_memory_spaces(module)
+            no_alias_arguments(main)
+            module.operation.verify()
+            PassManager.parse(f"builtin.module({after})").run(module.operation)
+        except ir.MLIRError as e:
+            raise CompileError(f"lowering the {stage} IR to LLVM failed: {one_line(e, 300)}",
+                               stage="compare") from None
+        args = [np.require(a, requirements="C") for a in _arrays(info, feeds)]
+        outs = [store.create(t.name, t.dtype, tuple(t.shape)) for t in info.outputs]
+        engine = ExecutionEngine(module, opt_level=2, shared_libs=_runtime_libs())
+        # @main's arguments: inputs, weights, outputs (buffer-results-to-out-params after the weights); at
+        # stage bufferize the out-params were there before the weights
+        order = args + outs + weights if stage == "bufferize" else args + weights + outs
+        keep = [get_ranked_memref_descriptor(a) for a in order]
+        engine.invoke("main", *[ctypes.pointer(ctypes.pointer(d)) for d in keep])
+    for t, a in zip(info.outputs, outs):
+        store.flush(t.name, a)
+    store.save()
+
+
+def _arrays(info, feeds: dict) -> list[np.ndarray]:
+    """The (already checked) feeds in the order of the compiled model's inputs, in its element types."""
+    return [np.asarray(feeds[t.name]).astype(t.dtype, copy=False) for t in info.inputs]

@@ -1,0 +1,254 @@
+"""swmlir compare: differences planted at a known node and stage are found there; a correct network matches.
+
+The plants: a converter swapped for a wrong one (the imported IR and every stage after it diverge), a wrong ONNX
+graph pass (from stage onnx-graph on), a corrupted weights file (only the emitted C reads it: stage c). The
+stages run in forked children, which inherit the monkeypatched tables."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+import swmlir
+from swmlir import compiler
+from swmlir.cli import main as cli_main
+from swmlir.compare import Report
+from swmlir.errors import CompileError
+from swmlir.frontend.onnx import registry
+from swmlir.testing.models import make_model
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+compare_pkg = sys.modules["swmlir.compare"]     # the package (swmlir.compare is the function)
+
+
+def small_cnn() -> onnx.ModelProto:
+    """conv -> bn (folded into conv by the graph passes) -> relu -> add(relu, conv2 of x) -> pool -> flatten -> fc
+    -> relu_out."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    inits = {
+        "w": rng.standard_normal((4, 2, 3, 3)).astype(f32) * f32(0.4), "b": rng.standard_normal(4).astype(f32),
+        "gamma": rng.uniform(0.5, 1.5, 4).astype(f32), "beta": rng.standard_normal(4).astype(f32) * f32(0.1),
+        "mean": rng.standard_normal(4).astype(f32) * f32(0.1), "var": rng.uniform(0.5, 1.5, 4).astype(f32),
+        "w2": rng.standard_normal((4, 2, 1, 1)).astype(f32), "fw": rng.standard_normal((5, 64)).astype(f32) * f32(0.2),
+        "fb": rng.standard_normal(5).astype(f32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"], name="bn"),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node("Conv", ["x", "w2"], ["c2"], name="conv2"),
+        helper.make_node("Add", ["r", "c2"], ["s"], name="add"),
+        helper.make_node("MaxPool", ["s"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["g"], name="fc", transB=1),
+        helper.make_node("Relu", ["g"], ["y"], name="relu_out"),
+    ]
+    return make_model(nodes, {"x": [1, 2, 8, 8]}, {"y": [1, 5]}, opset=13, initializers=inits, name="small_cnn")
+
+
+def conv_relu() -> onnx.ModelProto:
+    """One node with weights (conv), then two without: a corrupted weights file shows at conv first."""
+    rng = np.random.default_rng(1)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Add", ["r", "x"], ["y"], name="add")]
+    inits = {"w": rng.standard_normal((2, 2, 3, 3)).astype(np.float32), "b": np.zeros(2, np.float32)}
+    return make_model(nodes, {"x": [1, 2, 8, 8]}, {"y": [1, 2, 8, 8]}, opset=13, initializers=inits)
+
+
+def inputs():
+    return {"x": np.random.default_rng(2).standard_normal((1, 2, 8, 8)).astype(np.float32)}
+
+
+def plant(monkeypatch, op: str, wrong: str) -> None:
+    """The converter of `op` replaced by the one of `wrong` (same signature, other values)."""
+    registry._load_converters()
+    fn = registry.lookup(wrong, 13).fn
+    monkeypatch.setitem(registry._TABLE, ("", op), [registry.Converter("", op, 1, fn)])
+
+
+def cell(report: Report, node: str, stage: str):
+    return next(r for r in report.rows if r.node == node).cells[stage]
+
+
+def test_correct_network_all_match():
+    r = swmlir.compare(small_cnn(), inputs())
+    assert r.stages == ["onnx-graph", "import", "schedule", "c"]
+    assert r.ok and r.first_divergence() is None and not r.stage_errors
+    conv = next(x for x in r.rows if x.node == "conv")
+    assert conv.kind == "fused" and conv.fused_into == "bn" and not conv.cells   # folded into bn: reported
+    compared = [x for x in r.rows if x.compared]
+    assert len(compared) == 8
+    for x in compared:
+        assert set(x.cells) == set(r.stages)
+        assert all(c.status == "match" and c.cosine > 0.9999 for c in x.cells.values()), x
+    assert r.summary() == "8 nodes compared at 4 stages, 8 match; all match"
+    table = r.table()
+    assert "fused into bn by the graph passes" in table and table.endswith("all match")
+    assert [x.node for x in compared] == ["bn", "relu", "conv2", "add", "pool", "flatten", "fc", "relu_out"]
+
+
+def test_planted_converter_is_the_first_divergence_at_import(monkeypatch):
+    plant(monkeypatch, "Relu", "Sigmoid")
+    r = swmlir.compare(small_cnn(), inputs(), stages="onnx-graph,import,schedule,c")
+    assert not r.ok
+    row, stage = r.first_divergence()
+    assert (row.node, row.op, stage) == ("relu", "Relu", "import")
+    assert r.summary().endswith("first divergence: relu (Relu) at stage import")
+    assert cell(r, "relu", "onnx-graph").status == "match"       # onnxruntime on our graph passes: fine
+    for s in ("import", "schedule", "c"):
+        assert cell(r, "relu", s).status == "diverge"
+        assert cell(r, "add", s).status == "inherited"           # its input relu diverges
+        assert cell(r, "conv2", s).status == "match"             # not downstream of relu
+    assert cell(r, "relu", "import").cosine < 0.99
+
+
+def test_planted_graph_pass_is_found_at_onnx_graph(monkeypatch):
+    from swmlir import graph
+    fold = graph.PASSES["fold-batchnorm-into-conv"]
+
+    def wrong_fold(model):   # the fold, with the bias off by 0.5
+        model = fold(model)
+        for t in model.graph.initializer:
+            if t.name.endswith("__bn_b"):
+                a = onnx.numpy_helper.to_array(t) + np.float32(0.5)
+                t.CopyFrom(onnx.numpy_helper.from_array(a, t.name))
+        return model
+
+    monkeypatch.setitem(graph.PASSES, "fold-batchnorm-into-conv", wrong_fold)
+    r = swmlir.compare(small_cnn(), inputs(), stages="onnx-graph,import")
+    row, stage = r.first_divergence()
+    assert (row.node, stage) == ("bn", "onnx-graph")
+    assert cell(r, "bn", "import").status == "diverge"
+
+
+def test_planted_weights_file_is_found_at_stage_c(monkeypatch):
+    real = compiler.weights_file
+
+    def corrupt(*args, **kwargs):   # the first weight off by one: only the emitted C reads this file
+        data = bytearray(real(*args, **kwargs))
+        data[:4] = (np.frombuffer(bytes(data[:4]), np.float32) + np.float32(1.0)).tobytes()
+        return bytes(data)
+
+    monkeypatch.setattr(compiler, "weights_file", corrupt)
+    r = swmlir.compare(conv_relu(), inputs(), stages="import,schedule,c")
+    row, stage = r.first_divergence()
+    assert (row.node, stage) == ("conv", "c")
+    assert all(cell(r, n, s).status == "match" for n in ("conv", "relu", "add") for s in ("import", "schedule"))
+
+
+def test_excepts_and_tolerances(monkeypatch):
+    plant(monkeypatch, "Relu", "LeakyRelu")   # x < 0 gives 0.01 x instead of 0: small differences
+    stages = "import"
+    r = swmlir.compare(small_cnn(), inputs(), stages=stages)
+    assert r.first_divergence()[0].node == "relu"
+    d = cell(r, "relu", "import").max_diff
+    assert 1e-4 < d < 0.1
+    loose = swmlir.compare(small_cnn(), inputs(), stages=stages, atol=0.2)     # atol x max(1, max|ref|)
+    assert loose.ok, loose.table()
+    assert cell(loose, "relu", "import").max_diff == pytest.approx(d)
+    # excepting relu and what it feeds: shown, compared, never a divergence
+    downstream = ["relu", "add", "pool", "flatten", "fc", "relu_out"]
+    ex = swmlir.compare(small_cnn(), inputs(), stages=stages, excepts=downstream)
+    assert ex.ok and cell(ex, "relu", "import").status == "excepted"
+    assert cell(ex, "relu", "import").max_diff == pytest.approx(d)
+    partial = swmlir.compare(small_cnn(), inputs(), stages=stages, excepts=["relu"])
+    assert partial.first_divergence()[0].node == "add"           # the rest still counts
+    with pytest.raises(CompileError, match="names no node or value of the model: nosuch"):
+        swmlir.compare(small_cnn(), inputs(), stages=stages, excepts=["nosuch"])
+
+
+def test_json_round_trip(monkeypatch):
+    plant(monkeypatch, "Relu", "Sigmoid")
+    r = swmlir.compare(small_cnn(), inputs(), stages="import")
+    back = Report.from_json(r.to_json())
+    assert back == r
+    assert back.table() == r.table()
+    assert back.first_divergence()[0].node == "relu"
+    inf = Report.from_json(r.to_json().replace('"max_diff": 0.0', '"max_diff": "inf"', 1))
+    assert any(c.max_diff == float("inf") for x in inf.rows for c in x.cells.values())
+    json.loads(r.to_json())          # standard JSON: no Infinity / NaN literals
+
+
+def test_cli_exit_codes_json_and_errors(tmp_path, monkeypatch, capsys):
+    path = str(tmp_path / "m.onnx")
+    onnx.save(small_cnn(), path)
+    np.savez(tmp_path / "in.npz", **inputs())
+    out = str(tmp_path / "r.json")
+    assert cli_main(["compare", path, "--inputs", str(tmp_path / "in.npz"), "--stages", "import,c",
+                     "--json", out, "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert text.strip().endswith("8 nodes compared at 2 stages, 8 match; all match")
+    assert Report.from_json(open(out).read()).ok
+    plant(monkeypatch, "Relu", "Sigmoid")
+    assert cli_main(["compare", path, "--stages", "import", "--quiet"]) == 1
+    assert "first divergence: relu (Relu) at stage import" in capsys.readouterr().out
+    assert cli_main(["compare", path, "--stages", "import", "--excepts", "relu,add,pool,flatten,fc,relu_out",
+                     "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli_main(["compare", path, "--stages", "import,sunway"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("swmlir: error:") and "stage 'sunway' cannot be run by itself" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_crashing_stage_is_reported_and_the_others_still_run(monkeypatch):
+    def abort(ctx, node):
+        os.abort()
+    registry._load_converters()
+    monkeypatch.setitem(registry._TABLE, ("", "Add"), [registry.Converter("", "Add", 1, abort)])
+    r = swmlir.compare(conv_relu(), inputs(), stages="onnx-graph,import")
+    assert "SIGABRT" in r.stage_errors["import"]
+    assert cell(r, "add", "onnx-graph").status == "match" and cell(r, "add", "import").status == "failed"
+    assert not r.ok and r.summary().startswith("3 nodes compared at 1 stage, 3 match; stage import failed")
+
+
+def test_failing_pass_writes_a_reproducer_that_fails_the_same_way(tmp_path, monkeypatch):
+    from mlir import ir
+
+    from swmlir.dialects import load_sunway_dialect
+    from swmlir.pass_pipeline import run_pipeline
+    monkeypatch.setenv("SWMLIR_REPRODUCER_DIR", str(tmp_path))
+    src = """
+func.func private @main_k3_conv7() attributes {sunway.kernel, swmlir.node = "conv7", swmlir.tiles = "tiles [1, 8]"} {
+  %r = "sunway.reply"() : () -> memref<i32, 2>
+  %a = "sunway.ldm_alloc"() : () -> memref<96x128xf32, 2>
+  %b = "sunway.ldm_alloc"() : () -> memref<4096xf32, 2>
+  %c = arith.constant 0 : index
+  return
+}"""
+    ctx = ir.Context()
+    load_sunway_dialect(ctx)
+    with ctx:
+        module = ir.Module.parse(src)
+        with pytest.raises(CompileError) as info:
+            run_pipeline(module, "builtin.module(canonicalize, func.func(cse, sunway-check-ldm{target=sw26010}), "
+                                 "canonicalize)")
+    err = info.value
+    message = str(err)
+    assert len(message.splitlines()) == 1
+    assert "needs 65540 bytes of LDM" in message
+    path = err.reproducer
+    assert os.path.dirname(path) == str(tmp_path) and f"reproducer: swmlir-opt {path} " in message
+    text = open(path).read()
+    assert "arith.constant" not in text             # the IR before the failing pass: canonicalize ran
+    assert "-pass-pipeline='builtin.module(func.func(sunway-check-ldm{target=sw26010}))'" in message
+    opt = os.path.join(os.path.dirname(sys.executable), "swmlir-opt")
+    pipeline = message.split("-pass-pipeline=", 1)[1].strip("'")
+    p = subprocess.run([opt, path, f"-pass-pipeline={pipeline}"], capture_output=True, text=True, cwd=REPO)
+    assert p.returncode != 0
+    assert err.diagnostic in p.stderr               # the same error, at the same location
+    assert message.split(": ", 1)[0].split(" at ")[1] in p.stderr   # the location: -:2:1
+
+
+def test_stage_names():
+    assert compare_pkg.parse_stages("c,import,linalg") == ["import", "c"]
+    with pytest.raises(CompileError, match="unknown stage 'nope'; stages: onnx-graph, import"):
+        compare_pkg.parse_stages("nope")
