@@ -317,7 +317,8 @@ def test_ops_table_lists_the_contrib_ops():
     text = ops_table.markdown([], run)
     assert "## onnxruntime contrib ops (domain `com.microsoft`)" in text
     for op in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu", "SkipLayerNormalization",
-               "SkipSimplifiedLayerNormalization", "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"):
+               "SkipSimplifiedLayerNormalization", "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+               "DynamicQuantizeLSTM"):
         assert f"| {op} | 1 |" in text
 
 
@@ -403,3 +404,70 @@ def test_onnxruntime_optimized_bert_layer(tmp_path, quant):
         want |= {"DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
     assert want <= _contrib_ops(m)
     full_path(m, {"x": x}, atol=3e-5)
+
+
+# ================================================================================================ DynamicQuantizeLSTM
+DQ_LSTM_CASES = [
+    # node attributes, plus: w (int8 / uint8), per_channel, bias, h0, c0, P, outs
+    dict(),
+    dict(direction="reverse", w=np.uint8, per_channel=True),
+    dict(direction="bidirectional", per_channel=True, h0=False, c0=False),
+    dict(direction="bidirectional", w=np.uint8, bias=False, outs=("Y_h", "Y_c"),
+         activations=["Sigmoid", "Tanh", "Tanh", "HardSigmoid", "Softsign", "Relu"], activation_alpha=[0.3],
+         activation_beta=[0.6]),
+    dict(P=True, clip=0.8),
+    dict(input_forget=1, outs=("Y",), c0=False),
+    dict(activations=["Sigmoid", "ScaledTanh", "Affine"], activation_alpha=[0.9, 0.7], activation_beta=[1.3, 0.2],
+         outs=("Y_h",)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(DQ_LSTM_CASES)))
+def test_dynamic_quantize_lstm(k):
+    """DynamicQuantizeLSTM over direction, int8 / uint8 weights, per-tensor and per-channel scales and zero
+    points, bias, initial states, peepholes, clip, input_forget, activations (with alpha / beta), subsets of the
+    outputs. onnxruntime runs with one thread (its recurrence quantizes each thread's batch rows on their own).
+    One model per case: the unrolled steps are many kernels, and outlining them grows with their square."""
+    rng = rng_for("dq-lstm", k)
+    T, B, I, H = 3, 3, 5, 4
+    inputs, inits, feeds, nodes, outs = {"X": [T, B, I]}, {}, {}, [], {}
+    feeds["X"] = normal(rng, [T, B, I])
+    for c in [DQ_LSTM_CASES[k]]:
+        c = dict(c)
+        wdt, per = c.pop("w", np.int8), c.pop("per_channel", False)
+        D = 2 if c.get("direction") == "bidirectional" else 1
+        lo, hi, zp = (-60, 60, 0) if wdt == np.int8 else (68, 188, 128)
+        sshape = [D, 4 * H] if per else [D]
+        inits[f"W{k}"] = rng.integers(lo, hi, (D, I, 4 * H)).astype(wdt)
+        inits[f"R{k}"] = rng.integers(lo, hi, (D, H, 4 * H)).astype(wdt)
+        inits[f"ws{k}"], inits[f"rs{k}"] = (rng.uniform(0.005, 0.03, sshape).astype(F32) for _ in range(2))
+        inits[f"wz{k}"] = inits[f"rz{k}"] = np.full(sshape, zp, wdt)
+        ins = ["X", f"W{k}", f"R{k}", "", "", "", "", ""]
+        if c.pop("bias", True):
+            inits[f"B{k}"], ins[3] = normal(rng, [D, 8 * H], 0.3), f"B{k}"
+        for j, key in ((5, "h0"), (6, "c0")):
+            if c.pop(key, True):
+                inputs[f"{key}_{k}"], feeds[f"{key}_{k}"] = [D, B, H], normal(rng, [D, B, H], 0.5)
+                ins[j] = f"{key}_{k}"
+        if c.pop("P", False):
+            inits[f"P{k}"], ins[7] = normal(rng, [D, 3 * H], 0.3), f"P{k}"
+        ins += [f"ws{k}", f"wz{k}", f"rs{k}", f"rz{k}"]
+        want = c.pop("outs", ("Y", "Y_h", "Y_c"))
+        o = [f"{n}{k}" if n in want else "" for n in ("Y", "Y_h", "Y_c")]
+        while o[-1] == "":
+            o.pop()
+        outs.update({n: F32 for n in o if n})
+        nodes.append(ms("DynamicQuantizeLSTM", ins, o, f"dqlstm{k}", hidden_size=H, **c))
+    full_path(model(nodes, inputs, outs, inits), feeds)
+
+
+def test_dynamic_quantize_lstm_refusals():
+    D, T, B, I, H = 1, 3, 2, 4, 2
+    base = {"W": np.zeros([D, I, 4 * H], np.int8), "R": np.zeros([D, H, 4 * H], np.int8),
+            "s": np.ones([D], F32), "z": np.zeros([D], np.int8), "L": np.array([3, 2], np.int32)}
+    _refused(ms("DynamicQuantizeLSTM", ["x", "W", "R", "", "L", "", "", "", "s", "z", "s", "z"], ["y"], "dql_lens"),
+             {"x": [T, B, I]}, {"y": F32}, r"dql_lens.*sequence_lens is supported only as a constant equal to "
+                                           r"seq_length", inits=base)
+    _refused(ms("DynamicQuantizeLSTM", ["x", "W", "R", "", "", "", "", "", "s", "z", "s", "z"], ["y"], "dql_h",
+                hidden_size=3), {"x": [T, B, I]}, {"y": F32},
+             r"input W has shape \[1, 4, 8\], expected \[1, 4, 12\]", inits=base)

@@ -122,35 +122,36 @@ def _u8() -> ir.Type:
 
 def dynamic_quantize_u8(x: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
     """onnxruntime's dynamic uint8 quantization of a float32 tensor: (q, scale, zero point), the last two
-    rank-0 (see the module docstring for the formulas)."""
+    rank-0 (see the module docstring for the formulas). Three kernels: the range (min and max in one
+    reduction), the parameters (scale and zero point in one generic), the quantized tensor."""
+    from .reduce import generic_multi
     s = b.shape_of(x)
-    axes = list(range(len(s)))
-    lo = b.reduce(x, axes, float("inf"), arith.minimumf)
-    hi = b.reduce(x, axes, float("-inf"), arith.maximumf)
+    r = len(s)
 
     def zero():
         return const(F32, 0.0)
 
-    def scale_of(mn, mx):
+    lo, hi = generic_multi([x], [b.identity_map(r), b.projection_map(r, []), b.projection_map(r, [])],
+                           [b.fill([], _f32(), float("inf")), b.fill([], _f32(), float("-inf"))],
+                           lambda v, mn, mx: [arith.minimumf(v, mn), arith.maximumf(v, mx)], ["reduction"] * r)
+
+    def params(mn, mx, _s, _z):
         mn, mx = arith.minimumf(mn, zero()), arith.maximumf(mx, zero())
         same = arith.cmpf(arith.CmpFPredicate.OEQ, mx, mn)
-        return arith.select(same, const(F32, 1.0), arith.divf(arith.subf(mx, mn), const(F32, 255.0)))
+        sc = arith.select(same, const(F32, 1.0), arith.divf(arith.subf(mx, mn), const(F32, 255.0)))
+        z = arith.subf(zero(), arith.divf(mn, sc))
+        z = mmath.roundeven(arith.minimumf(arith.maximumf(z, zero()), const(F32, 255.0)))   # integral, [0, 255]
+        return [sc, arith.fptoui(_u8(), z)]
 
-    scale = b.elementwise([lo, hi], scale_of)
-
-    def zp_of(mn, sc):
-        z = arith.subf(zero(), arith.divf(arith.minimumf(mn, zero()), sc))
-        return mmath.roundeven(arith.minimumf(arith.maximumf(z, zero()), const(F32, 255.0)))
-
-    zp_f = b.elementwise([lo, scale], zp_of)   # an integer value in [0, 255], as float
-    zp = b.elementwise([zp_f], lambda z: arith.fptoui(_u8(), z), out_elem=_u8())
+    ident0 = b.identity_map(0)
+    scale, zp = generic_multi([lo, hi], [ident0] * 4, [b.empty([], _f32()), b.empty([], _u8())], params, [])
 
     def quantize(v, sc, z):
-        q = arith.addf(mmath.roundeven(arith.divf(v, sc)), z)
+        q = arith.addf(mmath.roundeven(arith.divf(v, sc)), arith.uitofp(_f32(), z))
         q = arith.minimumf(arith.maximumf(q, zero()), const(F32, 255.0))
         return arith.fptoui(_u8(), q)
 
-    q = b.elementwise([x, scale, zp_f], quantize, out_elem=_u8(), out_shape=s)
+    q = b.elementwise([x, scale, zp], quantize, out_elem=_u8(), out_shape=s)
     return q, scale, zp
 
 
@@ -181,11 +182,10 @@ def _zp_input(node, i: int, what: str, like_i: int, per_column: int | None):
 
 
 def _to_float(node, acc: ir.Value, final, a_scale: ir.Value, b_scale: ir.Value, bias_i: int) -> ir.Value:
-    """float(acc) * (a_scale * b_scale) (+ bias), reshaped to the matmul's result shape `final`."""
+    """float(acc) * (a_scale * b_scale) (+ bias) in one generic, reshaped to the matmul's result shape."""
     shape = b.shape_of(acc)
     n = shape[-1]
-    mult = b.elementwise([a_scale, b_scale], arith.mulf)   # rank 0, or [N]
-    ins = [acc, mult]
+    ins = [acc, a_scale, b_scale]
     if node.has_input(bias_i):
         bias = node.input(bias_i)
         same_dtypes(node, [bias_i], (F32,))
@@ -193,8 +193,8 @@ def _to_float(node, acc: ir.Value, final, a_scale: ir.Value, b_scale: ir.Value, 
             raise node.error(f"bias must be 1-D of B's last dim ({n}), got shape {list(b.shape_of(bias))}")
         ins.append(bias)
 
-    def body(v, m, *rest):
-        y = arith.mulf(arith.sitofp(_f32(), v), m)
+    def body(v, sa, sb, *rest):   # the multiplier a_scale * b_scale first, as onnxruntime rounds it
+        y = arith.mulf(arith.sitofp(_f32(), v), arith.mulf(sa, sb))
         return arith.addf(y, rest[0]) if rest else y
 
     y = b.elementwise(ins, body, out_elem=_f32(), out_shape=shape)
