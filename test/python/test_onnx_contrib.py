@@ -471,3 +471,23 @@ def test_dynamic_quantize_lstm_refusals():
     _refused(ms("DynamicQuantizeLSTM", ["x", "W", "R", "", "", "", "", "", "s", "z", "s", "z"], ["y"], "dql_h",
                 hidden_size=3), {"x": [T, B, I]}, {"y": F32},
              r"input W has shape \[1, 4, 8\], expected \[1, 4, 12\]", inits=base)
+
+
+@pytest.mark.parametrize("quant", [("QInt8", True), ("QUInt8", False)], ids=["s8-per-channel", "u8-per-tensor"])
+def test_quantize_dynamic_lstm(tmp_path, quant):
+    """A bidirectional ONNX LSTM through onnxruntime's quantize_dynamic (which writes DynamicQuantizeLSTM with
+    its transposed int8 / uint8 weights), compiled and run against onnxruntime on the same file."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    rng = rng_for("q-lstm", quant)
+    T, B, I, H, D = 4, 2, 6, 8, 2
+    inits = {"W": normal(rng, [D, 4 * H, I], 0.3), "R": normal(rng, [D, 4 * H, H], 0.3),
+             "B": normal(rng, [D, 8 * H], 0.1)}
+    m = model([helper.make_node("LSTM", ["X", "W", "R", "B"], ["Y", "Y_h", "Y_c"], name="lstm", hidden_size=H,
+                                direction="bidirectional")], {"X": [T, B, I]}, {"Y": F32, "Y_h": F32, "Y_c": F32},
+              inits, opset=13)
+    onnx.save(m, str(tmp_path / "lstm.onnx"))
+    quantize_dynamic(str(tmp_path / "lstm.onnx"), str(tmp_path / "q.onnx"), weight_type=getattr(QuantType, quant[0]),
+                     per_channel=quant[1])
+    q = onnx.load(str(tmp_path / "q.onnx"))
+    assert [n.op_type for n in q.graph.node] == ["DynamicQuantizeLSTM"]
+    full_path(q, {"X": normal(rng, [T, B, I])})
