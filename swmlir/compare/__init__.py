@@ -22,10 +22,10 @@ import numpy as np
 
 from ..errors import CompileError
 from .metrics import compare as compare_values, max_abs
-from .model import CONSTANT, KEPT, debug_model
-from .report import (DEAD, DIVERGE, EXCEPTED, FAILED, FUSED, INHERITED, MATCH, MISSING, Cell, Report,  # noqa: F401
-                     Row)
-from .stages import DEFAULT_STAGES, STAGES, isolated, parse_stages, run_onnxruntime, run_stage
+from .model import debug_model
+from .report import (DEAD, DIVERGE, EXCEPTED, FAILED, FUSED, INHERITED, MATCH, MISSING, NOT_KEPT,  # noqa: F401
+                     Cell, Report, Row)
+from .stages import DEFAULT_STAGES, STAGES, isolated, parse_stages, run_onnxruntime, run_parallel, run_stage
 from .store import Store
 
 __all__ = ["compare", "Report", "Row", "Cell", "STAGES", "DEFAULT_STAGES"]
@@ -33,12 +33,13 @@ __all__ = ["compare", "Report", "Row", "Cell", "STAGES", "DEFAULT_STAGES"]
 
 def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010", rtol: float = 1e-4,
             atol: float = 1e-5, excepts=(), input_shapes: dict | None = None, schedule: str = "model",
-            base_dir=None, seed: int = 0, timeout: float | None = 3600, progress=None) -> Report:
+            base_dir=None, seed: int = 0, jobs: int = 1, timeout: float | None = 3600, progress=None) -> Report:
     """Compare every node output of `model` (a path or a ModelProto) with onnxruntime at each of `stages`.
 
     inputs: a dict by graph input name, a list in graph order, or None for seeded random inputs. excepts: node
     names or value names whose differences are shown but never count as a divergence. rtol/atol: as
-    `swmlir run --check` (atol in units of max(1, max |ref|) of each value). progress(text): told of each step.
+    `swmlir run --check` (atol in units of max(1, max |ref|) of each value). jobs: stages run at once (each in
+    a child process: memory adds up). timeout: seconds per stage. progress(text): told of each step.
     Raises CompileError when the model cannot be read, fixed in shape, or run by onnxruntime; a stage that
     fails is reported in the Report (stage_errors), not raised."""
     from .. import compiler
@@ -76,21 +77,29 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
         ref = Store(ref.folder)
         report.stage_seconds["onnxruntime"] = time.perf_counter() - t0
         ref_max: dict[str, float] = {}
-        for stage in stage_list:
-            say(f"stage {stage}: running")
-            t0 = time.perf_counter()
+
+        def job(stage):
             store = Store(_folder(work, stage))
-            err = isolated(lambda: run_stage(stage, debug, feeds, store, target=tgt, schedule=schedule,
-                                             input_shapes=input_shapes), store.folder, timeout)
-            report.stage_seconds[stage] = time.perf_counter() - t0
+            return stage, lambda: run_stage(stage, debug, feeds, store, target=tgt, schedule=schedule,
+                                            input_shapes=input_shapes), store.folder
+
+        def done(stage, err, seconds):
+            folder = os.path.join(work, stage)
+            report.stage_seconds[stage] = seconds
             if err:
                 report.stage_errors[stage] = err
                 for r in compared:
                     r.cells[stage] = Cell(FAILED)
             else:
-                _compare_stage(stage, compared, Store(store.folder), ref, ref_max, inputs_of, rtol, atol)
-            shutil.rmtree(store.folder, ignore_errors=True)   # this stage's values are no longer needed
-            say(f"stage {stage}: {'failed' if err else 'compared'} in {report.stage_seconds[stage]:.1f} s")
+                _compare_stage(stage, compared, Store(folder), ref, ref_max, inputs_of, rtol, atol)
+            shutil.rmtree(folder, ignore_errors=True)   # this stage's values are no longer needed
+            say(f"stage {stage}: {'failed: ' + err if err else 'compared'} ({seconds:.1f} s)")
+
+        say(f"stages {', '.join(stage_list)}: running, {max(1, jobs)} at a time")
+        run_parallel([job(s) for s in stage_list], jobs, timeout, done)
+        report.stage_errors = {s: report.stage_errors[s] for s in stage_list if s in report.stage_errors}
+        report.stage_seconds = {s: report.stage_seconds[s] for s in ["onnxruntime", *stage_list]
+                                if s in report.stage_seconds}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
@@ -102,6 +111,9 @@ def _compare_stage(stage, rows, store: Store, ref: Store, ref_max, inputs_of, rt
         want = ref.get(r.value)
         r.shape, r.dtype = list(want.shape), want.dtype.name
         if r.value not in store:
+            if stage == "fused":    # an intermediate of the normal build: not a graph output there
+                r.cells[stage] = Cell(NOT_KEPT)
+                continue
             r.cells[stage] = Cell(MISSING, note=f"{stage} did not write it")
             diverged.add(r.value)
             continue
@@ -116,8 +128,10 @@ def _compare_stage(stage, rows, store: Store, ref: Store, ref_max, inputs_of, rt
             status = INHERITED if any(i in diverged for i in inputs_of.get(r.value, ())) else DIVERGE
         if not m.ok:
             diverged.add(r.value)
+        note = m.problem or ("in the normal build only the model's outputs are kept: the cause may be in any fused "
+                             "kernel before" if stage == "fused" and not m.ok else "")
         r.cells[stage] = Cell(status, None if m.problem else m.max_diff, None if m.problem else m.cosine,
-                              m.mismatched, m.problem)
+                              m.mismatched, note)
 
 
 def _folder(work: str, name: str) -> str:

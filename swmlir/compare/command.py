@@ -23,6 +23,8 @@ def add_parser(sub) -> None:
     c.add_argument("--schedule", default="model", choices=("model", "baseline"))
     c.add_argument("--input-shape", action="append", help="name=d0,d1,... for inputs with unknown dims")
     c.add_argument("--seed", type=int, default=0, help="of the random inputs")
+    c.add_argument("--jobs", type=int, default=1, help="stages run at once, each in a process of its own "
+                                                       "(ResNet-50: about 1.3 GB each)")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.set_defaults(fn=main)
 
@@ -39,7 +41,7 @@ def main(a) -> int:
     progress = None if a.quiet else (lambda text: print(f"swmlir compare: {text}", file=sys.stderr, flush=True))
     report = compare(a.model, feeds, stages=a.stages, target=a.target, rtol=a.rtol, atol=a.atol,
                      excepts=[e.strip() for e in a.excepts.split(",") if e.strip()], input_shapes=shapes,
-                     schedule=a.schedule, seed=a.seed, progress=progress)
+                     schedule=a.schedule, seed=a.seed, jobs=a.jobs, progress=progress)
     if a.inputs:
         report.inputs = a.inputs
     print(report.table())

@@ -34,6 +34,7 @@ class DebugModel:
     proto: onnx.ModelProto         # the optimized model, every compared value a graph output
     values: list[Value]
     outputs: list[str]             # the debug model's graph outputs, in order (what each stage writes)
+    original: onnx.ModelProto | None = None   # the user's model, validated (stage fused builds it as it is)
 
 
 def node_label(node: onnx.NodeProto, index: int) -> str:
@@ -97,7 +98,7 @@ def debug_model(original: onnx.ModelProto, optimized: onnx.ModelProto) -> DebugM
             proto.graph.output.append(onnx.ValueInfoProto(name=v.name))
             outputs.append(v.name)
             have.add(v.name)
-    return DebugModel(proto, values, outputs)
+    return DebugModel(proto, values, outputs, original)
 
 
 def with_all_outputs(model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto:

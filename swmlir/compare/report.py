@@ -11,11 +11,12 @@ INHERITED = "inherited"      # outside the tolerance, and so is one of the node'
 EXCEPTED = "excepted"        # compared, named by --excepts: never a divergence
 FAILED = "failed"            # the stage did not run (Report.stage_errors says why)
 MISSING = "missing"          # the stage ran but did not write this value (a bug of compare)
+NOT_KEPT = "not kept"        # stage fused: an intermediate of the normal build (in a fused kernel or the arena)
 FUSED = "fused"              # the graph passes removed the value: computed only as part of `fused_into`
 DEAD = "dead"                # the graph passes removed the value: no graph output depends on it
 
 _SHOWN = {MATCH: "match", DIVERGE: "DIVERGE", INHERITED: "diverge*", EXCEPTED: "excepted", FAILED: "n/a",
-          MISSING: "missing"}
+          MISSING: "missing", NOT_KEPT: "-"}
 
 
 @dataclass
@@ -108,14 +109,15 @@ class Report:
         label = [r.node + (f":{r.value}" if _outputs(self.rows, r.node) > 1 else "") for r in self.rows]
         wn = min(40, max([4, *map(len, label)]))
         wo = min(24, max([2, *(len(r.op) for r in self.rows)]))
-        shapes = [_shape(r.shape) for r in self.rows]
+        shapes = [_shape(r.shape) if r.compared else "-" for r in self.rows]
         ws = min(20, max([5, *map(len, shapes)]))
         cell_w = 27
         head = f"{'#':>4}  {'op':<{wo}}  {'node':<{wn}}  {'shape':<{ws}}"
         out = [f"swmlir compare: {self.model} on {self.target}; rtol {self.rtol:g}, atol {self.atol:g} "
                f"(x max(1, max|ref|)); inputs: {self.inputs or 'given'}",
-               head + "".join(f" | {s:<{cell_w}}" for s in self.stages),
-               " " * len(head) + "".join(f" | {'max|diff|':<9} {'cosine':<8} {'status':<8}" for _ in self.stages)]
+               (head + "".join(f" | {s:<{cell_w}}" for s in self.stages)).rstrip(),
+               (" " * len(head) + "".join(f" | {'max|diff|':<9} {'cosine':<8} {'status':<8}"
+                                          for _ in self.stages)).rstrip()]
         for r, name, shape in zip(self.rows, label, shapes):
             line = f"{r.index:>4}  {_cut(r.op, wo):<{wo}}  {_cut(name, wn):<{wn}}  {_cut(shape, ws):<{ws}}"
             if not r.compared:
@@ -125,7 +127,7 @@ class Report:
                 continue
             for s in self.stages:
                 c = r.cells.get(s) or Cell(FAILED)
-                if c.status in (FAILED, MISSING) or c.max_diff is None:
+                if c.status in (FAILED, MISSING, NOT_KEPT) or c.max_diff is None:
                     text = _SHOWN.get(c.status, c.status)
                 else:
                     text = f"{_num(c.max_diff):<9} {_cos(c.cosine):<8} {_SHOWN.get(c.status, c.status)}"
@@ -134,6 +136,8 @@ class Report:
             out.append(line.rstrip() + (f"  ({'; '.join(notes)})" if notes else ""))
         legend = "DIVERGE: outside the tolerance while the node's inputs match (a cause); diverge*: an input " \
                  "diverges too"
+        if "fused" in self.stages:
+            legend += "; stage fused: the model as compiled normally, only its outputs kept (-: not kept)"
         if any(r.kind == "constant" for r in self.rows):
             legend += "; constants: values the graph passes folded, compared as stored"
         out.append(legend)

@@ -6,6 +6,9 @@
   schedule    the scheduled IR (scf.forall over the CPEs, LDM tiles, packed weights), bufferized, on LLVM
   bufferize   the bufferized IR (memrefs, LDM = memory space 2), on LLVM
   c           the emitted C (host and 64 CPE kernels) built against the emulator and run
+  fused       the same for the model as it is (no node output kept): kernels fused as `swmlir compile` fuses
+              them, but only the model's outputs can be compared (the debug build keeps every value, so a
+              value read twice is not fused into its reader there: a bug of fused kernels shows here only)
 
 Why a child per stage: an MLIR assertion or a crash in a JIT-compiled kernel aborts the process it happens in; the
 comparison survives it and reports the stage as failed with the crash's last line. The child is forked, so it
@@ -25,8 +28,8 @@ import numpy as np
 from ..errors import CompileError
 from .store import Store
 
-STAGES = ("onnx-graph", "import", "graph", "schedule", "bufferize", "c")
-DEFAULT_STAGES = ("onnx-graph", "import", "schedule", "c")
+STAGES = ("onnx-graph", "import", "graph", "schedule", "bufferize", "c", "fused")
+DEFAULT_STAGES = ("onnx-graph", "import", "schedule", "c", "fused")
 ALIASES = {"linalg": "import", "tiled": "schedule", "memref": "bufferize", "emit": "c"}
 NOT_RUNNABLE = {"sunway": "its IR has DMA and LDM ops that only the emitted C runs",
                 "split": "its IR has DMA and LDM ops that only the emitted C runs"}
@@ -100,20 +103,56 @@ def _crash_line(folder: str) -> str:
 
 def isolated(fn, folder: str, timeout: float | None = None) -> str | None:
     """Run fn() in a forked child whose output goes to folder/log.txt; None when it succeeded, else why not."""
+    return run_parallel([(None, fn, folder)], 1, timeout, lambda key, err, seconds: None)[None]
+
+
+def run_parallel(jobs, width: int, timeout: float | None, done) -> dict:
+    """Run each (key, fn, folder) of `jobs` in a forked child, at most `width` at a time, in order; done(key,
+    error or None, seconds) is called in this process as each ends (comparing a stage overlaps the next run).
+    Returns {key: error or None}. Without fork (not Linux) they run here, one by one, crashes and all."""
     import multiprocessing as mp
-    if "fork" not in mp.get_all_start_methods():   # no fork (not Linux): in this process, crashes and all
-        try:
-            fn()
-            return None
-        except Exception as e:
-            return one_line(e)
-    p = mp.get_context("fork").Process(target=_child, args=(fn, folder), daemon=True)
-    p.start()
-    p.join(timeout)
-    if p.is_alive():
-        p.kill()
-        p.join()
-        return f"timed out after {timeout:g} s"
+    import time
+    from multiprocessing.connection import wait
+    results: dict = {}
+    if "fork" not in mp.get_all_start_methods():
+        for key, fn, _ in jobs:
+            t0 = time.monotonic()
+            try:
+                fn()
+                results[key] = None
+            except Exception as e:
+                results[key] = one_line(e)
+            done(key, results[key], time.monotonic() - t0)
+        return results
+    pending, running = list(jobs), {}
+    while pending or running:
+        while pending and len(running) < max(1, width):
+            key, fn, folder = pending.pop(0)
+            p = mp.get_context("fork").Process(target=_child, args=(fn, folder), daemon=True)
+            p.start()
+            running[p.sentinel] = (key, p, folder, time.monotonic())
+        left = None if timeout is None else \
+            max(0.0, min(t0 + timeout for _, _, _, t0 in running.values()) - time.monotonic())
+        ready = wait(list(running), left)
+        now = time.monotonic()
+        for sentinel in list(running):
+            key, p, folder, t0 = running[sentinel]
+            if sentinel in ready:
+                p.join()
+                err = _status(p, folder)
+            elif timeout is not None and now - t0 >= timeout:
+                p.kill()
+                p.join()
+                err = f"timed out after {timeout:g} s"
+            else:
+                continue
+            del running[sentinel]
+            results[key] = err
+            done(key, err, now - t0)
+    return results
+
+
+def _status(p, folder: str) -> str | None:
     try:
         with open(os.path.join(folder, STATUS)) as f:
             status = json.load(f)
@@ -160,17 +199,18 @@ def run_stage(stage: str, debug, feeds: dict, store: Store, *, target: str, sche
     """Compute every graph output of the debug model at `stage` into `store` (in the child process)."""
     if stage == "onnx-graph":
         run_onnxruntime(debug.proto, feeds, list(debug.outputs), store)
-    elif stage == "c":
-        _run_emulator(debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes)
+    elif stage in ("c", "fused"):
+        _run_emulator(debug.proto if stage == "c" else debug.original, feeds, store, target=target,
+                      schedule=schedule, input_shapes=input_shapes)
     else:
         _run_jit(stage, debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes)
 
 
-def _run_emulator(debug, feeds, store: Store, *, target, schedule, input_shapes) -> None:
+def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes) -> None:
     from .. import compiler
     from .. import io as swio
     from ..runtime import run_emulated
-    m = compiler.compile(debug.proto, target, input_shapes=input_shapes, schedule=schedule)
+    m = compiler.compile(proto, target, input_shapes=input_shapes, schedule=schedule)
     with m:
         exe = m.build()
         ins = swio.specs(m.info.inputs, "in")

@@ -79,8 +79,8 @@ def cell(report: Report, node: str, stage: str):
 
 
 def test_correct_network_all_match():
-    r = swmlir.compare(small_cnn(), inputs())
-    assert r.stages == ["onnx-graph", "import", "schedule", "c"]
+    r = swmlir.compare(small_cnn(), inputs(), jobs=2)
+    assert r.stages == ["onnx-graph", "import", "schedule", "c", "fused"]
     assert r.ok and r.first_divergence() is None and not r.stage_errors
     conv = next(x for x in r.rows if x.node == "conv")
     assert conv.kind == "fused" and conv.fused_into == "bn" and not conv.cells   # folded into bn: reported
@@ -88,11 +88,20 @@ def test_correct_network_all_match():
     assert len(compared) == 8
     for x in compared:
         assert set(x.cells) == set(r.stages)
-        assert all(c.status == "match" and c.cosine > 0.9999 for c in x.cells.values()), x
-    assert r.summary() == "8 nodes compared at 4 stages, 8 match; all match"
+        debug = [c for s, c in x.cells.items() if s != "fused"]
+        assert all(c.status == "match" and c.cosine > 0.9999 for c in debug), x
+        # the normal build keeps the model's output only
+        assert x.cells["fused"].status == ("match" if x.value == "y" else "not kept")
+    assert r.summary() == "8 nodes compared at 5 stages, 8 match; all match"
     table = r.table()
     assert "fused into bn by the graph passes" in table and table.endswith("all match")
     assert [x.node for x in compared] == ["bn", "relu", "conv2", "add", "pool", "flatten", "fc", "relu_out"]
+
+
+def test_graph_and_bufferize_stages_run_on_llvm():
+    r = swmlir.compare(conv_relu(), inputs(), stages="bufferize,graph")
+    assert r.stages == ["graph", "bufferize"] and r.ok, r.table()
+    assert all(c.status == "match" for x in r.rows for c in x.cells.values())
 
 
 def test_planted_converter_is_the_first_divergence_at_import(monkeypatch):
@@ -142,6 +151,26 @@ def test_planted_weights_file_is_found_at_stage_c(monkeypatch):
     row, stage = r.first_divergence()
     assert (row.node, stage) == ("conv", "c")
     assert all(cell(r, n, s).status == "match" for n in ("conv", "relu", "add") for s in ("import", "schedule"))
+
+
+def test_difference_of_the_normal_build_only_is_found_at_stage_fused(monkeypatch):
+    real = compiler.compile
+
+    def compile_(model, *args, **kwargs):   # the normal build (one graph output) gets a wrong weight
+        m = real(model, *args, **kwargs)
+        if len(model.graph.output) == 1:
+            data = bytearray(m.files["model.weights.bin"])
+            data[:4] = (np.frombuffer(bytes(data[:4]), np.float32) + np.float32(1.0)).tobytes()
+            m.files["model.weights.bin"] = bytes(data)
+        return m
+
+    monkeypatch.setattr(compiler, "compile", compile_)
+    r = swmlir.compare(conv_relu(), inputs(), stages="c,fused")
+    row, stage = r.first_divergence()
+    assert (row.node, stage) == ("add", "fused")                 # the model's output: all that is kept there
+    assert all(x.cells["c"].status == "match" for x in r.rows)
+    assert cell(r, "conv", "fused").status == "not kept"
+    assert "only the model's outputs are kept" in cell(r, "add", "fused").note
 
 
 def test_excepts_and_tolerances(monkeypatch):
@@ -252,3 +281,28 @@ def test_stage_names():
     assert compare_pkg.parse_stages("c,import,linalg") == ["import", "c"]
     with pytest.raises(CompileError, match="unknown stage 'nope'; stages: onnx-graph, import"):
         compare_pkg.parse_stages("nope")
+
+
+def test_compile_names_a_reproducer_that_swmlir_opt_reads(tmp_path, monkeypatch):
+    """Through swmlir.compile: a pass of the sunway stage fails (planted); the reproducer holds the module before it,
+    weights included, and the real pass runs on it with swmlir-opt."""
+    import dataclasses
+
+    from swmlir import passes
+    monkeypatch.setenv("SWMLIR_REPRODUCER_DIR", str(tmp_path))
+    info = passes.load_all()["sunway-map-cpes"]
+
+    def fail(op, **options):
+        raise CompileError("planted failure", stage="sunway")
+
+    monkeypatch.setitem(passes.REGISTRY, "sunway-map-cpes", dataclasses.replace(info, run=fail))
+    with pytest.raises(CompileError, match=r"pass sunway-map-cpes failed.*planted failure; reproducer: swmlir-opt "
+                                           r"\S+ -pass-pipeline='builtin.module\(sunway-map-cpes\{target=sw26010\}\)'"):
+        swmlir.compile(conv_relu())
+    (path,) = tmp_path.iterdir()
+    text = path.read_text()
+    assert "sunway.dma_get" in text and "dialect_resources" in text     # after lower-dma, with its weights
+    opt = os.path.join(os.path.dirname(sys.executable), "swmlir-opt")
+    p = subprocess.run([opt, str(path), "-pass-pipeline=builtin.module(sunway-map-cpes{target=sw26010})"],
+                       capture_output=True, text=True, cwd=REPO)
+    assert p.returncode == 0, p.stderr
