@@ -35,31 +35,85 @@ def _has_dma(op: ir.Operation) -> bool:
     return bool(collect(op, ("sunway.dma_get", "sunway.dma_put", "sunway.dma_wait", "sunway.reply")))
 
 
+_HEAD_OPS = ("sunway.reply", "sunway.ldm_alloc", "sunway.dma_get", "sunway.cpe_row", "sunway.cpe_col",
+             "sunway.cpe_id", "memref.subview", "affine.apply")
+
+
+def _pure(op: ir.Operation) -> bool:
+    """Index arithmetic of a step (a clamped halo offset, a CPE's slice): safe to compute again."""
+    return op.name.startswith("arith.") or op.name in ("affine.apply", "sunway.cpe_row", "sunway.cpe_col",
+                                                        "sunway.cpe_id")
+
+
 def _split(loop: ir.Operation):
-    """(reply, get ops, LDM allocs, wait, compute ops) of a loop body of the supported shape, else None."""
+    """(reply, get ops, LDM allocs, wait, compute ops, LDM allocs of the compute) of a loop body of the supported
+    shape, else None. What follows the last get is compute even before the wait (a halo tile's fill,
+    sunway-fetch-halos); the compute's own LDM tiles are allocated once, before the loop; the index arithmetic
+    of the head that the compute reads is computed again in it."""
     body = loop.regions[0].blocks[0]
     ops = [o.operation for o in body.operations][:-1]  # without scf.yield
     waits = [i for i, o in enumerate(ops) if o.name == "sunway.dma_wait"]
     if len(waits) != 1 or len(loop.results):
         return None
     w = waits[0]
-    head, tail = ops[:w], ops[w + 1:]
+    get_at = [i for i, o in enumerate(ops[:w]) if o.name == "sunway.dma_get"]
+    if not get_at:
+        return None
+    head, tail = ops[:get_at[-1] + 1], ops[get_at[-1] + 1:w] + ops[w + 1:]
+    own = [o for o in tail if o.name == "sunway.ldm_alloc"]
+    tail = [o for o in tail if o.name != "sunway.ldm_alloc"]
     reply = ops[w].operands[0]
     allocs = [o for o in head if o.name == "sunway.ldm_alloc"]
     gets = [o for o in head if o.name == "sunway.dma_get"]
-    if not gets or any(g.operands[2] != reply or g.operands[1].owner.operation not in allocs for g in gets):
+    if any(g.operands[2] != reply or g.operands[1].owner.operation not in allocs for g in gets):
         return None
-    if any(o.name not in ("sunway.reply", "sunway.ldm_alloc", "sunway.dma_get", "memref.subview", "affine.apply",
-                          "arith.constant") for o in head):
+    if any(o.name not in _HEAD_OPS and not o.name.startswith("arith.") for o in head):
         return None
     if any(_has_dma(o) for o in tail):
         return None
-    # the compute may read the loop's induction variable and the LDM buffers, nothing else computed in the head
-    head_values = {r for o in head for r in o.results}
+    # the compute may read the loop's induction variable, the LDM buffers and index arithmetic of the head
+    defined = {r: o for o in head for r in o.results}
     allowed = {a.results[0] for a in allocs}
-    if any(v in head_values and v not in allowed for o in tail for v in _operands_deep(o)):
-        return None
-    return reply, [o for o in head if o.name != "sunway.reply" and o.name != "sunway.ldm_alloc"], allocs, ops[w], tail
+    again: list[ir.Operation] = []
+    work = [v for o in tail for v in _operands_deep(o)]
+    while work:
+        v = work.pop()
+        op = defined.get(v)
+        if op is None or v in allowed or any(op == x for x in again):
+            continue
+        if not _pure(op):
+            return None
+        again.append(op)
+        work += list(op.operands)
+    recomputed = [o for o in head if any(o == x for x in again)]
+    tail = recomputed + tail
+    released, pre = _released(tail, allocs)
+    return (reply, [o for o in head if o.name != "sunway.reply" and o.name != "sunway.ldm_alloc"], allocs, ops[w],
+            tail, own, released, pre)
+
+
+def _released(tail: list[ir.Operation], allocs: list[ir.Operation]) -> tuple[set, int]:
+    """(buffers, k): the get buffers that the first k ops of the compute copy into LDM tiles of their own (a halo
+    stage into its padded tile) and that nothing after reads. Such a buffer is free once copied: the next step's
+    get may land in it while the rest of the compute runs, so it needs no second buffer."""
+    buffers = {a.results[0] for a in allocs}
+    views = {}   # a view of a get buffer in the compute (the source's part of whole staged rows) -> the buffer
+    for op in tail:
+        if op.name == "memref.subview" and op.operands[0] in buffers:
+            views[op.results[0]] = op.operands[0]
+    copies = {}
+    for k, op in enumerate(tail):
+        if op.name == "linalg.copy" and (op.operands[0] in buffers or op.operands[0] in views):
+            copies[views.get(op.operands[0], op.operands[0])] = k
+    if not copies:
+        return set(), 0
+    cut = max(copies.values()) + 1
+    later = {v for o in tail[cut:] for v in _operands_deep(o)}
+    early = [v for o in tail[:cut] for v in _operands_deep(o)]
+    released = {b for b, k in copies.items()
+                if b not in later and not any(v in views and views[v] == b for v in later)
+                and sum(1 for v in early if v == b) == 1}
+    return (released, cut) if released else (set(), 0)
 
 
 def _operands_deep(op: ir.Operation) -> list[ir.Value]:
@@ -92,17 +146,17 @@ def _rename(op: ir.Operation, mapping: dict) -> None:
 
 def double_buffer_loop(loop: ir.Operation, parts) -> int:
     """Rewrite `loop` as described in the module docstring; returns its step count."""
-    reply, head, allocs, wait, tail = parts
+    reply, head, allocs, wait, tail, own, released, cut = parts
     iv = loop.regions[0].blocks[0].arguments[0]
     lb, ub, step = (constant_int(v) for v in loop.operands[:3])
     n = -(-(ub - lb) // step)
     pairs = n // 2
     count = wait.operands[1]
     with ir.InsertionPoint(loop), loop.location:
-        for a in allocs:
+        for a in allocs + own:
             a.move_before(loop)
-        second = {a.results[0]: ir.Operation.create("sunway.ldm_alloc", results=[a.results[0].type]).results[0]
-                  for a in allocs}
+        second = {a.results[0]: a.results[0] if a.results[0] in released else
+                  ir.Operation.create("sunway.ldm_alloc", results=[a.results[0].type]).results[0] for a in allocs}
         reply_t = reply.type
         r0 = ir.Operation.create("sunway.reply", results=[reply_t]).results[0]
         r1 = ir.Operation.create("sunway.reply", results=[reply_t]).results[0]
@@ -118,12 +172,26 @@ def double_buffer_loop(loop: ir.Operation, parts) -> int:
 
         first = {a.results[0]: a.results[0] for a in allocs}
 
+        def released_step(k: ir.Value, buffers: dict, r: ir.Value, fetch) -> None:
+            """wait; copy the released buffers out; the next step's gets (`fetch`); the rest of the compute."""
+            ir.Operation.create("sunway.dma_wait", operands=[r, n_count])
+            m = {iv: k, **buffers}
+            _clone(tail[:cut], m)
+            if fetch is not None:
+                fetch()
+            _clone(tail[cut:], m)
+
         def pair(k: ir.Value, fetch_third: bool) -> None:
             k1 = arith.AddIOp(k, index_const(step)).result
+            third = (lambda: gets(arith.AddIOp(k, index_const(2 * step)).result, first, r0)) if fetch_third else None
+            if released:
+                released_step(k, first, r0, lambda: gets(k1, second, r1))
+                released_step(k1, second, r1, third)
+                return
             gets(k1, second, r1)
             compute(k, first, r0)
-            if fetch_third:
-                gets(arith.AddIOp(k, index_const(2 * step)).result, first, r0)
+            if third:
+                third()
             compute(k1, second, r1)
 
         gets(index_const(lb), first, r0)
@@ -155,7 +223,8 @@ def double_buffer(module: ir.Operation, *, target: str = "sw26010") -> None:
             parts = _split(loop)
             if parts is None:
                 continue
-            extra = sum(memref_bytes(a.results[0].type) for a in parts[2]) + 8   # second buffers, two replies
+            extra = sum(memref_bytes(a.results[0].type) for a in parts[2]   # second buffers, two replies
+                        if a.results[0] not in parts[6]) + 8
             if kernel_ldm_bytes(kfn) + extra > budget:
                 continue
             steps = max(steps, double_buffer_loop(loop, parts))

@@ -23,8 +23,8 @@ from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of, parallel_loops
-from swmlir.schedule.loop_nest import elem_bytes, is_weight, loop_nest_of
-from swmlir.schedule.pads import PadTiles, choose_pad_tiles
+from swmlir.schedule.loop_nest import elem_bytes, halo_of, is_weight, loop_nest_of
+from swmlir.schedule.pads import HALO_ATTR, PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
 from swmlir.tune.hook import ACTIVE as _TUNER
@@ -401,7 +401,7 @@ def _signature(g: Group, tgt, tiles: str) -> tuple:
             owner = v.owner
             src = next((j for j, o in enumerate(ops)
                         if not isinstance(owner, ir.Block) and o == owner.operation), -1)
-            operands.append((str(v.type), is_weight(v), src))
+            operands.append((str(v.type), is_weight(v), src, halo_of(v)))
         body = tuple(o.operation.name for o in op.regions[0].blocks[0].operations)
         parts.append((op.name, str(op.attributes["indexing_maps"]), str(op.attributes["iterator_types"]), body,
                       tuple(operands), tuple(str(r.type) for r in op.results),
@@ -480,7 +480,26 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
                                  compute_seconds=flops / peak, compute_factor=factor,
                                  allow_reduction_tiles=_reduction_tileable(g, nests),
-                                 double_buffer=True, share_seconds=_share_seconds(tgt))
+                                 double_buffer=True, share_seconds=_share_seconds(tgt),
+                                 halo=_halo_seconds(g, nests, tiling_nest, tgt))
+
+
+def _halo_seconds(g: Group, nests: dict, tiling_nest, tgt):
+    """(seconds of the LDM copies of a step's halo stages, their bytes) as a function of the tiles, None when the
+    group reads no halo: each copied float is an unaligned vector load and store per `lanes` floats plus the
+    loop's overhead (swmlir.sim.mix counts the emitted loops exactly)."""
+    of = (lambda t: g.halo(t, nests)) if g.members else tiling_nest.halo
+    if not any(o.halo is not None for n in nests.values() for o in n.operands):
+        return None
+    from swmlir.sim.constants import cpe_constants
+    c = cpe_constants(tgt)
+    lanes = tgt.simd_f32_lanes
+    per_elem = (2 * c.unaligned_vector_access / c.mem_per_cycle + c.loop_overhead) / lanes
+
+    def halo(tiles):
+        copied, fetched = of(tiles)
+        return copied * per_elem / c.clock_hz, fetched
+    return halo
 
 
 def _share_seconds(tgt):
@@ -587,10 +606,33 @@ def _stageable_slice(v: ir.Value, low: list[int], high: list[int]):
     return s if cut and min(cut) >= k else None
 
 
+def _read_by_tiled_ops(pad: ir.Operation) -> bool:
+    """Every reader of the pad is a linalg op reading it as an input: each work item stages its window in LDM,
+    where sunway-fetch-halos builds it from the unpadded source."""
+    uses = list(pad.results[0].uses)
+    for use in uses:
+        user = as_operation(use.owner)
+        if not user.name.startswith("linalg.") or use.operand_number >= len(user.operands) - len(user.results):
+            return False
+    return bool(uses)
+
+
+# Shortest source row (elements) a halo fetch is used for. The LDM copy of a halo stage into its padded tile costs
+# per row a loop with a scalar tail: on ResNet-18 (sw26010, modeled) it beat the pad kernel it replaces on the
+# 56- and 28-wide convs (-58 and -22 us per conv) and lost on the 14- and 7-wide ones (+42 and +28 us).
+HALO_MIN_ROW = 28
+
+
+def _long_rows(pad: ir.Operation) -> bool:
+    shape = pad.operands[0].type.shape
+    return bool(shape) and shape[-1] >= HALO_MIN_ROW
+
+
 def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> list[PadKernel]:
-    """Tag every tensor.pad of the host functions: `swmlir.pad_sched` and one transform script each for the pads
-    computed whole in LDM (swmlir.schedule.pads), `swmlir.decompose_pad` for the others (all of them when not
-    `enabled`: the baseline schedule)."""
+    """Tag every tensor.pad of the host functions: `swmlir.halo_pad` for constant pads that only linalg ops read
+    (their tiles are fetched from the unpadded source: sunway-fetch-halos), `swmlir.pad_sched` and one transform
+    script each for the other pads computed whole in LDM (swmlir.schedule.pads), `swmlir.decompose_pad` for the
+    rest (all of them when not `enabled`: the baseline schedule)."""
     tgt = get_target(target)
     budget = tile_budget(tgt)
     scripts = []
@@ -603,6 +645,9 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
             plan = None
             if enabled and src_t.has_static_shape and out_t.has_static_shape and _constant_padding(pad) \
                     and len(pad.operands) == 1:
+                if _read_by_tiled_ops(pad) and _long_rows(pad):
+                    pad.attributes[HALO_ATTR] = ir.UnitAttr.get()
+                    continue
                 low, high = static_ints(pad, "static_low"), static_ints(pad, "static_high")
                 # a slice of trailing dims: whole planes of its tensor are staged (sunway-stage-whole-rows widens
                 # the staged tile; the plan leaves it room)

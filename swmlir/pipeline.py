@@ -4,6 +4,7 @@
   graph     simplification: canonicalize, cse; unit dims folded                upstream, passes/fold_unit_dims.py
   schedule  elementwise ops past a conv's width cut                           passes/sink_slices.py
             scf.forall over the CPEs, LDM tiles promoted to memory space 2     passes/schedule.py
+            padded inputs fetched unpadded, with their halo, padded in LDM     passes/fetch_halos.py
             weights stored tile-major (one DMA block per tile)                 passes/pack_weights.py
             input tiles of short rows fetched as whole rows                    passes/stage_whole_rows.py
   bufferize memrefs; main memory = space 0, LDM = space 2                      upstream one-shot-bufferize
@@ -29,7 +30,7 @@ SCHEDULES = ("model", "baseline")   # baseline: greedy tiles and scalar kernels,
 
 def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model") -> dict[str, list[str]]:
     tiles = "model" if schedule == "model" else "greedy"
-    reuse = ["sunway-hoist-invariant-dma", f"sunway-double-buffer{{target={target}}}",
+    reuse = ["sunway-hoist-invariant-dma", "sunway-hoist-fills", f"sunway-double-buffer{{target={target}}}",
              f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
     return {
         # unit dims dropped: a bias add of [1, S, N] then reads a [S, N] matmul directly and fuses
@@ -37,7 +38,8 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
                                               if schedule == "model" else [])] if optimize else []),
         "schedule": [*(["sunway-sink-slices"] if schedule == "model" else []),
                      f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
-                     *(["sunway-pack-weights", "canonicalize", f"sunway-stage-whole-rows{{target={target}}}"]
+                     *(["sunway-fetch-halos", "sunway-pack-weights", "canonicalize",
+                        f"sunway-stage-whole-rows{{target={target}}}"]
                        if schedule == "model" else [])],
         "bufferize": ["one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}",

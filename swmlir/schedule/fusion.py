@@ -160,6 +160,15 @@ class Group:
         return sum(o.tile_bytes(tiles, nest.sizes)
                    for nest, tiles, o, _, takes_ldm, _ in self._staged(root_tiles, nests) if takes_ldm)
 
+    def halo(self, root_tiles: list[int], nests: dict) -> tuple[int, int]:
+        """(elements copied in LDM, bytes fetched) per reduction step of the halo operands (sunway-fetch-halos)."""
+        copied = fetched = 0
+        for nest, tiles, o, per_step, _, moved in self._staged(root_tiles, nests):
+            if o.halo is not None and moved and per_step:
+                copied += o.halo_copied(tiles, nest.sizes)
+                fetched += o.transfer(tiles, nest.sizes)[0]
+        return copied, fetched
+
     def transfers(self, root_tiles: list[int], nests: dict) -> list[tuple[int, int, bool, set, bool]]:
         """(bytes, contiguous block bytes, staged once per tile, loops it reads, sliceable in 8) of each DMA of
         one tile of the tiling op (a member's leading loops are the root's)."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from mlir import ir
 
+from .pads import HALO_ATTR, halo_geometry, widened_dims
+
 
 @dataclass
 class Operand:
@@ -16,6 +18,9 @@ class Operand:
     is_init: bool
     is_read: bool              # its block argument is used by the body (an init that is only written is not)
     constant: bool = False     # a constant tensor (a weight): stored tile-major (passes/pack_weights.py)
+    # a padded tensor read with its halo (passes/fetch_halos.py): (source shape, low, high) of the pad; the tile
+    # is then a stage of the source's window (fetched) and the padded tile it lands in (LDM only)
+    halo: tuple | None = None
     _coeffs: list | None = field(default=None, repr=False, compare=False)
     _extents: dict = field(default_factory=dict, repr=False, compare=False)
     _loops: frozenset | None = field(default=None, repr=False, compare=False)
@@ -35,7 +40,31 @@ class Operand:
         return list(box)
 
     def tile_bytes(self, tiles: list[int], sizes: list[int]) -> int:
-        return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
+        if self.halo is None:
+            return math.prod(self.extent(tiles, sizes)) * self.elem_bytes
+        stage = self.fetched(tiles, sizes)[0]
+        landing = self._halo_boxes(self.extent(tiles, sizes))[1]
+        return (math.prod(stage) + math.prod(landing)) * self.elem_bytes
+
+    def halo_copied(self, tiles: list[int], sizes: list[int]) -> int:
+        """Elements copied in LDM from the stage into the padded tile per tile of a halo operand (0 for others)."""
+        return math.prod(self._halo_boxes(self.extent(tiles, sizes))[0]) if self.halo is not None else 0
+
+    def _halo_boxes(self, window: list[int]) -> tuple[list[int], list[int]]:
+        """(stage box in the source, LDM tile it lands in) of a window over the padded tensor."""
+        geo = [halo_geometry(h, w, lo, hi) for h, w, lo, hi in zip(self.halo[0], window, self.halo[1], self.halo[2])]
+        return [f for f, _, _ in geo], [t for _, _, t in geo]
+
+    def fetched(self, tiles: list[int], sizes: list[int]) -> tuple[list[int], tuple[int, ...]]:
+        """(box fetched by DMA, shape of the tensor it is fetched from) for one tile."""
+        ext = self.extent(tiles, sizes)
+        if self.halo is None:
+            return ext, self.shape
+        box, base = self._halo_boxes(ext)[0], self.halo[3]
+        wide = widened_dims(box, list(self.halo[0]), base)
+        if not wide:
+            return box, tuple(self.halo[0])
+        return [base[d] if d in wide else b for d, b in enumerate(box)], tuple(base)
 
     def loops(self) -> set[int]:
         """The loops its indexing map reads."""
@@ -46,18 +75,18 @@ class Operand:
     def sliceable(self, tiles: list[int], sizes: list[int], parts: int = 8) -> bool:
         """Its tile splits into `parts` contiguous slices along its first non-unit dimension (the slices the
         CPEs of a mesh row fetch before sunway-share-tiles gathers them)."""
-        return _first_extent_divides(self.extent(tiles, sizes), parts)
+        return _first_extent_divides(self.fetched(tiles, sizes)[0], parts)
 
     def transfer(self, tiles: list[int], sizes: list[int]) -> tuple[int, int]:
         """(bytes, contiguous block bytes) of the DMA that stages this operand's tile: the block is the innermost
         run of the box that is contiguous in the row-major tensor, or the whole tile for a constant read one
         aligned tile at a time (pack_weights stores those tiles contiguously)."""
-        ext = self.extent(tiles, sizes)
-        if self.constant and all(d % e == 0 for d, e in zip(self.shape, ext)) \
+        ext, shape = self.fetched(tiles, sizes)
+        if self.constant and all(d % e == 0 for d, e in zip(shape, ext)) \
                 and all(isinstance(x, ir.AffineDimExpr) for x in self.exprs):
             return math.prod(ext) * self.elem_bytes, math.prod(ext) * self.elem_bytes
         run = 1
-        for e, full in zip(reversed(ext), reversed(self.shape)):
+        for e, full in zip(reversed(ext), reversed(shape)):
             run *= e
             if e != full:
                 break
@@ -149,6 +178,12 @@ class LoopNest:
         return [o.transfer(tiles, self.sizes) + (o.is_init, o.loops(), o.sliceable(tiles, self.sizes))
                 for o in self.operands]
 
+    def halo(self, tiles: list[int]) -> tuple[int, int]:
+        """(elements copied in LDM, bytes fetched) per tile of the halo operands (sunway-fetch-halos)."""
+        ops = [o for o in self.operands if o.halo is not None and not o.is_init]
+        return (sum(o.halo_copied(tiles, self.sizes) for o in ops),
+                sum(o.transfer(tiles, self.sizes)[0] for o in ops))
+
     def work_items(self, tiles: list[int]) -> int:
         return math.prod(math.ceil(s / t) for s, t, p in zip(self.sizes, tiles, self.parallel) if p and t)
 
@@ -176,6 +211,33 @@ def is_weight(v: ir.Value) -> bool:
     return isinstance(value, ir.DenseElementsAttr) and not value.is_splat
 
 
+def halo_of(v: ir.Value) -> tuple | None:
+    """(source shape, low, high) when `v` is a pad that sunway-schedule marked to be fetched with its halo."""
+    owner = v.owner
+    if isinstance(owner, ir.Block) or owner.operation.name != "tensor.pad" \
+            or HALO_ATTR not in owner.operation.attributes:
+        return None
+    pad = owner.operation
+    base = halo_base(pad.operands[0])
+    return (tuple(pad.operands[0].type.shape), tuple(ir.DenseI64ArrayAttr(pad.attributes["static_low"])),
+            tuple(ir.DenseI64ArrayAttr(pad.attributes["static_high"])),
+            tuple(base[0].type.shape) if base else None)
+
+
+def halo_base(v: ir.Value):
+    """(tensor, offsets) when the source of a halo pad is a static, unit-stride slice of a larger static tensor."""
+    owner = v.owner
+    if isinstance(owner, ir.Block) or owner.operation.name != "tensor.extract_slice" or len(owner.operation.operands) != 1:
+        return None
+    op = owner.operation
+    base = op.operands[0]
+    if not (isinstance(base.type, ir.RankedTensorType) and base.type.has_static_shape) \
+            or base.type.rank != v.type.rank \
+            or any(x != 1 for x in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
+        return None
+    return base, list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+
+
 def loop_nest_of(op: ir.Operation) -> LoopNest:
     """Loop sizes of a static linalg.generic, read off the operands that index a loop directly."""
     maps = [ir.AffineMapAttr(a).value for a in op.attributes["indexing_maps"]]
@@ -197,7 +259,7 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
         if st.rank == 0:
             continue
         operands.append(Operand(i, shape, elem_bytes(st.element_type), list(m.results), i >= n_inputs, used,
-                                is_weight(v)))
+                                is_weight(v), halo=halo_of(v)))
     if any(s is None for s in sizes):
         raise ValueError("a loop of this op is not indexed directly by any operand")
     untileable: set = set()
@@ -205,4 +267,11 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
     for m in maps:
         for e in m.results:
             _nonlinear_dims(e, untileable, negative)
+    # a halo window is fetched whole in each reduction step: its landing place in the padded LDM tile then stays
+    # the same over the steps, and the tile is filled with the pad value once per work item (sunway-hoist-fills)
+    for o in operands:
+        if o.halo is not None:
+            for e, lo, hi in zip(o.exprs, o.halo[1], o.halo[2]):
+                if lo or hi:
+                    untileable.update(d for d in _dims_of(e) if "parallel" not in iters[d])
     return LoopNest([int(s) for s in sizes], ["parallel" in it for it in iters], operands, untileable, bool(negative))

@@ -52,3 +52,31 @@ def choose_pad_tiles(src_shape: list[int], low: list[int], high: list[int], elem
         return None
     tiles = [1] * (k - 1) + [best] + [0] * (len(src_shape) - k)
     return PadTiles(tiles, outer * (n // best), best * plane)
+
+
+HALO_ATTR = "swmlir.halo_pad"   # on a tensor.pad whose readers fetch its source with the halo (passes/fetch_halos.py)
+
+
+def halo_geometry(size: int, window: int, lo: int, hi: int) -> tuple[int, int, int]:
+    """(stage F, shift E, LDM extent T) of one dimension of a window over a padded dimension: the fetched box, the
+    offset of the window in the LDM tile, the tile's extent (passes/fetch_halos.py derives them)."""
+    f = min(window, size)
+    e = max(0, hi + f - window)
+    return f, e, max(e + window, lo + e + f)
+
+
+def widened_dims(box: list[int], src_shape: list[int], base_shape: list[int] | None) -> set[int]:
+    """Dimensions in which a box fetched from a source that is a slice of `base_shape` (a conv's vector-width cut)
+    is taken whole from the base instead: from the innermost on, the cut dimensions the box spans, so that its
+    rows are the base's whole, contiguous rows."""
+    if base_shape is None:
+        return set()
+    wide = set()
+    for d in reversed(range(len(box))):
+        if box[d] == base_shape[d]:
+            continue
+        if box[d] == src_shape[d] and src_shape[d] < base_shape[d]:
+            wide.add(d)
+            continue
+        break
+    return wide

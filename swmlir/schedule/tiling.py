@@ -124,10 +124,11 @@ def _mesh_constant_loops(nest: LoopNest, forall: list[int], items: int) -> tuple
 
 
 def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds, compute_seconds,
-          double_buffer, share_seconds=None):
+          double_buffer, share_seconds=None, halo=None):
     """(modeled seconds, TileChoice) of one candidate: single-buffered, double-buffered (split-K) or with tiles
     shared over the mesh, whichever is fastest and fits. `share_seconds(tile bytes)`: the time of a mesh
-    allgather of a tile, None where the target cannot share."""
+    allgather of a tile, None where the target cannot share. `halo(tiles)`: (seconds per step of copying halo
+    stages into their padded tiles, bytes of those stages), which need no second buffer (sunway-fetch-halos)."""
     items = nest.work_items(forall)
     steps = math.prod(s // r for s, r in zip(nest.sizes, reduction) if r)
     transfers = transfers_of(tiles)
@@ -161,11 +162,12 @@ def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, d
         return fixed, once, step, gather
 
     item_compute = compute_seconds * cpes / items
-    second_buffers = sum(b for b, _, init, _, _ in transfers if not init)
+    copy_step, single = halo(tiles) if halo else (0.0, 0)
+    second_buffers = sum(b for b, _, init, _, _ in transfers if not init) - single
     options = []
     for share in (False, True) if any(shareable) else (False,):
         fixed, once, step_get, gather = parts(share)
-        step_compute = item_compute / steps + gather
+        step_compute = item_compute / steps + gather + copy_step
         options.append((once + steps * (step_get + step_compute), ldm, share, fixed))
         if double_buffer and steps >= 2:
             # sunway-double-buffer: a second buffer per input tile; the next step's gets overlap this step's
@@ -182,7 +184,7 @@ def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, d
 
 def tile_cost(nest: LoopNest, forall: list[int], reduction: list[int], *, cpes: int, ldm_budget: int, ldm_of,
               transfers_of, dma_seconds, compute_seconds: float, compute_factor=None, double_buffer: bool = False,
-              share_seconds=None) -> tuple[float, TileChoice] | None:
+              share_seconds=None, halo=None) -> tuple[float, TileChoice] | None:
     """(modeled seconds, TileChoice) of one configuration, with the micro-kernel factor applied: the cost by which
     choose_tiles_by_model ranks its refined candidates (and the tuner, swmlir.tune, any configuration); None when
     it does not fit the LDM budget. Arguments as for choose_tiles_by_model."""
@@ -192,7 +194,7 @@ def tile_cost(nest: LoopNest, forall: list[int], reduction: list[int], *, cpes: 
         return None
     factor = compute_factor(tiles) if compute_factor else 1.0
     return _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
-                 compute_seconds * factor, double_buffer, share_seconds)
+                 compute_seconds * factor, double_buffer, share_seconds, halo)
 
 
 # Candidate tilings costed per op before the longest candidate lists are thinned. 4,000 left ResNet-18 and
@@ -203,7 +205,7 @@ MAX_CANDIDATES = 20000
 def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of, transfers_of, dma_seconds,
                           compute_seconds: float, compute_factor=None, allow_reduction_tiles: bool = True,
                           double_buffer: bool = False, share_seconds=None, max_candidates: int = MAX_CANDIDATES,
-                          refine: int = 24) -> TileChoice:
+                          refine: int = 24, halo=None) -> TileChoice:
     """The tiles of least modeled time (DMA of every work item + compute, no overlap) under the LDM budget.
 
     `transfers_of(tiles)` gives (bytes, block bytes, is_init) per DMA of one tile; `dma_seconds(bytes, block)` is
@@ -213,7 +215,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     items beyond a multiple of `cpes` leave CPEs idle, which the cost counts. With `double_buffer`, split-K tiles are also costed with a second buffer per input tile and
     the gets of each step overlapping the compute of the previous one (what sunway-double-buffer emits when the
     LDM holds both). With `share_seconds`, tiles that a mesh row or
-    column fetches at once are costed as sunway-share-tiles emits them. Raises ValueError when no tile fits (the greedy chooser then decides)."""
+    column fetches at once are costed as sunway-share-tiles emits them; `halo`: see _cost. Raises ValueError when no tile fits (the greedy chooser then decides)."""
     import itertools
     per_dim = []
     for d, (size, par) in enumerate(zip(nest.sizes, nest.parallel)):
@@ -235,7 +237,7 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
         if ldm > ldm_budget:
             continue
         best = _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, dma_seconds,
-                     compute_seconds, double_buffer, share_seconds)
+                     compute_seconds, double_buffer, share_seconds, halo)
         if best is not None:
             scored.append((best[0], forall, reduction, tiles, ldm))
     scored.sort(key=lambda x: x[0])
@@ -243,7 +245,8 @@ def choose_tiles_by_model(nest: LoopNest, *, cpes: int, ldm_budget: int, ldm_of,
     for cost, forall, reduction, tiles, ldm in scored[:refine] if compute_factor else scored[:1]:
         found = tile_cost(nest, forall, reduction, cpes=cpes, ldm_budget=ldm_budget, ldm_of=lambda _: ldm,
                           transfers_of=transfers_of, dma_seconds=dma_seconds, compute_seconds=compute_seconds,
-                          compute_factor=compute_factor, double_buffer=double_buffer, share_seconds=share_seconds)
+                          compute_factor=compute_factor, double_buffer=double_buffer, share_seconds=share_seconds,
+                          halo=halo)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
     if best is None:

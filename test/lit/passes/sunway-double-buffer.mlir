@@ -159,3 +159,49 @@ func.func private @too_big(%A: memref<64x256xf32>, %C: memref<64xf32, 2>) attrib
   }
   return
 }
+
+// -----
+
+// A halo stage (sunway-fetch-halos) is copied into its padded tile right after the wait and read by nothing
+// else: once copied it is free, so the next step's get lands in the same buffer while the step computes on the
+// tile. No second buffer for it; per step: wait, copy, the next get, compute.
+
+// CHECK-LABEL: func.func private @released_stage
+//  CHECK-SAME:   sunway.double_buffered = 4
+//       CHECK:   %[[S:.*]] = "sunway.ldm_alloc"() : () -> memref<16x16xf32, 2>
+//   CHECK-NOT:   "sunway.ldm_alloc"() : () -> memref<16x16xf32, 2>
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %[[S]], %[[R0:[a-z0-9_]+]])
+//       CHECK:   scf.for
+//       CHECK:     "sunway.dma_wait"(%[[R0]], %{{.*}})
+//       CHECK:     linalg.copy ins(%[[S]]
+//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[S]], %[[R1:[a-z0-9_]+]])
+//       CHECK:     linalg.generic
+//       CHECK:     "sunway.dma_wait"(%[[R1]], %{{.*}})
+//       CHECK:     linalg.copy ins(%[[S]]
+//       CHECK:     "sunway.dma_get"(%{{.*}}, %[[S]], %[[R0]])
+//       CHECK:     linalg.generic
+#in = affine_map<(d0, d1) -> (d0, d1 + 1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func private @released_stage(%X: memref<64x16xf32>, %C: memref<16x16xf32, 2>) attributes {sunway.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %t = "sunway.ldm_alloc"() : () -> memref<16x18xf32, 2>
+  %sv = memref.subview %t[0, 1] [16, 16] [1, 1] : memref<16x18xf32, 2> to memref<16x16xf32, strided<[18, 1], offset: 1>, 2>
+  scf.for %k = %c0 to %c64 step %c16 {
+    %r = "sunway.reply"() : () -> memref<i32, 2>
+    %v = memref.subview %X[%k, 0] [16, 16] [1, 1] : memref<64x16xf32> to memref<16x16xf32, strided<[16, 1], offset: ?>>
+    %stage = "sunway.ldm_alloc"() : () -> memref<16x16xf32, 2>
+    "sunway.dma_get"(%v, %stage, %r) : (memref<16x16xf32, strided<[16, 1], offset: ?>>, memref<16x16xf32, 2>, memref<i32, 2>) -> ()
+    "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+    linalg.copy ins(%stage : memref<16x16xf32, 2>) outs(%sv : memref<16x16xf32, strided<[18, 1], offset: 1>, 2>)
+    linalg.generic {indexing_maps = [#in, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%t : memref<16x18xf32, 2>) outs(%C : memref<16x16xf32, 2>) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      linalg.yield %s : f32
+    }
+  }
+  return
+}
