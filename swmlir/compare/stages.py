@@ -33,7 +33,6 @@ DEFAULT_STAGES = ("onnx-graph", "import", "schedule", "c", "fused")
 ALIASES = {"linalg": "import", "tiled": "schedule", "memref": "bufferize", "emit": "c"}
 NOT_RUNNABLE = {"sunway": "its IR has DMA and LDM ops that only the emitted C runs",
                 "split": "its IR has DMA and LDM ops that only the emitted C runs"}
-_LOWER_STAGE = {"import": "import", "graph": "graph", "schedule": "schedule", "bufferize": "bufferize"}
 
 
 def parse_stages(text) -> list[str]:
@@ -232,8 +231,11 @@ def _jit_pipelines(stage: str) -> tuple[str, str]:
     from ..testing.jit import LOWER_TO_LLVM
     steps = split_top_level(LOWER_TO_LLVM)
     cut = steps.index("buffer-deallocation-pipeline")
-    tail = ",".join(["func.func(scf-forall-to-for)", *steps[cut:]])   # foralls on memrefs: scf.for loops
-    # (scf-forall-to-for asserts on foralls with tensor outputs: after bufferization only)
+    tail = steps[cut:]
+    # math ops without an LLVM intrinsic (erf, a GELU's) call libm, which the JIT finds in this process
+    tail.insert(tail.index("finalize-memref-to-llvm"), "convert-math-to-libm")
+    # foralls on memrefs become scf.for loops (scf-forall-to-for asserts on foralls with tensor outputs)
+    tail = ",".join(["func.func(scf-forall-to-for)", *tail])
     return ("" if stage == "bufferize" else ",".join(steps[:cut])), tail
 
 
@@ -349,7 +351,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
 
     from .. import compiler
     from ..testing.jit import _find_main, _runtime_libs
-    ctx, module, info = compiler.lower_to_stage(debug.proto, _LOWER_STAGE[stage], target=target,
+    ctx, module, info = compiler.lower_to_stage(debug.proto, stage, target=target,
                                                 input_shapes=input_shapes, schedule=schedule)
     before, after = _jit_pipelines(stage)
     with ctx, ir.Location.unknown():
@@ -363,6 +365,9 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
             no_alias_arguments(main)
             module.operation.verify()
             PassManager.parse(f"builtin.module({after})").run(module.operation)
+            left = _not_llvm(module)
+            if left:   # translating them would fail with nothing said: say which
+                raise CompileError(f"lowering the {stage} IR to LLVM left ops {', '.join(left)}", stage="compare")
         except ir.MLIRError as e:
             raise CompileError(f"lowering the {stage} IR to LLVM failed: {one_line(e, 300)}",
                                stage="compare") from None
@@ -377,6 +382,19 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
     for t, a in zip(info.outputs, outs):
         store.flush(t.name, a)
     store.save()
+
+
+def _not_llvm(module) -> list[str]:
+    from mlir import ir
+    left = set()
+
+    def visit(op):
+        if op.name != "builtin.module" and not op.name.startswith("llvm."):
+            left.add(op.name)
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return sorted(left)
 
 
 def _arrays(info, feeds: dict) -> list[np.ndarray]:
