@@ -23,7 +23,7 @@ from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of, parallel_loops
-from swmlir.schedule.loop_nest import elem_bytes, halo_of, is_weight, loop_nest_of
+from swmlir.schedule.loop_nest import elem_bytes, expr_dims, halo_of, is_weight, loop_nest_of
 from swmlir.schedule.pads import HALO_ATTR, PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
@@ -617,15 +617,48 @@ def _read_by_tiled_ops(pad: ir.Operation) -> bool:
     return bool(uses)
 
 
-# Shortest source row (elements) a halo fetch is used for. The LDM copy of a halo stage into its padded tile costs
-# per row a loop with a scalar tail: on ResNet-18 (sw26010, modeled) it beat the pad kernel it replaces on the
-# 56- and 28-wide convs (-58 and -22 us per conv) and lost on the 14- and 7-wide ones (+42 and +28 us).
-HALO_MIN_ROW = 28
+# Output-channel tile assumed when estimating how often a halo stage is copied: the smallest the tile search
+# takes for ResNet's and VGG's 3x3 convs (4 output channels per work item on the 14x14 layers; 8 on others), so
+# the estimate errs on the side of the pad kernel. With it, the choice agreed with the modeled times of both
+# variants on every padded conv of ResNet-18 and VGG-11 (sw26010).
+HALO_REPLICA_TILE = 4
 
 
-def _long_rows(pad: ir.Operation) -> bool:
-    shape = pad.operands[0].type.shape
-    return bool(shape) and shape[-1] >= HALO_MIN_ROW
+def _halo_pays(pad: ir.Operation, tgt) -> bool:
+    """Whether fetching the pad's windows with their halo (an LDM copy of every staged window into its padded
+    tile, once per work item that reads it) is cheaper than the pad kernel it replaces (the source read and the
+    padded tensor written once, in blocks of whole planes, plus a launch). A work item copies the source box its
+    window covers; the op's loops that its output indexes but the padded input does not (a conv's output
+    channels) make HALO_REPLICA_TILE-wide work items that copy the same box again. Copy cycles per row: the
+    vector loop (an unaligned load and store per `lanes` floats) and the scalar tail, each iteration with its
+    loop overhead, plus the row loop's own."""
+    from swmlir.sim.constants import SPAWN_SECONDS, cpe_constants
+    from swmlir.sim.dma import bandwidth, curve_of
+    src, out = pad.operands[0].type, pad.results[0].type
+    eb = elem_bytes(src.element_type)
+    c = cpe_constants(tgt)
+    lanes = tgt.simd_f32_lanes
+    n = src.shape[-1]
+    row = (n // lanes) * (2 * c.unaligned_vector_access / c.mem_per_cycle + c.loop_overhead) \
+        + (n % lanes) * (2 / c.mem_per_cycle + c.loop_overhead) + c.loop_overhead + 4
+    rows = math.prod(src.shape) // n
+    copy = 0.0
+    for use in pad.results[0].uses:
+        user = as_operation(use.owner)
+        key = "indexing_maps" if "indexing_maps" in user.attributes else "linalg.memoized_indexing_maps"
+        if key not in user.attributes:
+            return False
+        maps = [ir.AffineMapAttr(a).value for a in user.attributes[key]]
+        read = set().union(*[expr_dims(e) for e in maps[use.operand_number].results])
+        out_shape = user.results[0].type.shape
+        replicas = math.prod(n for e, n in zip(maps[-1].results, out_shape)
+                             if isinstance(e, ir.AffineDimExpr) and e.position not in read)
+        copy += rows * row * max(1, replicas / HALO_REPLICA_TILE)
+    copy_seconds = copy / tgt.cpes_per_cg / c.clock_hz
+    plane = math.prod(out.shape[-2:]) * eb if out.rank >= 2 else out.shape[-1] * eb
+    moved = (math.prod(src.shape) + math.prod(out.shape)) * eb
+    pad_seconds = moved / bandwidth(plane, curve_of(tgt)) + SPAWN_SECONDS
+    return copy_seconds < pad_seconds
 
 
 def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> list[PadKernel]:
@@ -645,7 +678,7 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
             plan = None
             if enabled and src_t.has_static_shape and out_t.has_static_shape and _constant_padding(pad) \
                     and len(pad.operands) == 1:
-                if _read_by_tiled_ops(pad) and _long_rows(pad):
+                if _read_by_tiled_ops(pad) and _halo_pays(pad, tgt):
                     pad.attributes[HALO_ATTR] = ir.UnitAttr.get()
                     continue
                 low, high = static_ints(pad, "static_low"), static_ints(pad, "static_high")

@@ -69,7 +69,7 @@ class Operand:
     def loops(self) -> set[int]:
         """The loops its indexing map reads."""
         if self._loops is None:
-            self._loops = frozenset().union(*(_dims_of(e) for e in self.exprs))
+            self._loops = frozenset().union(*(expr_dims(e) for e in self.exprs))
         return set(self._loops)
 
     def sliceable(self, tiles: list[int], sizes: list[int], parts: int = 8) -> bool:
@@ -121,18 +121,18 @@ def _coefficients(expr, dim: int) -> dict[int, int] | None:
     return None if -1 in coeffs else coeffs
 
 
-def _dims_of(e) -> set[int]:
+def expr_dims(e) -> set[int]:
     """The loops an affine expression reads."""
     if isinstance(e, ir.AffineDimExpr):
         return {e.position}
     if isinstance(e, ir.AffineBinaryExpr):
-        return _dims_of(e.lhs) | _dims_of(e.rhs)
+        return expr_dims(e.lhs) | expr_dims(e.rhs)
     return set()
 
 
 def _nonlinear_dims(expr, out: set, negative: list) -> None:
     """Loops of `expr` that appear under floordiv/mod/ceildiv or with a negative coefficient."""
-    dims_of = _dims_of
+    dims_of = expr_dims
 
     def walk(e):
         if isinstance(e, (ir.AffineFloorDivExpr, ir.AffineCeilDivExpr, ir.AffineModExpr)):
@@ -273,5 +273,5 @@ def loop_nest_of(op: ir.Operation) -> LoopNest:
         if o.halo is not None:
             for e, lo, hi in zip(o.exprs, o.halo[1], o.halo[2]):
                 if lo or hi:
-                    untileable.update(d for d in _dims_of(e) if "parallel" not in iters[d])
+                    untileable.update(d for d in expr_dims(e) if "parallel" not in iters[d])
     return LoopNest([int(s) for s in sizes], ["parallel" in it for it in iters], operands, untileable, bool(negative))

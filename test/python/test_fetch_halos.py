@@ -54,9 +54,11 @@ def test_halo_matches_onnxruntime(args, kw):
     np.testing.assert_allclose(got, onnxruntime_outputs(model, {"x": x})[0], rtol=1e-4, atol=1e-4)
 
 
-def test_short_rows_keep_the_pad_kernel():
-    model = _conv_model(64, 14, 14, 64, 3, [1, 1, 1, 1])   # 14-float rows: the pad kernel is cheaper
-    assert _has_pad_kernel(model)
+def test_pad_kernel_kept_where_copies_cost_more():
+    """256 output channels over 14-float rows: every window is copied by 64 work items, in short rows; one pad
+    kernel is cheaper (passes/schedule.py _halo_pays). 16 output channels: the halo pays."""
+    assert _has_pad_kernel(_conv_model(256, 14, 14, 256, 3, [1, 1, 1, 1]))
+    assert not _has_pad_kernel(_conv_model(256, 14, 14, 16, 3, [1, 1, 1, 1]))
 
 
 @pytest.mark.parametrize("size,window,lo,hi", [(56, 9, 1, 1), (56, 58, 1, 1), (8, 6, 1, 1), (30, 5, 2, 0),
