@@ -82,11 +82,12 @@ class Report:
         return not self.stage_errors and self.first_divergence() is None
 
     def counts(self) -> tuple[int, int]:
-        """(nodes compared, nodes whose every compared value matches at every stage that ran)."""
+        """(nodes compared, nodes whose values were compared somewhere and matched wherever they were)."""
         nodes: dict[str, bool] = {}
         for r in self.rows:
             if r.compared:
-                nodes[r.node] = nodes.get(r.node, True) and not r.diverges
+                seen = any(c.status in (MATCH, EXCEPTED) for c in r.cells.values())
+                nodes[r.node] = nodes.get(r.node, True) and seen and not r.diverges
         return len(nodes), sum(nodes.values())
 
     def summary(self) -> str:
