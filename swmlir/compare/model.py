@@ -76,7 +76,8 @@ def _fused_into(original: onnx.GraphProto, name: str, present: set[str]) -> str:
 
 
 def debug_model(original: onnx.ModelProto, optimized: onnx.ModelProto) -> DebugModel:
-    """`original`: the user's model as validated; `optimized`: it after swmlir's graph passes."""
+    """`original`: the user's model as validated; `optimized`: it after swmlir's graph passes, which becomes the
+    debug model (in place: the weights are not copied once more)."""
     import onnx
     graph = optimized.graph
     produced = {o for n in graph.node for o in n.output if o}
@@ -90,8 +91,7 @@ def debug_model(original: onnx.ModelProto, optimized: onnx.ModelProto) -> DebugM
         else:
             v.fused_into = _fused_into(original.graph, v.name, produced | inits)
             v.kind = FUSED if v.fused_into else DEAD
-    proto = onnx.ModelProto()
-    proto.CopyFrom(optimized)
+    proto = optimized
     outputs = [o.name for o in proto.graph.output]
     have = set(outputs)
     for v in values:
