@@ -41,6 +41,8 @@ def _window(mat: ir.Operation, pad_result: ir.Value):
     """Per extract_slice of the chain from `pad_result` to the window `mat` stages, its offsets (ints or index
     values), when that source is a chain of unit-stride slices of `pad_result`; None otherwise."""
     v = mat.operands[0]
+    if v == pad_result:   # the whole padded tensor in one tile
+        return [[0] * v.type.rank]
     chain: list = []
     while True:
         op = defining_op(v)
