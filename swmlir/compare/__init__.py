@@ -45,10 +45,12 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
     from .. import compiler
     from ..targets import get_target
     stage_list = parse_stages(stages)
-    tgt = get_target(target).name
+    tgt = get_target(target)
+    if isinstance(excepts, str):
+        excepts = [e.strip() for e in excepts.split(",") if e.strip()]
     say = progress or (lambda text: None)
     proto = compiler._load(model, base_dir)
-    feeds, source = _feeds(proto, inputs, input_shapes, seed)
+    feeds, source = _feeds(proto, inputs, seed)
     if input_shapes is None and inputs is not None:
         input_shapes = {k: list(np.shape(v)) for k, v in feeds.items()}
     optimized = compiler._graph_stage(proto, True, None, input_shapes)
@@ -61,7 +63,7 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
     if unknown:
         raise CompileError(f"--excepts names no node or value of the model: {', '.join(unknown)}", stage="compare")
     name = model if isinstance(model, (str, os.PathLike)) else (proto.graph.name or "model")
-    report = Report(os.fspath(name), tgt, stage_list, rtol, atol, rows, inputs=source)
+    report = Report(os.fspath(name), tgt.name, stage_list, rtol, atol, rows, inputs=source)
     compared = [r for r in rows if r.compared]
     inputs_of = {v.name: v.inputs for v in debug.values}
     work = tempfile.mkdtemp(prefix="swmlir-compare-")
@@ -150,7 +152,7 @@ def _graph_inputs(proto) -> list:
     return [i for i in proto.graph.input if i.name not in inits]
 
 
-def _feeds(proto, inputs, input_shapes, seed) -> tuple[dict | None, str]:
+def _feeds(proto, inputs, seed) -> tuple[dict | None, str]:
     """The given inputs as a dict by name, checked against the graph's inputs (None: random ones, later)."""
     from ..frontend.onnx.dtypes import onnx_to_numpy
     specs = _graph_inputs(proto)

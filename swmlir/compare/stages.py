@@ -68,6 +68,10 @@ LOG = "log.txt"
 
 def _child(fn, folder: str) -> None:
     import faulthandler
+    import gc
+    # Objects inherited from the parent are never collected here: destroying an MLIR context (or an onnxruntime
+    # session) joins its thread pool, whose threads were not forked, and would wait forever.
+    gc.freeze()
     log = os.open(os.path.join(folder, LOG), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -123,10 +127,12 @@ def run_parallel(jobs, width: int, timeout: float | None, done) -> dict:
                 results[key] = one_line(e)
             done(key, results[key], time.monotonic() - t0)
         return results
+    import gc
     pending, running = list(jobs), {}
     while pending or running:
         while pending and len(running) < max(1, width):
             key, fn, folder = pending.pop(0)
+            gc.collect()   # garbage with threads of its own (an MLIR context) goes here, where its threads are
             p = mp.get_context("fork").Process(target=_child, args=(fn, folder), daemon=True)
             p.start()
             running[p.sentinel] = (key, p, folder, time.monotonic())
@@ -193,7 +199,7 @@ def run_onnxruntime(model, feeds: dict, names: list[str], store: Store) -> None:
 # ---------------------------------------------------------------------------------------------- the stages
 
 
-def run_stage(stage: str, debug, feeds: dict, store: Store, *, target: str, schedule: str = "model",
+def run_stage(stage: str, debug, feeds: dict, store: Store, *, target, schedule: str = "model",
               input_shapes=None) -> None:
     """Compute every graph output of the debug model at `stage` into `store` (in the child process)."""
     if stage == "onnx-graph":

@@ -323,3 +323,41 @@ def test_compile_names_a_reproducer_that_swmlir_opt_reads(tmp_path, monkeypatch)
     p = subprocess.run([opt, str(path), "-pass-pipeline=builtin.module(sunway-map-cpes{target=sw26010})"],
                        capture_output=True, text=True, cwd=REPO)
     assert p.returncode == 0, p.stderr
+
+
+def test_a_target_of_ones_own(monkeypatch):
+    """A Target object (not in the table) reaches every stage; excepts may be a comma-separated string."""
+    import dataclasses
+
+    from swmlir.targets import get_target
+    small = dataclasses.replace(get_target("sw26010"), name="small-ldm", ldm_bytes=32768)
+    plant(monkeypatch, "Relu", "Sigmoid")
+    r = swmlir.compare(conv_relu(), inputs(), stages="schedule,c", target=small, excepts="relu,add")
+    assert r.target == "small-ldm" and r.ok, r.table()
+    assert cell(r, "relu", "c").status == "excepted"
+
+
+def test_mlir_garbage_of_the_caller_does_not_hang_a_stage(tmp_path):
+    """An MLIR context the caller dropped in a reference cycle, its thread pool started: destroyed in a forked
+    child, it would wait forever for threads fork did not copy (the child here collects garbage on purpose)."""
+    import gc
+
+    from mlir import ir
+    from mlir.passmanager import PassManager
+
+    class Holder:
+        pass
+
+    gc.disable()   # the cycle stays garbage until someone collects it
+    try:
+        h = Holder()
+        h.me, h.ctx = h, ir.Context()
+        with h.ctx:
+            m = ir.Module.parse("\n".join(f"func.func @f{i}() {{ return }}" for i in range(8)))
+            PassManager.parse("builtin.module(func.func(cse, canonicalize))").run(m.operation)   # pool threads
+        del h, m
+        assert compare_pkg.isolated(gc.collect, str(tmp_path), timeout=30) is None
+    finally:
+        gc.enable()
+    r = swmlir.compare(conv_relu(), inputs(), stages="import", timeout=60)
+    assert r.ok, r.stage_errors
