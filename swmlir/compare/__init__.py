@@ -33,13 +33,15 @@ __all__ = ["compare", "Report", "Row", "Cell", "STAGES", "DEFAULT_STAGES"]
 
 def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010", rtol: float = 1e-4,
             atol: float = 1e-5, excepts=(), input_shapes: dict | None = None, schedule: str = "model",
-            base_dir=None, seed: int = 0, jobs: int = 1, timeout: float | None = 3600, progress=None) -> Report:
+            base_dir=None, seed: int = 0, jobs: int = 1, timeout: float | None = 3600, tuning_db=None,
+            progress=None) -> Report:
     """Compare every node output of `model` (a path or a ModelProto) with onnxruntime at each of `stages`.
 
     inputs: a dict by graph input name, a list in graph order, or None for seeded random inputs. excepts: node
     names or value names whose differences are shown but never count as a divergence. rtol/atol: as
     `swmlir run --check` (atol in units of max(1, max |ref|) of each value). jobs: stages run at once (each in
-    a child process: memory adds up). timeout: seconds per stage. progress(text): told of each step.
+    a child process: memory adds up). timeout: seconds per stage. tuning_db: tiles from it (swmlir.compile).
+    progress(text): told of each step.
     Raises CompileError when the model cannot be read, fixed in shape, or run by onnxruntime; a stage that
     fails is reported in the Report (stage_errors), not raised."""
     from .. import compiler
@@ -83,7 +85,7 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
         def job(stage):
             store = Store(_folder(work, stage))
             return stage, lambda: run_stage(stage, debug, feeds, store, target=tgt, schedule=schedule,
-                                            input_shapes=input_shapes), store.folder
+                                            input_shapes=input_shapes, tuning_db=tuning_db), store.folder
 
         def done(stage, err, seconds):
             folder = os.path.join(work, stage)

@@ -25,6 +25,7 @@ def add_parser(sub) -> None:
     c.add_argument("--seed", type=int, default=0, help="of the random inputs")
     c.add_argument("--jobs", type=int, default=1, help="stages run at once, each in a process of its own "
                                                        "(ResNet-50: about 1.3 GB each)")
+    c.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.set_defaults(fn=main)
 
@@ -41,7 +42,7 @@ def main(a) -> int:
     progress = None if a.quiet else (lambda text: print(f"swmlir compare: {text}", file=sys.stderr, flush=True))
     report = compare(a.model, feeds, stages=a.stages, target=a.target, rtol=a.rtol, atol=a.atol,
                      excepts=[e.strip() for e in a.excepts.split(",") if e.strip()], input_shapes=shapes,
-                     schedule=a.schedule, seed=a.seed, jobs=a.jobs, progress=progress)
+                     schedule=a.schedule, seed=a.seed, jobs=a.jobs, tuning_db=a.tuning_db, progress=progress)
     if a.inputs:
         report.inputs = a.inputs
     print(report.table())

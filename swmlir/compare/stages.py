@@ -200,22 +200,23 @@ def run_onnxruntime(model, feeds: dict, names: list[str], store: Store) -> None:
 
 
 def run_stage(stage: str, debug, feeds: dict, store: Store, *, target, schedule: str = "model",
-              input_shapes=None) -> None:
+              input_shapes=None, tuning_db=None) -> None:
     """Compute every graph output of the debug model at `stage` into `store` (in the child process)."""
     if stage == "onnx-graph":
         run_onnxruntime(debug.proto, feeds, list(debug.outputs), store)
     elif stage in ("c", "fused"):
         _run_emulator(debug.proto if stage == "c" else debug.original, feeds, store, target=target,
-                      schedule=schedule, input_shapes=input_shapes)
+                      schedule=schedule, input_shapes=input_shapes, tuning_db=tuning_db)
     else:
-        _run_jit(stage, debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes)
+        _run_jit(stage, debug, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes,
+                 tuning_db=tuning_db)
 
 
-def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes) -> None:
+def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes, tuning_db) -> None:
     from .. import compiler
     from .. import io as swio
     from ..runtime import run_emulated
-    m = compiler.compile(proto, target, input_shapes=input_shapes, schedule=schedule)
+    m = compiler.compile(proto, target, input_shapes=input_shapes, schedule=schedule, tuning_db=tuning_db)
     with m:
         exe = m.build()
         ins = swio.specs(m.info.inputs, "in")
@@ -347,7 +348,7 @@ def drop_memory_spaces(module) -> int:
     return count
 
 
-def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shapes) -> None:
+def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shapes, tuning_db) -> None:
     import ctypes
 
     from mlir import ir
@@ -357,8 +358,8 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
 
     from .. import compiler
     from ..testing.jit import _find_main, _runtime_libs
-    ctx, module, info = compiler.lower_to_stage(debug.proto, stage, target=target,
-                                                input_shapes=input_shapes, schedule=schedule)
+    ctx, module, info = compiler.lower_to_stage(debug.proto, stage, target=target, input_shapes=input_shapes,
+                                                schedule=schedule, tuning_db=tuning_db)
     before, after = _jit_pipelines(stage)
     with ctx, ir.Location.unknown():
         main = _find_main(module)
