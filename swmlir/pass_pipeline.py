@@ -355,7 +355,7 @@ def run_pipeline(module: ir.Module | ir.Operation, pipeline: str | list[str], *,
         pm.enable_ir_printing(print_after_all=True)
     if mlir_timing:
         pm.enable_timing()
-    snapshot = op.clone() if reproducer else None
+    snapshot = op.clone() if reproducer and _reproducers_on() else None
     try:
         pm.run(op)
     except ir.MLIRError as e:
@@ -367,6 +367,11 @@ def run_pipeline(module: ir.Module | ir.Operation, pipeline: str | list[str], *,
     finally:
         tracker.end()
         del pm   # the timing report is printed when the PassManager goes away
+
+
+def _reproducers_on() -> bool:
+    import os
+    return os.environ.get("SWMLIR_REPRODUCER", "1") != "0"
 
 
 def _upstream_after(steps, i: int) -> list[str]:

@@ -7,7 +7,8 @@ resources (the weights: a pass may depend on their values). It is made from a cl
 the pipeline started: the steps before the failing one are run again on it (they succeeded once; if they do not
 the second time, the file holds the IR at the start of the pipeline and the command runs them too).
 
-Files go to $SWMLIR_REPRODUCER_DIR, else the system's temporary folder, as swmlir-reproducer-<pass>-*.mlir.
+Files go to $SWMLIR_REPRODUCER_DIR, else the system's temporary folder, as swmlir-reproducer-<pass>-*.mlir;
+SWMLIR_REPRODUCER=0 writes none (a test suite that fails passes on purpose).
 """
 from __future__ import annotations
 

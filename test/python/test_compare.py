@@ -361,3 +361,18 @@ def test_mlir_garbage_of_the_caller_does_not_hang_a_stage(tmp_path):
         gc.enable()
     r = swmlir.compare(conv_relu(), inputs(), stages="import", timeout=60)
     assert r.ok, r.stage_errors
+
+
+def test_reproducers_can_be_turned_off(tmp_path, monkeypatch):
+    from mlir import ir
+
+    from swmlir.pass_pipeline import run_pipeline
+    monkeypatch.setenv("SWMLIR_REPRODUCER_DIR", str(tmp_path))
+    monkeypatch.setenv("SWMLIR_REPRODUCER", "0")
+    with ir.Context() as ctx, ir.Location.unknown():
+        ctx.allow_unregistered_dialects = True
+        m = ir.Module.parse('func.func @f(%t: tensor<4xf32>) -> tensor<4xf32> {\n'
+                            '  %0 = "test.unknown"(%t) : (tensor<4xf32>) -> tensor<4xf32>\n  return %0 : tensor<4xf32>\n}')
+        with pytest.raises(CompileError) as info:
+            run_pipeline(m, "builtin.module(one-shot-bufferize)")
+    assert "reproducer" not in str(info.value) and not list(tmp_path.iterdir())
