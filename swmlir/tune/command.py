@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
     t.set_defaults(fn=main)
 
 
-def _print_table(rows, out=sys.stdout) -> None:
+def _print_table(rows, out=None) -> None:
+    out = out or sys.stdout   # looked up per call: a default bound at import outlives a redirected stdout
     print(f"  {'group':<34}{'kind':<13}{'loops':<26}{'heuristic us':>13}{'best us':>10}{'speedup':>8}"
           f"{'evaluated':>10}{'space':>9}{'explored':>9}", file=out)
     for r in rows:
