@@ -126,6 +126,13 @@ def splatted_load(op: ir.Operation) -> ir.Operation | None:
     return load
 
 
+def is_index_arithmetic(op: ir.Operation) -> bool:
+    """An op computing indices only (arith, affine.apply, the CPE's coordinates): pure, safe to compute again or
+    to move out of a loop whose ivs it does not read."""
+    return op.name.startswith("arith.") or op.name in ("affine.apply", "sunway.cpe_row", "sunway.cpe_col",
+                                                        "sunway.cpe_id")
+
+
 def static_ints(op: ir.Operation, name: str) -> list[int]:
     """An op's dense i64 array attribute (static offsets, sizes, strides, pads) as a list."""
     return list(ir.DenseI64ArrayAttr(op.attributes[name]))

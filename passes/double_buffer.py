@@ -25,7 +25,7 @@ from mlir.dialects import arith, scf
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs, index_const, memref_bytes
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const, is_index_arithmetic, memref_bytes
 from .check_ldm import kernel_ldm_bytes
 
 DOUBLE_BUFFERED_ATTR = "sunway.double_buffered"
@@ -37,12 +37,6 @@ def _has_dma(op: ir.Operation) -> bool:
 
 _HEAD_OPS = ("sunway.reply", "sunway.ldm_alloc", "sunway.dma_get", "sunway.cpe_row", "sunway.cpe_col",
              "sunway.cpe_id", "memref.subview", "affine.apply")
-
-
-def _pure(op: ir.Operation) -> bool:
-    """Index arithmetic of a step (a clamped halo offset, a CPE's slice): safe to compute again."""
-    return op.name.startswith("arith.") or op.name in ("affine.apply", "sunway.cpe_row", "sunway.cpe_col",
-                                                        "sunway.cpe_id")
 
 
 def _split(loop: ir.Operation):
@@ -81,7 +75,7 @@ def _split(loop: ir.Operation):
         op = defined.get(v)
         if op is None or v in allowed or any(op == x for x in again):
             continue
-        if not _pure(op):
+        if not is_index_arithmetic(op):   # a clamped halo offset, a CPE's slice
             return None
         again.append(op)
         work += list(op.operands)

@@ -24,17 +24,13 @@ from mlir.dialects import arith, linalg, tensor
 from mlir.dialects import bufferization as bz
 
 from swmlir.errors import ScheduleError
-from swmlir.schedule.loop_nest import halo_base
+from swmlir.schedule.loop_nest import static_slice
 from swmlir.schedule.pads import HALO_ATTR, halo_geometry, widened_dims
 
 from . import register_pass
-from ._util import as_operation, collect, defining_op, funcs, static_ints
+from ._util import as_operation, collect, defining_op, funcs, index_const, static_ints
 
 _DYNAMIC = ir.ShapedType.get_dynamic_stride_or_offset()
-
-
-def _idx(v: int) -> ir.Value:
-    return arith.ConstantOp(ir.IndexType.get(), v).result
 
 
 def _window(mat: ir.Operation, pad_result: ir.Value):
@@ -65,7 +61,8 @@ def _add(a, b):
         return b
     if isinstance(b, int) and b == 0:
         return a
-    return arith.AddIOp(a if not isinstance(a, int) else _idx(a), b if not isinstance(b, int) else _idx(b)).result
+    return arith.AddIOp(a if not isinstance(a, int) else index_const(a),
+                        b if not isinstance(b, int) else index_const(b)).result
 
 
 def _clamp(o, lo: int, limit: int):
@@ -74,18 +71,18 @@ def _clamp(o, lo: int, limit: int):
         return min(max(o - lo, 0), limit)
     if limit == 0:
         return 0
-    x = arith.SubIOp(o, _idx(lo)).result if lo else o
-    x = arith.MaxSIOp(x, _idx(0)).result
-    return arith.MinSIOp(x, _idx(limit)).result
+    x = arith.SubIOp(o, index_const(lo)).result if lo else o
+    x = arith.MaxSIOp(x, index_const(0)).result
+    return arith.MinSIOp(x, index_const(limit)).result
 
 
 def _landing(s, o, lo: int, e: int):
     """t0 = s - (o - lo) + E."""
     if isinstance(s, int) and isinstance(o, int):
         return s - o + lo + e
-    sv = s if not isinstance(s, int) else _idx(s)
-    ov = o if not isinstance(o, int) else _idx(o)
-    return arith.SubIOp(arith.AddIOp(sv, _idx(lo + e)).result, ov).result
+    sv = s if not isinstance(s, int) else index_const(s)
+    ov = o if not isinstance(o, int) else index_const(o)
+    return arith.SubIOp(arith.AddIOp(sv, index_const(lo + e)).result, ov).result
 
 
 def _first_reader(mat: ir.Operation) -> ir.Operation:
@@ -138,10 +135,10 @@ def _rewrite(mat: ir.Operation, pad: ir.Operation, chain: list) -> None:
         starts = [_clamp(o, lo, h - f) if lo or hi else o
                   for o, lo, hi, h, (f, _, _) in zip(offsets, low, high, src.type.shape, geo)]
         fetched = [f for f, _, _ in geo]
-        base = halo_base(src)
+        base = static_slice(src)
         wide = widened_dims(fetched, list(src.type.shape), list(base[0].type.shape) if base else None)
         if wide:   # whole rows of the tensor the source is a slice of; the source's part is copied out of them
-            base_v, base_offsets = base
+            base_v, base_offsets, _ = base
             sizes = [base_v.type.shape[d] if d in wide else f for d, f in enumerate(fetched)]
             starts_in_base = [0 if d in wide else _add(s, base_offsets[d]) for d, s in enumerate(starts)]
         else:

@@ -15,17 +15,15 @@ from __future__ import annotations
 from mlir import ir
 
 from . import register_pass
-from ._util import as_operation, collect, defined_inside, defining_op, ensure_sunway, funcs, is_inside
-
-_PURE = ("affine.apply", "sunway.cpe_row", "sunway.cpe_col", "sunway.cpe_id")
-
+from ._util import (as_operation, collect, defined_inside, defining_op, ensure_sunway, funcs, is_index_arithmetic,
+                    is_inside)
 
 def _invariant(v: ir.Value, loop: ir.Operation) -> bool:
     """`v` does not change over the iterations of `loop`: defined outside it, or index arithmetic of such values."""
     if not defined_inside(v, loop):
         return True
     op = defining_op(v)
-    if op is None or not (op.name.startswith("arith.") or op.name in _PURE):
+    if op is None or not is_index_arithmetic(op):
         return False
     return all(_invariant(x, loop) for x in op.operands)
 

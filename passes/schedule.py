@@ -23,7 +23,7 @@ from mlir.passmanager import PassManager
 
 from swmlir.errors import ScheduleError
 from swmlir.schedule.fusion import Group, form_groups, is_leading_identity, nests_of, parallel_loops
-from swmlir.schedule.loop_nest import elem_bytes, expr_dims, halo_of, is_weight, loop_nest_of
+from swmlir.schedule.loop_nest import elem_bytes, expr_dims, halo_of, is_weight, loop_nest_of, static_slice
 from swmlir.schedule.pads import HALO_ATTR, PadTiles, choose_pad_tiles
 from swmlir.schedule.tiling import TileChoice, choose_tiles, choose_tiles_by_model
 from swmlir.targets import get_target
@@ -31,7 +31,6 @@ from swmlir.tune.hook import ACTIVE as _TUNER
 
 from . import register_pass
 from ._util import apply_transform, as_operation, defined_inside, static_ints
-from .sink_slices import static_slice
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -651,7 +650,7 @@ def _halo_pays(pad: ir.Operation, tgt) -> bool:
         maps = [ir.AffineMapAttr(a).value for a in user.attributes[key]]
         read = set().union(*[expr_dims(e) for e in maps[use.operand_number].results])
         out_shape = user.results[0].type.shape
-        replicas = math.prod(n for e, n in zip(maps[-1].results, out_shape)
+        replicas = math.prod(size for e, size in zip(maps[-1].results, out_shape)
                              if isinstance(e, ir.AffineDimExpr) and e.position not in read)
         copy += rows * row * max(1, replicas / HALO_REPLICA_TILE)
     copy_seconds = copy / tgt.cpes_per_cg / c.clock_hz

@@ -22,27 +22,13 @@ from mlir.dialects import tensor
 
 from . import register_pass
 from swmlir.schedule.fusion import is_leading_identity, parallel_loops
+from swmlir.schedule.loop_nest import static_slice
 
-from ._util import defining_op, rewrite_to_fixpoint, static_ints
+from ._util import defining_op, rewrite_to_fixpoint
 
 
 # the slice must keep at least this share of the tensor: a conv's vector width keeps 14 of 16 or 7 of 8 columns
 MIN_KEPT = 0.75
-
-
-def static_slice(v: ir.Value):
-    """(source, offsets, sizes) of a non-rank-reducing, unit-stride, static extract_slice producing `v`."""
-    op = defining_op(v)
-    if op is None or op.name != "tensor.extract_slice" or len(op.operands) != 1:
-        return None
-    src = op.operands[0]
-    if not (isinstance(src.type, ir.RankedTensorType) and src.type.has_static_shape):
-        return None
-    offs, sizes = static_ints(op, "static_offsets"), static_ints(op, "static_sizes")
-    strides = static_ints(op, "static_strides")
-    if any(s != 1 for s in strides) or len(sizes) != src.type.rank or list(v.type.shape) != sizes:
-        return None
-    return src, offs, sizes
 
 
 def _identity(m: ir.AffineMap) -> bool:

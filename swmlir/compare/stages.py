@@ -357,7 +357,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
     from mlir.runtime import get_ranked_memref_descriptor
 
     from .. import compiler
-    from ..testing.jit import _find_main, _runtime_libs
+    from ..testing.jit import _find_main, _runtime_libs, ops_not_llvm
     ctx, module, info = compiler.lower_to_stage(debug.proto, stage, target=target, input_shapes=input_shapes,
                                                 schedule=schedule, tuning_db=tuning_db)
     before, after = _jit_pipelines(stage)
@@ -372,7 +372,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
             no_alias_arguments(main)
             module.operation.verify()
             PassManager.parse(f"builtin.module({after})").run(module.operation)
-            left = _not_llvm(module)
+            left = ops_not_llvm(module)
             if left:   # translating them would fail with nothing said: say which
                 raise CompileError(f"lowering the {stage} IR to LLVM left ops {', '.join(left)}", stage="compare")
         except ir.MLIRError as e:
@@ -389,19 +389,6 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
     for t, a in zip(info.outputs, outs):
         store.flush(t.name, a)
     store.save()
-
-
-def _not_llvm(module) -> list[str]:
-    from mlir import ir
-    left = set()
-
-    def visit(op):
-        if op.name != "builtin.module" and not op.name.startswith("llvm."):
-            left.add(op.name)
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit)
-    return sorted(left)
 
 
 def _arrays(info, feeds: dict) -> list[np.ndarray]:

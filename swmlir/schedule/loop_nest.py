@@ -218,24 +218,28 @@ def halo_of(v: ir.Value) -> tuple | None:
             or HALO_ATTR not in owner.operation.attributes:
         return None
     pad = owner.operation
-    base = halo_base(pad.operands[0])
+    base = static_slice(pad.operands[0])
     return (tuple(pad.operands[0].type.shape), tuple(ir.DenseI64ArrayAttr(pad.attributes["static_low"])),
             tuple(ir.DenseI64ArrayAttr(pad.attributes["static_high"])),
             tuple(base[0].type.shape) if base else None)
 
 
-def halo_base(v: ir.Value):
-    """(tensor, offsets) when the source of a halo pad is a static, unit-stride slice of a larger static tensor."""
+def static_slice(v: ir.Value):
+    """(source, offsets, sizes) of a non-rank-reducing, unit-stride, static extract_slice producing `v`: the
+    source of a halo pad behind a conv's vector-width cut, an input that sunway-sink-slices moves past."""
     owner = v.owner
-    if isinstance(owner, ir.Block) or owner.operation.name != "tensor.extract_slice" or len(owner.operation.operands) != 1:
+    if isinstance(owner, ir.Block) or owner.operation.name != "tensor.extract_slice" \
+            or len(owner.operation.operands) != 1:
         return None
     op = owner.operation
-    base = op.operands[0]
-    if not (isinstance(base.type, ir.RankedTensorType) and base.type.has_static_shape) \
-            or base.type.rank != v.type.rank \
-            or any(x != 1 for x in ir.DenseI64ArrayAttr(op.attributes["static_strides"])):
+    src = op.operands[0]
+    if not (isinstance(src.type, ir.RankedTensorType) and src.type.has_static_shape):
         return None
-    return base, list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+    offs, sizes, strides = (list(ir.DenseI64ArrayAttr(op.attributes[k]))
+                            for k in ("static_offsets", "static_sizes", "static_strides"))
+    if any(x != 1 for x in strides) or len(sizes) != src.type.rank or list(v.type.shape) != sizes:
+        return None
+    return src, offs, sizes
 
 
 def loop_nest_of(op: ir.Operation) -> LoopNest:

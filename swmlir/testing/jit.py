@@ -57,17 +57,23 @@ def lower_to_llvm(module: ir.Module) -> tuple[ir.Module, list[ir.RankedTensorTyp
             op.operation.clone(ip=ir.InsertionPoint(lowered.body))
         _find_main(lowered).attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
         PassManager.parse(f"builtin.module({LOWER_TO_LLVM})").run(lowered.operation)
-        leftover = set()
-
-        def visit(op):
-            if op.name != "builtin.module" and not op.name.startswith("llvm."):
-                leftover.add(op.name)
-            return ir.WalkResult.ADVANCE
-
-        lowered.operation.walk(visit)
+        leftover = ops_not_llvm(lowered)
         if leftover:  # translating these would crash the process: refuse in Python
-            raise RuntimeError(f"ops left after lowering to LLVM: {sorted(leftover)}")
+            raise RuntimeError(f"ops left after lowering to LLVM: {leftover}")
     return lowered, ins, outs
+
+
+def ops_not_llvm(module: ir.Module) -> list[str]:
+    """Names of the ops of `module` that are not LLVM dialect (the execution engine would crash on them)."""
+    left = set()
+
+    def visit(op):
+        if op.name != "builtin.module" and not op.name.startswith("llvm."):
+            left.add(op.name)
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    return sorted(left)
 
 
 def run_linalg(module: ir.Module, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
