@@ -9,6 +9,10 @@ directly into EmitC on byte pointers:
   memref.copy         -> memcpy of a contiguous buffer
   sunway.spawn / join -> `struct <kernel>_args a = {...}; athread_spawn(<kernel>, &a); athread_join();`
 It also writes swmlir_init (athread_init, weights, arena), swmlir_run_packed and swmlir_finalize (athread_halt).
+For a CRTS target (SW26010-Pro, runtime_api "crts"; the `target` option, else the module's swmlir.target
+attribute) the file includes crts.h instead of athread.h and swmlir_init starts the CPEs with CRTS_init();
+spawn, join and halt keep the athread names, which crts.h defines for C hosts (athread_spawn(f, arg) starts
+slave_f; athread_halt is a no-op there).
 Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` / `swmlir.intermediate_bytes` record the sizes.
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ from swmlir.codegen.memory_plan import plan
 from swmlir.codegen.weights import align, weight_layout
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
+from swmlir.targets import module_target
 
 from . import register_pass
 from ._emitc import T, call, cast, idx, include, literal, opaque, ptr_t, variable
@@ -74,8 +79,11 @@ def kernel_struct(name: str) -> str:
 @register_pass("sunway-host-to-emitc",
                "Rewrite the host function (allocations, views, copies, kernel launches) into the C API via EmitC",
                options={"num_inputs": (-1, "leading function arguments that are model inputs (-1: read "
-                                           "the swmlir.num_inputs attribute)")})
-def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
+                                           "the swmlir.num_inputs attribute)"),
+                        "target": ("", "target whose runtime_api decides the API (default: the module's "
+                                       "swmlir.target attribute, else sw26010)")})
+def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "") -> None:
+    crts = module_target(module, target).runtime_api == "crts"
     hosts = funcs(module, kernels=False)
     if len(hosts) != 1:
         raise LoweringError(f"expected one host function, found {len(hosts)}", stage="emit",
@@ -91,7 +99,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
     offsets, arena, intermediates = plan(host.regions[0].blocks[0], memref_bytes)
     loc = host.location
     with ir.InsertionPoint(body), loc:
-        include("athread.h", True)
+        include("crts.h" if crts else "athread.h", True)
         include("string.h", True)
         include("stdint.h", True)
         include("stddef.h", True)
@@ -167,7 +175,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
         emitc.ReturnOp()
 
     with ir.InsertionPoint(body), loc:
-        _init_function(weights_bytes, arena)
+        _init_function(weights_bytes, arena, crts)
         _packed_function(num_inputs, len(args) - num_inputs)
         _finalize_function()
         _sizes_global("swmlir_input_bytes", [memref_bytes(a.type) for a in args[:num_inputs]])
@@ -182,12 +190,13 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1) -> None:
                                                                   weights_bytes)
 
 
-def _init_function(weights_bytes: int, arena_bytes: int) -> None:
-    """int swmlir_init(const char *weights_path): start the CPEs, load the weights, allocate the arena."""
+def _init_function(weights_bytes: int, arena_bytes: int, crts: bool = False) -> None:
+    """int swmlir_init(const char *weights_path): start the CPEs (athread_init, or CRTS_init), load the weights,
+    allocate the arena."""
     i32 = ir.IntegerType.get_signless(32)
     f, e = efunc("swmlir_init", [ptr_t("const char")], [i32])
     with ir.InsertionPoint(e):
-        call("athread_init")
+        call("CRTS_init" if crts else "athread_init")
         w = call("swmlir_load_weights", [e.arguments[0]], args=[idx(0), opaque(str(weights_bytes))],
                  result=ptr_t("void"))
         a = call("swmlir_alloc", args=[opaque(str(max(arena_bytes, 1)))], result=ptr_t("void"))

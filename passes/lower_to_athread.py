@@ -1,17 +1,30 @@
-"""sunway-lower-to-athread: the sunway ops of CPE kernels become calls of the SW26010 athread slave API (EmitC).
+"""sunway-lower-to-athread: the sunway ops of CPE kernels become calls of the target's slave API (EmitC): the
+SW26010 athread API, or the CRTS API of SW26010-Pro (crts.h) where the target's runtime_api is "crts".
 
 Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
-  sunway.cpe_id          -> athread_get_id(-1)
-  sunway.ldm_alloc       -> memref.alloca (a local array: the CPE stack is in LDM)
-  sunway.reply           -> `volatile int reply = 0;`
-  sunway.dma_get / put   -> athread_get / athread_put requests on the view's base address. A view is split into
-                            strided requests: the innermost contiguous run is the block (bsize), the next level
-                            the rows (stride = bytes skipped), outer levels become loops of requests.
-  sunway.dma_wait        -> swmlir_dma_wait(&reply, number of requests issued since the last wait)
-  sunway.barrier         -> athread_syn(ARRAY_SCOPE, 0xffff)
-  sunway.mesh_allgather  -> swmlir_mesh_allgather(buffer, slice bytes, axis): register communication
-                            (swmlir_slave.h)
+
+  sunway op              athread (SW26010)                          CRTS (SW26010-Pro)
+  cpe_id                 athread_get_id(-1)                         CRTS_tid
+  cpe_row / cpe_col      athread_get_id(-1) / 8, % 8                CRTS_rid / CRTS_cid
+  ldm_alloc              memref.alloca (a local array: the CPE stack is in LDM), both APIs
+  reply                  `volatile int reply = 0;`                  `crts_rply_t rply = 0;`
+  dma_get, contiguous    athread_get(PE_MODE, mem, ldm, len,        CRTS_dma_iget(ldm, mem, len, &rply)
+                           &reply, 0, 0, 0)
+  dma_get, strided       athread_get(PE_MODE, mem, ldm, len,        CRTS_dma_iget_stride(ldm, mem, len, bsize,
+                           &reply, 0, stride, bsize)                  stride, &rply)
+  dma_put                athread_put(PE_MODE, ldm, mem, len,        CRTS_dma_iput[_stride](mem, ldm, len,
+                           &reply, stride, bsize)                     [bsize, stride,] &rply)
+  dma_wait               swmlir_dma_wait(&reply, n)                 CRTS_dma_wait_value(&rply, n); rply = 0;
+  barrier                athread_syn(ARRAY_SCOPE, 0xffff)           CRTS_ssync_array()
+  mesh_allgather         swmlir_mesh_allgather(buffer, slice bytes, axis) (swmlir_slave.h): register
+                         communication on SW26010, RMA row/column broadcasts under CRTS
+
+A view is split into requests: the innermost contiguous run is the block (bsize), the next level the rows
+(stride = bytes skipped between blocks, as both APIs count it), outer levels become loops of requests. n of a wait
+is the number of requests issued on the reply word since the last wait; the word is reset after it (a CRTS reply
+word counts completed requests and CRTS_dma_wait_value spins until it reaches n).
 Sizes and strides are static (tiles are static), so every len/bsize/stride is a literal in the C code.
+The target comes from the `target` option, else the module's `swmlir.target` attribute (swmlir.targets).
 """
 from __future__ import annotations
 
@@ -22,6 +35,7 @@ from mlir.dialects import arith, emitc, memref, scf
 
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
+from swmlir.targets import module_target
 
 from . import register_pass
 from ._util import collect, defining_op, ensure_sunway, funcs, index_const, is_ldm_type
@@ -124,7 +138,7 @@ def plan_requests(shape: list[int], strides: list[int]) -> tuple[list[tuple[int,
     return outer, block, rows, pitch
 
 
-def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict) -> None:
+def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict, api: str) -> None:
     is_get = op.name == "sunway.dma_get"
     src, dst, reply = op.operands[0], op.operands[1], op.operands[2]
     main_view, ldm_view = (src, dst) if is_get else (dst, src)
@@ -149,16 +163,27 @@ def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict) -> None:
             ivs_ldm = arith.AddIOp(ivs_ldm, arith.MulIOp(iv, index_const(ls)).result).result
         mptr = _pointer(main_buf, ivs_main, elem)
         lptr = _pointer(ldm_buf, ivs_ldm, elem)
-        rptr = emitc.CastOp(_type('!emitc.ptr<!emitc.opaque<"void">>'), reply_ptr[_key(reply)]).result
         length = rows * block * eb
         bsize = block * eb if rows > 1 else 0
         stride = (pitch - block) * eb if rows > 1 else 0
-        if is_get:
+        if api == "crts":
+            rptr = reply_ptr[_key(reply)]
+            sizes = [_opaque(str(length))] + ([_opaque(str(bsize)), _opaque(str(stride))] if rows > 1 else [])
+            suffix = "_stride" if rows > 1 else ""
+            if is_get:   # CRTS_dma_iget[_stride](ldm, mem, len, [bsize, stride,] &rply)
+                emitc.CallOpaqueOp([], f"CRTS_dma_iget{suffix}", [lptr, mptr, rptr],
+                                   args=ir.ArrayAttr.get([_idx(0), _idx(1), *sizes, _idx(2)]))
+            else:        # CRTS_dma_iput[_stride](mem, ldm, len, [bsize, stride,] &rply)
+                emitc.CallOpaqueOp([], f"CRTS_dma_iput{suffix}", [mptr, lptr, rptr],
+                                   args=ir.ArrayAttr.get([_idx(0), _idx(1), *sizes, _idx(2)]))
+        elif is_get:
+            rptr = emitc.CastOp(_type('!emitc.ptr<!emitc.opaque<"void">>'), reply_ptr[_key(reply)]).result
             emitc.CallOpaqueOp([], "athread_get", [mptr, lptr, rptr],
                                args=ir.ArrayAttr.get([_opaque("PE_MODE"), _idx(0), _idx(1), _opaque(str(length)),
                                                       _idx(2), _opaque("0"), _opaque(str(stride)),
                                                       _opaque(str(bsize))]))
         else:
+            rptr = emitc.CastOp(_type('!emitc.ptr<!emitc.opaque<"void">>'), reply_ptr[_key(reply)]).result
             emitc.CallOpaqueOp([], "athread_put", [lptr, mptr, rptr],
                                args=ir.ArrayAttr.get([_opaque("PE_MODE"), _idx(0), _idx(1), _opaque(str(length)),
                                                       _idx(2), _opaque(str(stride)), _opaque(str(bsize))]))
@@ -224,30 +249,39 @@ def _lower_libm(kfn: ir.Operation) -> None:
         op.erase()
 
 
+def _cpe_index(api: str, which: str) -> ir.Value:
+    """The calling CPE's id, row or column (which: "id", "row", "col") as an index."""
+    i32 = ir.IntegerType.get_signless(32)
+    if api == "crts":
+        name = {"id": "CRTS_tid", "row": "CRTS_rid", "col": "CRTS_cid"}[which]
+        return arith.IndexCastOp(ir.IndexType.get(), emitc.LiteralOp(i32, name).result).result
+    call = emitc.CallOpaqueOp([i32], "athread_get_id", [], args=ir.ArrayAttr.get([ir.IntegerAttr.get(i32, -1)]))
+    idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
+    if which == "id":
+        return idx
+    # the 8x8 mesh: row = id / 8, column = id % 8 (athread numbers CPEs row-major)
+    eight = index_const(8)
+    return (arith.DivSIOp(idx, eight) if which == "row" else arith.RemSIOp(idx, eight)).result
+
+
 @register_pass("sunway-lower-to-athread",
-               "Lower sunway ops in CPE kernels to the athread slave API (EmitC calls, LDM arrays, reply words)",
+               "Lower sunway ops in CPE kernels to the target's slave API, athread or CRTS (EmitC calls, LDM arrays, "
+               "reply words)",
+               options={"target": ("", "target whose runtime_api decides the API (default: the module's "
+                                       "swmlir.target attribute, else sw26010)")},
                nestable=True)
-def lower_to_athread(module: ir.Operation) -> None:
+def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
     ensure_sunway(module)
+    api = module_target(module, target).runtime_api
+    if api not in ("athread", "crts"):
+        raise LoweringError(f"runtime API '{api}' of the target is not athread or crts", stage="emit")
+    reply_c = "crts_rply_t" if api == "crts" else "volatile int"
     for kfn in funcs(module, kernels=True):
         _lower_libm(kfn)
-        for op in collect(kfn, "sunway.cpe_id"):
+        for op in collect(kfn, ("sunway.cpe_id", "sunway.cpe_row", "sunway.cpe_col")):
             with ir.InsertionPoint(op), op.location:
-                i32 = ir.IntegerType.get_signless(32)
-                call = emitc.CallOpaqueOp([i32], "athread_get_id", [],
-                                          args=ir.ArrayAttr.get([ir.IntegerAttr.get(i32, -1)]))
-                idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
-            op.results[0].replace_all_uses_with(idx)
-            op.erase()
-        for op in collect(kfn, ("sunway.cpe_row", "sunway.cpe_col")):
-            # the 8x8 mesh: row = id / 8, column = id % 8 (athread numbers CPEs row-major)
-            with ir.InsertionPoint(op), op.location:
-                i32 = ir.IntegerType.get_signless(32)
-                call = emitc.CallOpaqueOp([i32], "athread_get_id", [],
-                                          args=ir.ArrayAttr.get([ir.IntegerAttr.get(i32, -1)]))
-                idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
-                eight = index_const(8)
-                val = (arith.DivSIOp(idx, eight) if op.name == "sunway.cpe_row" else arith.RemSIOp(idx, eight)).result
+                val = _cpe_index(api, {"sunway.cpe_id": "id", "sunway.cpe_row": "row",
+                                       "sunway.cpe_col": "col"}[op.name])
             op.results[0].replace_all_uses_with(val)
             op.erase()
         for op in collect(kfn, "sunway.ldm_alloc"):
@@ -261,27 +295,38 @@ def lower_to_athread(module: ir.Operation) -> None:
             op.erase()
         for op in collect(kfn, "sunway.barrier"):
             with ir.InsertionPoint(op), op.location:
-                emitc.CallOpaqueOp([], "athread_syn", [],
-                                   args=ir.ArrayAttr.get([_opaque("ARRAY_SCOPE"), _opaque("0xffff")]))
+                if api == "crts":
+                    emitc.CallOpaqueOp([], "CRTS_ssync_array", [])
+                else:
+                    emitc.CallOpaqueOp([], "athread_syn", [],
+                                       args=ir.ArrayAttr.get([_opaque("ARRAY_SCOPE"), _opaque("0xffff")]))
             op.erase()
         reply_ptr: dict = {}
+        reply_var: dict = {}
         replies = collect(kfn, "sunway.reply")
         for n, op in enumerate(replies):
             with ir.InsertionPoint(op), op.location:
-                var = emitc.VariableOp(_type('!emitc.lvalue<!emitc.opaque<"volatile int">>'), _opaque("0")).result
-                ptr = emitc.AddressOfOp(_type('!emitc.ptr<!emitc.opaque<"volatile int">>'), var).result
+                var = emitc.VariableOp(_type(f'!emitc.lvalue<!emitc.opaque<"{reply_c}">>'), _opaque("0")).result
+                ptr = emitc.AddressOfOp(_type(f'!emitc.ptr<!emitc.opaque<"{reply_c}">>'), var).result
             reply_ptr[_key(op.results[0])] = ptr
+            reply_var[_key(op.results[0])] = var
         pending: dict = {}
         for op in collect(kfn, ("sunway.dma_get", "sunway.dma_put", "sunway.dma_wait")):
             if op.name == "sunway.dma_wait":
                 key = _key(op.operands[0])
                 n = pending.pop(key, 0)
                 with ir.InsertionPoint(op), op.location:
-                    emitc.CallOpaqueOp([], "swmlir_dma_wait", [reply_ptr[key]],
-                                       args=ir.ArrayAttr.get([_idx(0), _opaque(str(n))]))
+                    if api == "crts":
+                        emitc.CallOpaqueOp([], "CRTS_dma_wait_value", [reply_ptr[key]],
+                                           args=ir.ArrayAttr.get([_idx(0), _opaque(str(n))]))
+                        zero = emitc.LiteralOp(_type(f'!emitc.opaque<"{reply_c}">'), "0").result
+                        emitc.AssignOp(reply_var[key], zero)   # the word counts the next requests from 0
+                    else:
+                        emitc.CallOpaqueOp([], "swmlir_dma_wait", [reply_ptr[key]],
+                                           args=ir.ArrayAttr.get([_idx(0), _opaque(str(n))]))
                 op.erase()
             else:
-                _lower_dma(op, reply_ptr, pending)
+                _lower_dma(op, reply_ptr, pending, api)
         for op in replies:
             op.erase()
         for op in collect(kfn, "sunway.mesh_allgather"):

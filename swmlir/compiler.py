@@ -19,7 +19,7 @@ from .codegen.weights import weights_file
 from .dialects import load_sunway_dialect
 from .errors import CompileError, RuntimeFailure
 from .pass_pipeline import run_pipeline
-from .targets import Target, get_target
+from .targets import TARGET_ATTR, Target, get_target
 
 
 @dataclass
@@ -255,6 +255,8 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         from .stats import kernel_stats
         kstats = kernel_stats(module, tgt.cpes_per_cg)
         host, kernels = pipeline.split_host_and_kernels(module)
+        for m in (host, kernels):   # the emit passes and kernel entries read the target's runtime API from it
+            m.operation.attributes[TARGET_ATTR] = ir.StringAttr.get(tgt.name)
         t0 = time.perf_counter()
         weights = weights_file(host, getattr(info, "resources", None))
         from .codegen.weights import manifest

@@ -16,7 +16,11 @@ class Target:
     simd_bits: int
     peak_gflops_per_cg: float
     dma_gbps_per_cg: float    # measured DMA bandwidth of one core group
-    runtime_api: str          # "athread" (SW26010) or "crts" (SW26010-Pro); "athread" for the emulated host
+    # The CPE runtime API the emitted C calls: "athread" (SW26010's athread_get/put, athread_syn, athread_get_id)
+    # or "crts" (SW26010-Pro's crts.h: CRTS_dma_iget/iput[_stride], CRTS_dma_wait_value, CRTS_ssync_array,
+    # CRTS_tid/rid/cid, CRTS_init); "athread" for the emulated host. Read by sunway-lower-to-athread,
+    # sunway-host-to-emitc, the kernel entries (codegen/kernel_c.py) and the Makefile (codegen/files.py).
+    runtime_api: str
     cc_host: str
     cc_slave: str
     cc_link: str
@@ -26,7 +30,9 @@ class Target:
     # DMA bandwidth (MB/s) against block size (bytes), measured on one CG (reference/sunway.md, swCandle Copy).
     dma_curve: tuple[tuple[int, float], ...] = field(default=())
     # How CPEs of a mesh row/column share LDM tiles: "rlc" = register communication (SW26010, putr/getr), "" =
-    # not used (SW26010-Pro's RMA is not emitted yet).
+    # not used. SW26010-Pro: "" -- its C lowers a sunway.mesh_allgather to RMA row/column broadcasts
+    # (swmlir_slave.h, CRTS_rma_row_ibcast / CRTS_rma_col_ibcast), but the schedule and the performance model
+    # cost sharing only for register communication, so sunway-share-tiles leaves Pro's gets alone.
     mesh_comm: str = ""
     # Constant MatMul/Gemm weights of products with many rows stored (K, N), vectors along N (True), or (N, K)
     # (False). (K, N) pays where the schedule tiles K and shares B tiles over the mesh (SW26010); where the LDM
@@ -60,16 +66,37 @@ TARGETS: dict[str, Target] = {
     "sw26010pro": Target(
         name="sw26010pro", description="SW26010-Pro: 6 CGs x (1 MPE + 64 CPEs), 256 KB LDM per CPE",
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=6, ldm_bytes=256 * 1024, ldm_reserved_bytes=40 * 1024,
-        simd_bits=512, peak_gflops_per_cg=2304.0, dma_gbps_per_cg=51.2, runtime_api="athread", kn_weights=False,
+        simd_bits=512, peak_gflops_per_cg=2304.0, dma_gbps_per_cg=51.2, runtime_api="crts", kn_weights=False,
         cc_host="swgcc -mhost", cc_slave="swgcc -mslave", cc_link="swgcc -mhybrid",
-        cflags_host=("-O2", "-faddress_align=128"), cflags_slave=("-O2", "-msimd", "-faddress_align=64", "-DSWMLIR_SIMD_LANES=8"),
-        ldflags=("-lm_slave",)),
+        # flags of reference/sunway.md 2.1 (the swops Makefile): -mieee for IEEE results (NaN/Inf, denormals:
+        # checked against onnxruntime), 128/64-byte address alignment of host/slave objects
+        cflags_host=("-O2", "-mieee", "-faddress_align=128"),
+        cflags_slave=("-O2", "-mieee", "-msimd", "-faddress_align=64", "-DSWMLIR_SIMD_LANES=8"),
+        ldflags=("-mieee", "-lm_slave")),
     "host": Target(
         name="host", description="This machine, emulated as one core group: CPEs = threads, LDM sized to L2",
         cpes_per_cg=64, mesh=(8, 8), cgs_per_chip=1, ldm_bytes=256 * 1024, ldm_reserved_bytes=32 * 1024,
         simd_bits=256, peak_gflops_per_cg=0.0, dma_gbps_per_cg=0.0, runtime_api="athread",
         cc_host="cc", cc_slave="cc", cc_link="cc", cflags_host=("-O2",), cflags_slave=("-O2",)),
 }
+
+
+RUNTIME_APIS = ("athread", "crts")
+TARGET_ATTR = "swmlir.target"   # module attribute: the target's name (set by swmlir.compile on host and kernels)
+
+
+def module_target(module, option: str = "") -> Target:
+    """The target a pass works for: its `target=` option if given, else the module's `swmlir.target` attribute,
+    else sw26010 (what a bare swmlir-opt run on a test file means)."""
+    if option:
+        return get_target(option)
+    from mlir import ir
+    op = getattr(module, "operation", module)
+    while op is not None and op.name != "builtin.module":
+        op = op.parent
+    if op is not None and TARGET_ATTR in op.attributes:
+        return get_target(ir.StringAttr(op.attributes[TARGET_ATTR]).value)
+    return get_target("sw26010")
 
 
 def get_target(name: str | Target) -> Target:

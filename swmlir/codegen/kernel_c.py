@@ -1,4 +1,4 @@
-"""Kernel (CPE) C: the kernel module through EmitC, plus the athread entry that unpacks the argument struct.
+"""Kernel (CPE) C: the kernel module through EmitC, plus the entry (athread or CRTS) that unpacks the argument struct.
 
 athread_spawn passes one pointer, the address of the struct of addresses the host filled, in main memory
 (reference/sunway.md 3.1). The entry `void <kernel>(void *arg)` fetches that struct into LDM with one DMA, as it
@@ -8,6 +8,10 @@ the emulator refuses it), then calls the kernel body, whose parameters are C arr
     struct k_args a;  volatile int reply = 0;
     athread_get(PE_MODE, arg, &a, sizeof(struct k_args), &reply, 0, 0, 0);  swmlir_dma_wait(&reply, 1);
     k_body(a.a0, a.a1, ...);
+
+Under CRTS (SW26010-Pro, the target's runtime_api) the same fetch is
+`crts_rply_t reply = 0; CRTS_dma_iget(&a, arg, sizeof(struct k_args), &reply); CRTS_dma_wait_value(&reply, 1);`
+and the file includes crts.h after `#define SWMLIR_CRTS 1`, which tells swmlir_slave.h which API it is on.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from mlir.dialects import emitc
 from swmlir.passes._emitc import T, call, cast, idx, include, opaque, opaque_t, ptr_t, variable
 from swmlir.passes._emitc import func as efunc
 from swmlir.passes._util import KERNEL_ATTR
+from swmlir.targets import module_target
 
 ARG_POINTER_BYTES = 8  # each field of an argument struct is a 64-bit address (host and CPE alike)
 
@@ -26,10 +31,12 @@ def arg_struct_bytes(n_args: int) -> int:
     return ARG_POINTER_BYTES * n_args
 
 
-def add_kernel_entries(module: ir.Module) -> list[tuple[str, int]]:
-    """Rename each converted kernel to <name>_body (static) and add the athread entry <name>(void *).
+def add_kernel_entries(module: ir.Module, target: str = "") -> list[tuple[str, int]]:
+    """Rename each converted kernel to <name>_body (static) and add the entry <name>(void *) that athread_spawn
+    starts, for the target's runtime API (`target`, else the module's swmlir.target attribute).
 
     Returns (kernel name, number of arguments) for the argument structs."""
+    crts = module_target(module.operation, target).runtime_api == "crts"
     kernels = []
     body = module.body
     for op in list(body.operations):
@@ -48,20 +55,28 @@ def add_kernel_entries(module: ir.Module) -> list[tuple[str, int]]:
                 if n_args:
                     st = f"struct {name}_args"
                     a = variable(opaque_t(st))  # in LDM: the CPE stack
-                    reply = variable(opaque_t("volatile int"), "0")
+                    reply_c = "crts_rply_t" if crts else "volatile int"
+                    reply = variable(opaque_t(reply_c), "0")
                     ap = emitc.AddressOfOp(T(f'!emitc.ptr<!emitc.opaque<"{st}">>'), a).result
-                    rp = emitc.AddressOfOp(ptr_t("volatile int"), reply).result
-                    call("athread_get", [e.arguments[0], cast(ap, ptr_t("void")), cast(rp, ptr_t("void"))],
-                         args=[opaque("PE_MODE"), idx(0), idx(1), opaque(f"sizeof({st})"), idx(2), opaque("0"),
-                               opaque("0"), opaque("0")])
-                    call("swmlir_dma_wait", [rp], args=[idx(0), opaque("1")])
+                    rp = emitc.AddressOfOp(ptr_t(reply_c), reply).result
+                    if crts:
+                        call("CRTS_dma_iget", [cast(ap, ptr_t("void")), e.arguments[0], rp],
+                             args=[idx(0), idx(1), opaque(f"sizeof({st})"), idx(2)])
+                        call("CRTS_dma_wait_value", [rp], args=[idx(0), opaque("1")])
+                    else:
+                        call("athread_get", [e.arguments[0], cast(ap, ptr_t("void")), cast(rp, ptr_t("void"))],
+                             args=[opaque("PE_MODE"), idx(0), idx(1), opaque(f"sizeof({st})"), idx(2),
+                                   opaque("0"), opaque("0"), opaque("0")])
+                        call("swmlir_dma_wait", [rp], args=[idx(0), opaque("1")])
                     for i in range(n_args):
                         m = emitc.MemberOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), f"a{i}", a).result
                         vals.append(emitc.LoadOp(ptr_t("void"), m).result)
                 call(f"{name}_body", vals)
                 emitc.ReturnOp()
     with ir.InsertionPoint.at_block_begin(body), ir.Location.unknown():
-        for h, std in (("slave.h", True), ("math.h", True), ("stdint.h", True), ("stddef.h", True),
+        if crts:
+            emitc.VerbatimOp("#define SWMLIR_CRTS 1 /* the CRTS API of SW26010-Pro (swmlir_slave.h reads it) */", [])
+        for h, std in (("crts.h" if crts else "slave.h", True), ("math.h", True), ("stdint.h", True), ("stddef.h", True),
                        ("stdbool.h", True), ("string.h", True), ("swmlir_slave.h", False),
                        ("model_kernels.h", False)):
             include(h, std)

@@ -7,8 +7,8 @@ threads, a CPE's LDM becomes its thread stack plus a small heap, and every DMA i
 counters feed the performance model.
 
 C files: ``include/`` (swmlir_runtime.h and swmlir_slave.h: portable, also used on the real machine), ``emulator/``
-(athread.h and slave.h: the emulator's stand-ins for the vendor headers, on the include path of emulator builds
-only), ``emulator.c``, ``swmlir_runtime.c`` (portable), ``driver.c`` (a generic ``main`` around the generated
+(athread.h, slave.h and crts.h: the emulator's stand-ins for the vendor headers of athread and of CRTS, on the
+include path of emulator builds only), ``emulator.c``, ``swmlir_runtime.c`` (portable), ``driver.c`` (a generic ``main`` around the generated
 ``model.h``), ``direct_count.c`` (hooks of the opt-in direct-access mode), ``CMakeLists.txt`` (the emulator as a
 CMake library). An emitted package carries a copy of the files it needs (``PACKAGE_FILES``) under ``runtime/``.
 """

@@ -60,7 +60,7 @@ def include_dirs(*, emulator: bool = True) -> list[str]:
 # What an emitted package needs of the runtime, as paths relative to this folder: copied into the output folder
 # under runtime/ (codegen/files.py), so that it builds with no path to the swmlir installation.
 PACKAGE_FILES = ("CMakeLists.txt", "swmlir_runtime.c", "driver.c", "emulator.c", "include/swmlir_runtime.h",
-                 "include/swmlir_slave.h", "emulator/athread.h", "emulator/slave.h")
+                 "include/swmlir_slave.h", "emulator/athread.h", "emulator/slave.h", "emulator/crts.h")
 
 
 def package_files() -> dict[str, str]:

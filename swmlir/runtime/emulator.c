@@ -1,5 +1,5 @@
 /*
- * emulator.c -- the athread API (SW26010) on an ordinary Linux host.
+ * emulator.c -- the athread API (SW26010) and the CRTS API (SW26010-Pro) on an ordinary Linux host.
  *
  * Why: swmlir emits C for the Sunway many-core processor and nobody here has one. Every compiled model is run
  * against this emulator to check its numbers, and the counters kept here (DMA requests, bytes, block sizes,
@@ -19,6 +19,11 @@
  *  - any error prints one line "swmlir-emulator: error: ..." and ends the process with status 3 (never a hang:
  *    barriers that can no longer complete and waits for replies that will never come are errors too).
  * Counters are accumulated per CPE without sharing and merged at athread_join.
+ *
+ * CRTS (emulator/crts.h) runs on the same machinery: CRTS_init is athread_init, the host spawns with athread_spawn,
+ * CRTS_dma_* are the same checked and counted copies as athread_get/put (a request is counted alike in both
+ * APIs), CRTS_ssync_* the same barriers. RMA broadcasts (CRTS_rma_row/col_ibcast) copy between the CPEs' LDMs and
+ * increment the receivers' reply words; CRTS_rma_wait_value really waits for them (deadlocks are errors).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +46,8 @@
  * build's include path) */
 #include "emulator/athread.h"
 #include "emulator/slave.h"
+#define SWMLIR_EMU_CRTS_IMPL 1 /* both parts of crts.h: the host's CRTS_init and the slave's CRTS_* */
+#include "emulator/crts.h"
 
 #ifndef SWMLIR_LDM_BYTES
 #define SWMLIR_LDM_BYTES 65536
@@ -209,10 +216,14 @@ static struct {
     pthread_mutex_t syn_mu;
     barrier_t array, rows[8], cols[8];
     int blocked, finished;
+    /* CPEs waiting in CRTS_rma_wait_value (under syn_mu; woken by rma_cv when an RMA write arrives) */
+    pthread_cond_t rma_cv;
+    int rma_waiting;
     cpe_t cpes[NCPE];
 } E = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .syn_mu = PTHREAD_MUTEX_INITIALIZER,
+    .rma_cv = PTHREAD_COND_INITIALIZER,
     .next_nthreads = NCPE,
 };
 
@@ -1024,15 +1035,13 @@ static void check_main(cpe_t *c, const char *call, const char *mem, size_t span)
  * DMA
  * ---------------------------------------------------------------------------------------------------------- */
 
-static int dma(int is_get, dma_mode mode, char *mem, char *ldm, int len, void *reply, int stride, int bsize)
+/* One request of `call` (athread_get/put or a CRTS_dma_* form). reply == NULL: a blocking CRTS form, which has no
+ * reply word of the caller's. */
+static int dma(const char *call, int is_get, char *mem, char *ldm, int len, void *reply, int stride, int bsize)
 {
-    const char *call = is_get ? "athread_get" : "athread_put";
     cpe_t *c = require_cpe(call);
     size_t nblocks, block, pitch, span, i;
 
-    if ((unsigned)mode != PE_MODE)
-        emu_fail(c, call, "mode %s not emulated (only PE_MODE)",
-                 (unsigned)mode < 5 ? mode_names[mode] : "(invalid)");
     if (len <= 0 || stride < 0 || bsize < 0)
         emu_fail(c, call, "len %d, stride %d, bsize %d: len must be > 0, stride and bsize >= 0", len, stride, bsize);
     if ((stride == 0 && bsize == 0) || bsize == len) {
@@ -1048,10 +1057,11 @@ static int dma(int is_get, dma_mode mode, char *mem, char *ldm, int len, void *r
     }
     pitch = block + (size_t)stride;
     span = (nblocks - 1) * pitch + block;
-    if (!mem || !ldm || !reply)
-        emu_fail(c, call, "null pointer (main memory %p, LDM %p, reply %p)", (void *)mem, (void *)ldm, reply);
+    if (!mem || !ldm)
+        emu_fail(c, call, "null pointer (main memory %p, LDM %p)", (void *)mem, (void *)ldm);
 
-    check_ldm(c, call, "reply word", (char *)reply, sizeof(int));
+    if (reply)
+        check_ldm(c, call, "reply word", (char *)reply, sizeof(int));
     check_ldm(c, call, "LDM range", ldm, (size_t)len);
     check_main(c, call, mem, span);
     mem = dma_view(mem); /* the program's view of main memory is closed while the kernel runs */
@@ -1070,19 +1080,96 @@ static int dma(int is_get, dma_mode mode, char *mem, char *ldm, int len, void *r
         c->c.put_bytes += (uint64_t)len;
     }
     hist_add(&c->c.blocks, block, nblocks);
-    *(volatile int *)reply += 1; /* completion, after the data is in place */
+    if (reply)
+        *(volatile int *)reply += 1; /* completion, after the data is in place */
     return 0;
+}
+
+static void athread_dma_args(const char *call, dma_mode mode, void *reply)
+{
+    cpe_t *c = require_cpe(call);
+    if ((unsigned)mode != PE_MODE)
+        emu_fail(c, call, "mode %s not emulated (only PE_MODE)",
+                 (unsigned)mode < 5 ? mode_names[mode] : "(invalid)");
+    if (!reply)
+        emu_fail(c, call, "null reply word");
 }
 
 int athread_get(dma_mode mode, void *src_mem, void *dst_ldm, int len, void *reply, char mask, int stride, int bsize)
 {
     (void)mask; /* row mask: broadcast modes only */
-    return dma(1, mode, (char *)src_mem, (char *)dst_ldm, len, reply, stride, bsize);
+    athread_dma_args("athread_get", mode, reply);
+    return dma("athread_get", 1, (char *)src_mem, (char *)dst_ldm, len, reply, stride, bsize);
 }
 
 int athread_put(dma_mode mode, void *src_ldm, void *dst_mem, int len, void *reply, int stride, int bsize)
 {
-    return dma(0, mode, (char *)dst_mem, (char *)src_ldm, len, reply, stride, bsize);
+    athread_dma_args("athread_put", mode, reply);
+    return dma("athread_put", 0, (char *)dst_mem, (char *)src_ldm, len, reply, stride, bsize);
+}
+
+/* CRTS DMA: the same requests in the CRTS argument order (LDM first for gets, main memory first for puts); the
+ * strided forms take bsize before stride. Counted exactly as athread_get / athread_put. */
+static void *crts_reply(const char *call, crts_rply_t *rply)
+{
+    if (!rply)
+        emu_fail(require_cpe(call), call, "null reply word");
+    return (void *)(uintptr_t)rply; /* the word is written once the copy is done, as athread_get's */
+}
+
+int CRTS_dma_iget(void *ldm, const void *mem, int len, crts_rply_t *rply)
+{
+    return dma("CRTS_dma_iget", 1, (char *)mem, (char *)ldm, len, crts_reply("CRTS_dma_iget", rply), 0, 0);
+}
+
+int CRTS_dma_iput(void *mem, const void *ldm, int len, crts_rply_t *rply)
+{
+    return dma("CRTS_dma_iput", 0, (char *)mem, (char *)ldm, len, crts_reply("CRTS_dma_iput", rply), 0, 0);
+}
+
+int CRTS_dma_iget_stride(void *ldm, const void *mem, int len, int bsize, int stride, crts_rply_t *rply)
+{
+    return dma("CRTS_dma_iget_stride", 1, (char *)mem, (char *)ldm, len,
+               crts_reply("CRTS_dma_iget_stride", rply), stride, bsize);
+}
+
+int CRTS_dma_iput_stride(void *mem, const void *ldm, int len, int bsize, int stride, crts_rply_t *rply)
+{
+    return dma("CRTS_dma_iput_stride", 0, (char *)mem, (char *)ldm, len,
+               crts_reply("CRTS_dma_iput_stride", rply), stride, bsize);
+}
+
+int CRTS_dma_get(void *ldm, const void *mem, int len)
+{
+    return dma("CRTS_dma_get", 1, (char *)mem, (char *)ldm, len, NULL, 0, 0);
+}
+
+int CRTS_dma_put(void *mem, const void *ldm, int len)
+{
+    return dma("CRTS_dma_put", 0, (char *)mem, (char *)ldm, len, NULL, 0, 0);
+}
+
+int CRTS_dma_get_stride(void *ldm, const void *mem, int len, int bsize, int stride)
+{
+    return dma("CRTS_dma_get_stride", 1, (char *)mem, (char *)ldm, len, NULL, stride, bsize);
+}
+
+int CRTS_dma_put_stride(void *mem, const void *ldm, int len, int bsize, int stride)
+{
+    return dma("CRTS_dma_put_stride", 0, (char *)mem, (char *)ldm, len, NULL, stride, bsize);
+}
+
+int CRTS_dma_wait_value(crts_rply_t *rply, int value)
+{
+    cpe_t *c = require_cpe("CRTS_dma_wait_value");
+    if (!rply)
+        emu_fail(c, "CRTS_dma_wait_value", "null reply word");
+    if (*rply < value)
+        emu_fail(c, "CRTS_dma_wait_value",
+                 "waiting for the reply word to reach %d but it holds %d: this would spin forever "
+                 "(DMAs complete when issued in the emulator)",
+                 value, *rply);
+    return 0;
 }
 
 void swmlir_emu_dma_wait_check(volatile int *reply, int count)
@@ -1171,11 +1258,11 @@ int athread_get_core(int id)
     return id >= 0 && id < NCPE ? id : -1;
 }
 
-static void barrier_wait(cpe_t *c, barrier_t *b, const char *scope)
+static void barrier_wait(cpe_t *c, barrier_t *b, const char *scope, const char *call)
 {
     pthread_mutex_lock(&E.syn_mu);
     if (b->finished > 0)
-        emu_fail(c, "athread_syn", "deadlock: %d CPE(s) of this %s barrier already returned from the kernel",
+        emu_fail(c, call, "deadlock: %d CPE(s) of this %s barrier already returned from the kernel",
                  b->finished, scope);
     if (++b->arrived == b->expected) {
         b->arrived = 0;
@@ -1185,11 +1272,11 @@ static void barrier_wait(cpe_t *c, barrier_t *b, const char *scope)
     } else {
         unsigned long phase = b->phase;
         E.blocked++;
-        if (E.blocked + E.finished == E.nthreads)
-            emu_fail(c, "athread_syn",
-                     "deadlock: no barrier can complete (%d CPE(s) wait in athread_syn, %d returned from the "
-                     "kernel)",
-                     E.blocked, E.finished);
+        if (E.blocked + E.rma_waiting + E.finished == E.nthreads)
+            emu_fail(c, call,
+                     "deadlock: no barrier can complete (%d CPE(s) wait in a barrier, %d for RMA data, %d "
+                     "returned from the kernel)",
+                     E.blocked, E.rma_waiting, E.finished);
         while (b->phase == phase)
             pthread_cond_wait(&b->cv, &E.syn_mu);
     }
@@ -1208,11 +1295,142 @@ int athread_syn(int scope, int mask)
                  "ROW_SCOPE / COL_SCOPE)", (unsigned)mask);
     c->c.syncs++;
     if (scope == ARRAY_SCOPE)
-        barrier_wait(c, &E.array, "ARRAY_SCOPE");
+        barrier_wait(c, &E.array, "ARRAY_SCOPE", "athread_syn");
     else if (scope == ROW_SCOPE)
-        barrier_wait(c, &E.rows[c->id >> 3], "ROW_SCOPE");
+        barrier_wait(c, &E.rows[c->id >> 3], "ROW_SCOPE", "athread_syn");
     else
-        barrier_wait(c, &E.cols[c->id & 7], "COL_SCOPE");
+        barrier_wait(c, &E.cols[c->id & 7], "COL_SCOPE", "athread_syn");
+    return 0;
+}
+
+/* CRTS barriers: the same groups as athread_syn's scopes, counted alike. */
+int CRTS_ssync_array(void)
+{
+    cpe_t *c = require_cpe("CRTS_ssync_array");
+    c->c.syncs++;
+    barrier_wait(c, &E.array, "array", "CRTS_ssync_array");
+    return 0;
+}
+
+int CRTS_ssync_row(void)
+{
+    cpe_t *c = require_cpe("CRTS_ssync_row");
+    c->c.syncs++;
+    barrier_wait(c, &E.rows[c->id >> 3], "row", "CRTS_ssync_row");
+    return 0;
+}
+
+int CRTS_ssync_col(void)
+{
+    cpe_t *c = require_cpe("CRTS_ssync_col");
+    c->c.syncs++;
+    barrier_wait(c, &E.cols[c->id & 7], "column", "CRTS_ssync_col");
+    return 0;
+}
+
+int swmlir_emu_crts_id(int what)
+{
+    cpe_t *c = require_cpe("CRTS_tid");
+    switch (what) {
+    case 0:
+        return c->id;
+    case 1:
+        return c->id >> 3;
+    case 2:
+        return c->id & 7;
+    default:
+        return 0; /* one core group */
+    }
+}
+
+/* The address in `to`'s LDM at the place p has in `from`'s: the same offset below the LDM top (stack), into the
+ * ldm_malloc heap, or into the __thread_local data (on the machine: the same LDM address). NULL if p is not in
+ * `from`'s LDM. */
+static char *ldm_peer_address(const cpe_t *from, const cpe_t *to, char *p)
+{
+    if (from->tls_lo && p >= from->tls_lo && p < from->tls_lo + E.tls_bytes)
+        return to->tls_lo ? to->tls_lo + (p - from->tls_lo) : NULL;
+    if (p >= from->stack_lo && p < from->top)
+        return to->top ? to->top - (from->top - p) : NULL;
+    if (p >= from->heap && p < from->heap + E.ldm_bytes)
+        return to->heap + (p - from->heap);
+    return NULL;
+}
+
+/* RMA broadcast of len bytes from src (caller's LDM) to dst in the LDM of every CPE of the caller's row (axis 0)
+ * or column (axis 1), the caller included; the receivers' reply words at r_rply are incremented, then the
+ * caller's *l_rply. Copies and increments happen under syn_mu, so that CRTS_rma_wait_value sees the data with
+ * the count. Counted as mesh bytes: what the other CPEs receive (the sender's own copy is not a transfer). */
+static int rma_bcast(const char *call, int axis, char *dst, const char *src, int len, crts_rply_t *l_rply,
+                     crts_rply_t *r_rply)
+{
+    cpe_t *c = require_cpe(call);
+    char *peer_dst[8];
+    crts_rply_t *peer_rply[8];
+    int q, peers[8];
+
+    if (len <= 0)
+        emu_fail(c, call, "len %d: must be > 0", len);
+    if (!dst || !src || !l_rply || !r_rply)
+        emu_fail(c, call, "null pointer (dst %p, src %p, l_rply %p, r_rply %p)", (void *)dst, (const void *)src,
+                 (void *)l_rply, (void *)r_rply);
+    check_ldm(c, call, "source", (char *)src, (size_t)len);
+    check_ldm(c, call, "destination", dst, (size_t)len);
+    check_ldm(c, call, "local reply word", (char *)l_rply, sizeof(int));
+    check_ldm(c, call, "remote reply word", (char *)r_rply, sizeof(int));
+    for (q = 0; q < 8; q++) {
+        cpe_t *to;
+        peers[q] = axis ? q * 8 + (c->id & 7) : (c->id & ~7) + q;
+        to = &E.cpes[peers[q]];
+        if (peers[q] >= E.nthreads)
+            emu_fail(c, call, "CPE %d of the %s is not in this spawn", peers[q], axis ? "column" : "row");
+        peer_dst[q] = ldm_peer_address(c, to, dst);
+        peer_rply[q] = (crts_rply_t *)ldm_peer_address(c, to, (char *)r_rply);
+        if (!peer_dst[q] || !peer_rply[q])
+            emu_fail(c, call, "CPE %d has no LDM at the destination's place (not running the kernel?)", peers[q]);
+    }
+    pthread_mutex_lock(&E.syn_mu);
+    for (q = 0; q < 8; q++) {
+        if (peer_dst[q] != src)
+            memmove(peer_dst[q], src, (size_t)len);
+        *peer_rply[q] += 1;
+    }
+    pthread_cond_broadcast(&E.rma_cv);
+    pthread_mutex_unlock(&E.syn_mu);
+    c->c.mesh_bytes += 7u * (uint64_t)len;
+    *l_rply += 1;
+    return 0;
+}
+
+int CRTS_rma_row_ibcast(void *dst, const void *src, int len, crts_rply_t *l_rply, crts_rply_t *r_rply)
+{
+    return rma_bcast("CRTS_rma_row_ibcast", 0, (char *)dst, (const char *)src, len, l_rply, r_rply);
+}
+
+int CRTS_rma_col_ibcast(void *dst, const void *src, int len, crts_rply_t *l_rply, crts_rply_t *r_rply)
+{
+    return rma_bcast("CRTS_rma_col_ibcast", 1, (char *)dst, (const char *)src, len, l_rply, r_rply);
+}
+
+int CRTS_rma_wait_value(crts_rply_t *rply, int value)
+{
+    cpe_t *c = require_cpe("CRTS_rma_wait_value");
+
+    if (!rply)
+        emu_fail(c, "CRTS_rma_wait_value", "null reply word");
+    check_ldm(c, "CRTS_rma_wait_value", "reply word", (char *)rply, sizeof(int));
+    pthread_mutex_lock(&E.syn_mu);
+    while (*rply < value) {
+        E.rma_waiting++;
+        if (E.blocked + E.rma_waiting + E.finished == E.nthreads)
+            emu_fail(c, "CRTS_rma_wait_value",
+                     "deadlock: waiting for the reply word to reach %d (it holds %d) but no CPE can still send "
+                     "(%d wait in a barrier, %d for RMA data, %d returned from the kernel)",
+                     value, *rply, E.blocked, E.rma_waiting, E.finished);
+        pthread_cond_wait(&E.rma_cv, &E.syn_mu);
+        E.rma_waiting--;
+    }
+    pthread_mutex_unlock(&E.syn_mu);
     return 0;
 }
 
@@ -1234,7 +1452,7 @@ void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis)
         emu_fail(c, "swmlir_mesh_allgather", "slice of %d bytes", slice_bytes);
     check_ldm(c, "swmlir_mesh_allgather", "buffer", (char *)buf, (size_t)slice_bytes * 8);
     c->mesh_buf = (char *)buf;
-    barrier_wait(c, b, scope);
+    barrier_wait(c, b, scope, "swmlir_mesh_allgather");
     for (q = 0; q < 8; q++) {
         int peer = axis ? q * 8 + (c->id & 7) : (c->id & ~7) + q;
         size_t off = (size_t)q * (size_t)slice_bytes;
@@ -1243,7 +1461,7 @@ void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis)
         memcpy(c->mesh_buf + off, E.cpes[peer].mesh_buf + off, (size_t)slice_bytes);
         c->c.mesh_bytes += (uint64_t)slice_bytes;
     }
-    barrier_wait(c, b, scope);
+    barrier_wait(c, b, scope, "swmlir_mesh_allgather");
 }
 
 /* A CPE returned from the kernel: the barriers of its groups can no longer complete. */
@@ -1264,9 +1482,10 @@ static void kernel_returned(cpe_t *c)
                      "deadlock: returned while %d CPE(s) of its %s barrier wait for it in athread_syn",
                      mine[i]->arrived, i == 0 ? "ARRAY_SCOPE" : i == 1 ? "ROW_SCOPE" : "COL_SCOPE");
     }
-    if (E.blocked > 0 && E.blocked + E.finished == E.nthreads)
-        emu_fail(c, "return from kernel", "deadlock: %d CPE(s) wait in athread_syn, all others returned",
-                 E.blocked);
+    if (E.blocked + E.rma_waiting > 0 && E.blocked + E.rma_waiting + E.finished == E.nthreads)
+        emu_fail(c, "return from kernel",
+                 "deadlock: %d CPE(s) wait in a barrier and %d for RMA data, all others returned", E.blocked,
+                 E.rma_waiting);
     pthread_mutex_unlock(&E.syn_mu);
 }
 
@@ -1387,6 +1606,12 @@ int athread_init(void)
     return 0;
 }
 
+/* CRTS's host start: the same 64 CPE threads as athread_init. */
+int CRTS_init(void)
+{
+    return athread_init();
+}
+
 /* The spawn argument as the CPEs see it. On the machine `arg` is an address in main memory that a CPE reads by
  * DMA (the emitted kernel entry fetches the argument struct into LDM with athread_get). Here the host's struct
  * (often on the host stack, which is not registered memory) is copied into the shared main-memory object and
@@ -1449,7 +1674,7 @@ int swmlir_emu_spawn(void (*fn)(void *), void *arg, size_t arg_bytes, const char
         E.rows[i].arrived = E.cols[i].arrived = E.rows[i].finished = E.cols[i].finished = 0;
     }
     E.array.arrived = E.array.finished = 0;
-    E.blocked = E.finished = 0;
+    E.blocked = E.finished = E.rma_waiting = 0;
     pthread_mutex_unlock(&E.syn_mu);
 
     free(E.name);

@@ -1,11 +1,17 @@
 /*
  * swmlir_slave.h -- helpers for kernels (CPE code) emitted by swmlir. Portable: the same code builds with the
- * vendor's slave.h on the SW26010 and with the emulator's slave.h on a host (SWMLIR_EMULATOR defined).
+ * vendor's slave.h on the SW26010 and with the emulator's slave.h on a host (SWMLIR_EMULATOR defined). Kernels
+ * for the CRTS API of SW26010-Pro define SWMLIR_CRTS before including it (the emitted model_slave.c does): it then
+ * builds on crts.h, the vendor's or the emulator's.
  */
 #ifndef SWMLIR_SLAVE_HELPERS_H
 #define SWMLIR_SLAVE_HELPERS_H
 
+#ifdef SWMLIR_CRTS
+#include <crts.h>
+#else
 #include <slave.h>
+#endif
 #include <string.h>
 
 /* Wait until `count` DMA requests issued with this reply word have completed, then reset it for reuse.
@@ -75,6 +81,34 @@ SWMLIR_SIMD_ARITH(8)
  * a get blocks until the data is there, so the 8 CPEs need no barrier. A tail under 32 bytes goes through an
  * aligned bounce buffer. The emulator copies between the peers' LDM instead (same result, counted).
  */
+#ifdef SWMLIR_CRTS
+/*
+ * Under CRTS (SW26010-Pro, no register communication) the same allgather is RMA: after a barrier of the row
+ * (column) -- every peer is done with the buffer's old contents and has reset its receive count -- each CPE
+ * broadcasts its slice to the same place of every LDM of its row (column), itself included
+ * (CRTS_rma_row_ibcast / CRTS_rma_col_ibcast), then waits for its send and for the 8 slices. The receive count is
+ * LDM data at the same address in every CPE (__thread_local_fix, as crts.h's own RMA reply words), and buf is
+ * too: a local array of the kernel, whose frames every CPE lays out alike. The emulator runs this same code
+ * (its crts.h copies between the CPEs' LDMs).
+ */
+static inline void swmlir_mesh_allgather(void *buf, int slice_bytes, int axis)
+{
+    static __thread_local_fix crts_rply_t received;
+    crts_rply_t sent = 0;
+    char *mine = (char *)buf + (axis ? CRTS_rid : CRTS_cid) * slice_bytes;
+
+    received = 0;
+    if (axis) {
+        CRTS_ssync_col();
+        CRTS_rma_col_ibcast(mine, mine, slice_bytes, &sent, &received);
+    } else {
+        CRTS_ssync_row();
+        CRTS_rma_row_ibcast(mine, mine, slice_bytes, &sent, &received);
+    }
+    CRTS_rma_wait_value(&sent, 1);
+    CRTS_rma_wait_value(&received, 8);
+}
+#else
 static inline void swmlir_mesh_allgather(void *buf, int slice_bytes, int axis)
 {
 #ifdef SWMLIR_EMULATOR
@@ -111,5 +145,6 @@ static inline void swmlir_mesh_allgather(void *buf, int slice_bytes, int axis)
     }
 #endif
 }
+#endif /* SWMLIR_CRTS */
 
 #endif /* SWMLIR_SLAVE_HELPERS_H */
