@@ -18,9 +18,9 @@ _TAKEN = frozenset("""
     main NULL EOF errno assert offsetof
 """.split())
 
-# our runtime and the athread API (prefixes), reserved C names (leading underscore), typedefs and macros of
+# our runtime and the athread and CRTS APIs (prefixes), reserved C names (leading underscore), typedefs and macros of
 # <stdint.h>/<stddef.h> (`_t`, `_MAX`, `_MIN`, `_C`)
-_RESERVED = re.compile(r"^(_|swmlir_|SWMLIR_|athread_|slave_|SLAVE_|ldm_|PE_)|(_t|_MAX|_MIN|_C)$")
+_RESERVED = re.compile(r"^(_|swmlir_|SWMLIR_|athread_|slave_|SLAVE_|ldm_|PE_|CRTS_|crts_)|(_t|_MAX|_MIN|_C)$")
 
 MAX_IDENT = 63   # C99 significant characters of an internal identifier
 
