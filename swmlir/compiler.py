@@ -41,6 +41,7 @@ class CompiledModel:
     last_time_ms: float | None = None   # mean wall time per run of the last run(repeat>1), on the emulator
     kernel_mix: dict = field(default_factory=dict)   # kernel -> swmlir.sim.mix.Mix as a dict (static)
     _exe: str | None = None
+    _llvm_exe: str | None = None      # the build of the LLVM IR output (compile(llvm=True), run(via="llvm"))
     _workdir: str | None = None
     _cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
 
@@ -78,11 +79,35 @@ class CompiledModel:
             raise
         return self._exe
 
+    def build_llvm(self) -> str:
+        """Build the LLVM IR output (model_host.ll, model_slave.ll: compile(llvm=True)) with the wheels' llc
+        against the host emulator (once; in the folder of build() when there is one) and return the executable."""
+        if self._llvm_exe:
+            return self._llvm_exe
+        from . import llvmir
+        if llvmir.HOST_LL not in self.files:
+            raise CompileError("this model was compiled without its LLVM IR: compile it with llvm=True "
+                               "(swmlir run --via llvm)", stage="run")
+        if self._workdir is None:
+            self._workdir = tempfile.mkdtemp(prefix="swmlir-")
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._workdir, True)
+        try:
+            self.save(self._workdir)
+            self._llvm_exe = llvmir.build_emulated_executable(
+                self._workdir, ldm_bytes=self.target.ldm_bytes, helpers_dir=os.path.join(self._workdir, "runtime"))
+        except RuntimeError as e:
+            self.close()
+            raise RuntimeFailure(f"building the emitted LLVM IR failed: {e}") from None
+        except BaseException:
+            self.close()
+            raise
+        return self._llvm_exe
+
     def close(self) -> None:
         """Remove the build folder of run() (if any)."""
         if self._cleanup is not None:
             self._cleanup()
-        self._cleanup = self._exe = self._workdir = None
+        self._cleanup = self._exe = self._llvm_exe = self._workdir = None
 
     def __enter__(self) -> "CompiledModel":
         return self
@@ -90,12 +115,14 @@ class CompiledModel:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def run(self, inputs, *, stats_json: str | None = None, repeat: int = 1) -> list[np.ndarray]:
+    def run(self, inputs, *, stats_json: str | None = None, repeat: int = 1, via: str = "c") -> list[np.ndarray]:
         """Run on the host emulator. `inputs`: a dict keyed by input name, or a list in graph order.
         `stats_json`: where the emulator writes its DMA/LDM counters; `repeat`: runs (timed by the driver)."""
         from .runtime import run_emulated
         arrays = self._input_list(inputs)
-        exe = self.build()
+        if via not in ("c", "llvm"):
+            raise CompileError(f"unknown output to run '{via}' (c or llvm)", stage="run")
+        exe = self.build_llvm() if via == "llvm" else self.build()
         from . import io as swio
         outputs = swio.specs(self.info.outputs, "out")
         with tempfile.TemporaryDirectory(prefix="swmlir-run-") as d:
@@ -230,7 +257,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
             optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None,
-            tuning_db=None) -> CompiledModel:
+            tuning_db=None, llvm: bool = False) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
     optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
     schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's.
@@ -242,7 +269,10 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
     directory.
 
     `tuning_db`: a tuning database (path of the JSONL file `swmlir tune` writes, or a swmlir.tune.db.TuningDB):
-    every group it has an entry for takes the entry's tiles instead of the heuristic's (docs/tuning.md)."""
+    every group it has an entry for takes the entry's tiles instead of the heuristic's (docs/tuning.md).
+
+    `llvm`: also emit the LLVM IR output (model_host.ll, model_slave.ll, swmlir.llvmir) beside the C, from the
+    same split modules; run(via="llvm") builds and runs it."""
     if schedule not in pipeline.SCHEDULES:
         raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
                            stage="schedule")
@@ -257,6 +287,8 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         host, kernels = pipeline.split_host_and_kernels(module)
         for m in (host, kernels):   # the emit passes and kernel entries read the target's runtime API from it
             m.operation.attributes[TARGET_ATTR] = ir.StringAttr.get(tgt.name)
+        from . import llvmir
+        llvm_split = (llvmir.clone_module(host), llvmir.clone_module(kernels)) if llvm else None
         t0 = time.perf_counter()
         weights = weights_file(host, getattr(info, "resources", None))
         from .codegen.weights import manifest
@@ -271,6 +303,10 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         slave_c = mlir_to_c(str(kernels))
         host_c = mlir_to_c(str(host))
         timings["emit"] = time.perf_counter() - t0
+        if llvm_split:
+            t0 = time.perf_counter()
+            llvm_files = dict(zip((llvmir.HOST_LL, llvmir.SLAVE_LL), llvmir.emit(*llvm_split, tgt.name, schedule)))
+            timings["emit llvm"] = time.perf_counter() - t0
     header = "/* Generated by swmlir for target {} ({}). */\n".format(tgt.name, tgt.description)
     files = {
         "model_host.c": header + host_c,
@@ -283,6 +319,10 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         "CMakeLists.txt": cfiles.cmakelists(tgt, info=info),
     }
     files.update(cfiles.package_files(tgt, info, files))   # model.io.json, runtime/, README.md
+    if llvm_split:   # the LLVM IR beside the C, its C helpers with the runtime (swmlir/llvmir/__init__.py)
+        files.update(llvm_files)
+        files.update({f"{cfiles.RUNTIME_DIR}/{n}": t for n, t in llvmir.helper_files().items()})
+        files["README.md"] += llvmir.readme_section(tgt)
     return CompiledModel(info, tgt, files, kernel_list, timings, arena, len(weights), intermediates, kstats,
                          kernel_mix=kmix)
 

@@ -12,6 +12,9 @@
   split     host module (MPE) and kernel module (CPE)                          split_host_and_kernels
   emit      C for the athread API through EmitC                                passes/lower_to_athread.py,
                                                                                passes/host_to_emitc.py
+            or LLVM IR through the LLVM dialect (--emit llvm)                  passes/lower_to_athread_calls.py,
+                                                                               passes/host_to_athread_calls.py,
+                                                                               swmlir/llvmir/
 """
 from __future__ import annotations
 
@@ -67,6 +70,17 @@ KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math
 # (no form-expressions: on some kernels its expressions make mlir-to-cpp fail with "region entry argument
 #  already in use"; the C is only more verbose without it)
 HOST_EMIT = ["sunway-host-to-emitc"]
+
+# The LLVM IR output (swmlir.llvmir), from the same split modules: the sunway ops become calls of the athread API
+# (declared external functions), then the upstream conversions to the LLVM dialect. Memrefs are passed as bare
+# pointers (static shapes): a kernel is `void k(float *, ...)` as in C; vector<4xf32> stays an LLVM vector.
+_TO_LLVM = ["convert-vector-to-scf", "convert-vector-to-llvm", "expand-strided-metadata", "lower-affine",
+            "convert-math-to-llvm", "convert-math-to-libm", "convert-scf-to-cf", "convert-cf-to-llvm",
+            "finalize-memref-to-llvm", "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}",
+            "convert-arith-to-llvm", "convert-index-to-llvm", "convert-ub-to-llvm", "reconcile-unrealized-casts"]
+KERNEL_LLVM = ["sunway-lower-to-athread-calls", "canonicalize", "cse", *_TO_LLVM, "sunway-athread-kernel-entries",
+               "canonicalize"]
+HOST_LLVM = ["sunway-host-to-athread-calls", "canonicalize", *_TO_LLVM]
 
 
 def canonical_stage(name: str) -> str:
