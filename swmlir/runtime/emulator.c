@@ -186,6 +186,9 @@ typedef struct {
     char *tls_lo;              /* this thread's __thread_local block */
     int in_kernel;
     char *mesh_buf;            /* the buffer this CPE shares in the mesh allgather it is in */
+    volatile int *rma_wait_on; /* CRTS_rma_wait_value: the reply word and the count this CPE waits for, and */
+    int rma_wait_for;          /* whether it still waits (cleared under syn_mu by the RMA that satisfies it, so */
+    int rma_blocked;           /* that the deadlock checks never count a CPE that is about to wake up) */
     sem_t go;                  /* posted by athread_spawn (or athread_halt, to stop) */
     counters_t c;
     char *altstack;
@@ -1391,9 +1394,14 @@ static int rma_bcast(const char *call, int axis, char *dst, const char *src, int
     }
     pthread_mutex_lock(&E.syn_mu);
     for (q = 0; q < 8; q++) {
+        cpe_t *to = &E.cpes[peers[q]];
         if (peer_dst[q] != src)
             memmove(peer_dst[q], src, (size_t)len);
         *peer_rply[q] += 1;
+        if (to->rma_blocked && *to->rma_wait_on >= to->rma_wait_for) {
+            to->rma_blocked = 0; /* no longer blocked, though not yet awake */
+            E.rma_waiting--;
+        }
     }
     pthread_cond_broadcast(&E.rma_cv);
     pthread_mutex_unlock(&E.syn_mu);
@@ -1420,15 +1428,18 @@ int CRTS_rma_wait_value(crts_rply_t *rply, int value)
         emu_fail(c, "CRTS_rma_wait_value", "null reply word");
     check_ldm(c, "CRTS_rma_wait_value", "reply word", (char *)rply, sizeof(int));
     pthread_mutex_lock(&E.syn_mu);
-    while (*rply < value) {
+    if (*rply < value) {
+        c->rma_wait_on = rply;
+        c->rma_wait_for = value;
+        c->rma_blocked = 1;
         E.rma_waiting++;
         if (E.blocked + E.rma_waiting + E.finished == E.nthreads)
             emu_fail(c, "CRTS_rma_wait_value",
                      "deadlock: waiting for the reply word to reach %d (it holds %d) but no CPE can still send "
                      "(%d wait in a barrier, %d for RMA data, %d returned from the kernel)",
                      value, *rply, E.blocked, E.rma_waiting, E.finished);
-        pthread_cond_wait(&E.rma_cv, &E.syn_mu);
-        E.rma_waiting--;
+        while (c->rma_blocked) /* cleared by the RMA that brings the count to value */
+            pthread_cond_wait(&E.rma_cv, &E.syn_mu);
     }
     pthread_mutex_unlock(&E.syn_mu);
     return 0;
