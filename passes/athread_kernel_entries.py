@@ -7,7 +7,7 @@ the host filled in main memory; the entry fetches it into LDM (its stack) with o
 main-memory datum, then calls the kernel body with the fields:
 
     llvm.func @slave_k(%arg: !llvm.ptr) {
-      %a = llvm.alloca x !llvm.array<N x ptr>; %r = llvm.alloca x i32; store 0 -> %r
+      %a = llvm.alloca x !llvm.array<N x i64>; %r = llvm.alloca x i32; store 0 -> %r
       athread_get(PE_MODE, %arg, %a, 8 * N, %r, 0, 0, 0); swmlir_llvm_dma_wait(%r, 1)
       llvm.call @k_body(load %a[0], ..., load %a[N-1])
     }
@@ -78,9 +78,10 @@ def athread_kernel_entries(module: ir.Operation) -> None:
     for k in kernels:
         name = ir.StringAttr(k.attributes["sym_name"]).value
         n = len(k.regions[0].blocks[0].arguments)
-        if any(str(a.type) != "!llvm.ptr" for a in k.regions[0].blocks[0].arguments):
-            raise LoweringError(f"kernel {name} takes arguments other than pointers (convert it with "
-                                "use-bare-ptr-memref-call-conv)", stage="emit", location=k.location)
+        types = [a.type for a in k.regions[0].blocks[0].arguments]
+        if any(str(t) not in ("!llvm.ptr", "i64") for t in types):
+            raise LoweringError(f"kernel {name} takes arguments other than pointers and 64-bit words (convert it "
+                                "with use-bare-ptr-memref-call-conv)", stage="emit", location=k.location)
         k.attributes["sym_name"] = ir.StringAttr.get(f"{name}_body")
         k.attributes["linkage"] = ir.Attribute.parse("#llvm.linkage<internal>")
         if "sym_visibility" in k.attributes:
@@ -94,7 +95,7 @@ def athread_kernel_entries(module: ir.Operation) -> None:
                 args = []
                 if n:
                     one = _const(_i(64), 1)
-                    arr = ir.Type.parse(f"!llvm.array<{n} x ptr>")
+                    arr = ir.Type.parse(f"!llvm.array<{n} x i64>")   # 8-byte words: addresses, integers
                     a = llvm.AllocaOp(ptr, one, ir.TypeAttr.get(arr), alignment=8).result
                     reply = llvm.AllocaOp(ptr, one, ir.TypeAttr.get(i32), alignment=4).result
                     llvm.StoreOp(_const(i32, 0), reply)
@@ -105,6 +106,6 @@ def athread_kernel_entries(module: ir.Operation) -> None:
                               callee=ir.FlatSymbolRefAttr.get("swmlir_llvm_dma_wait"))
                     for i in range(n):
                         field = llvm.GEPOp(ptr, a, [], [0, i], ir.TypeAttr.get(arr), None).result
-                        args.append(llvm.LoadOp(ptr, field, alignment=8).result)
+                        args.append(llvm.LoadOp(types[i], field, alignment=8).result)
                 llvm.call(None, args, [], [], callee=ir.FlatSymbolRefAttr.get(f"{name}_body"))
                 llvm.ReturnOp()

@@ -72,10 +72,16 @@ def _c(value: int, bits: int = 64) -> ir.Value:
     return arith.ConstantOp(_i(bits), value).result
 
 
+_DYNAMIC_INDEX = -2**31   # LLVM::GEPOp::kDynamicIndex: this index is an operand
+
+
 def _gep(base: ir.Value, byte_offset: int) -> ir.Value:
+    """`(char *)base + byte_offset` (an operand when the offset does not fit the op's i32 constant indices)."""
     if byte_offset == 0:
         return base
-    return llvm.GEPOp(_ptr(), base, [], [byte_offset], ir.TypeAttr.get(_i(8)), None).result
+    if byte_offset < 2**31:
+        return llvm.GEPOp(_ptr(), base, [], [byte_offset], ir.TypeAttr.get(_i(8)), None).result
+    return llvm.GEPOp(_ptr(), base, [_c(byte_offset)], [_DYNAMIC_INDEX], ir.TypeAttr.get(_i(8)), None).result
 
 
 def _load_global(name: str) -> ir.Value:

@@ -52,14 +52,28 @@ def _out_file_check(path: str, flag: str) -> None:
         raise CompileError(f"cannot write {flag} '{path}': permission denied", stage="cli")
 
 
+LLVM_EMITS = ("llvm", "ll")   # --emit llvm: the LLVM IR output (swmlir.llvmir), the C package beside it with -o
+
+
+def _llvm_text(m) -> str:
+    from .llvmir import HOST_LL, SLAVE_LL
+    return f"; ===== {HOST_LL} =====\n" + m.files[HOST_LL] + f"\n; ===== {SLAVE_LL} =====\n" + m.files[SLAVE_LL]
+
+
 def cmd_compile(a) -> int:
     from . import compiler
-    if a.output:
+    llvm = a.emit in LLVM_EMITS
+    if a.output and llvm:   # -o x.ll: the two modules in one file; -o folder: the package with the .ll files
+        if a.output.endswith(".ll") and not os.path.isdir(a.output):
+            _out_file_check(a.output, "-o")
+        else:
+            _out_dir_check(a.output)
+    elif a.output:
         if a.emit and (a.emit not in ("c", "emit") or a.output.endswith(".c")) and not os.path.isdir(a.output):
             _out_file_check(a.output, "-o")
         else:
             _out_dir_check(a.output)
-    if a.emit and a.emit not in ("c", "emit"):
+    if a.emit and a.emit not in ("c", "emit") and not llvm:
         ctx, result, info = compiler.lower_to_stage(a.model, a.emit, target=a.target,
                                                    input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db)
         with ctx:
@@ -71,8 +85,13 @@ def cmd_compile(a) -> int:
         _write_or_print(text, a.output)
         return 0
     t0 = time.perf_counter()
-    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db)
-    if a.emit:  # --emit=c: print or write the C sources only
+    m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db,
+                         llvm=llvm)
+    if llvm:
+        if not a.output or (a.output.endswith(".ll") and not os.path.isdir(a.output)):
+            _write_or_print(_llvm_text(m), a.output)
+            return 0
+    elif a.emit:  # --emit=c: print or write the C sources only
         text = "/* ===== model_host.c ===== */\n" + m.files["model_host.c"] + \
                "\n/* ===== model_slave.c ===== */\n" + m.files["model_slave.c"]
         if a.output and not os.path.isdir(a.output) and a.output.endswith(".c"):
@@ -262,12 +281,14 @@ def cmd_run(a) -> int:
         if shapes is None:  # the data fixes the shapes of inputs declared with symbolic dims
             symbolic = {n for n, _, _, dims in specs if dims is None or None in dims}
             shapes = {k: list(v.shape) for k, v in feeds.items() if k in symbolic} or None
-    m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db)
+    m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db, llvm=a.via == "llvm")
     with m:  # the build folder goes when the command ends
         if feeds is None:
             feeds = _random_inputs(m.info, a.seed)
             print(f"swmlir: no --inputs given: random inputs (seed {a.seed})")
-        outs = m.run(feeds)
+        outs = m.run(feeds, via=a.via)
+        if a.via == "llvm":
+            print("swmlir: ran the LLVM IR output (model_host.ll, model_slave.ll built with llc) on the emulator")
     names = [t.name for t in m.info.outputs]
     if a.output:
         try:
@@ -339,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
     c.add_argument("-o", "--output", help="output directory (or file with --emit)")
     c.add_argument("--emit", help="stop after a stage and print it: import|linalg, graph, schedule, bufferize, "
-                                  "sunway, split, c")
+                                  "sunway, split, c; or llvm: the LLVM IR output (printed, or with -o FOLDER "
+                                  "written beside the C package as model_host.ll, model_slave.ll)")
     c.add_argument("--input-shape", action="append", help="name=d0,d1,... for inputs with unknown dims")
     c.add_argument("--timing", action="store_true", help="print the time of each stage and pass")
     c.add_argument("--stats", action="store_true",
@@ -352,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--inputs", help=".npz keyed by graph input names (default: random inputs)")
     r.add_argument("-o", "--output", help=".npz to write the outputs to, keyed by output names")
     r.add_argument("--check", action="store_true", help="compare with onnxruntime")
+    r.add_argument("--via", default="c", choices=("c", "llvm"),
+                   help="which output runs on the emulator: the emitted C (default) or the LLVM IR output "
+                        "(compile --emit llvm), built with the wheels' llc")
     r.add_argument("--rtol", type=float, default=1e-4)
     r.add_argument("--atol", type=float, default=1e-5,
                    help="absolute tolerance in units of the output's largest magnitude (at least 1)")
