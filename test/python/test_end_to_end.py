@@ -42,8 +42,11 @@ def test_mlp(sizes, batch):
 
 
 def test_lenet_on_sw26010pro():
+    """SW26010-Pro's C calls CRTS (crts.h); matched with onnxruntime on the emulator's CRTS API."""
     x = np.random.default_rng(3).standard_normal((1, 1, 28, 28)).astype(np.float32)
-    _check(lenet(), {"x": x}, target="sw26010pro")
+    m = _check(lenet(), {"x": x}, target="sw26010pro")
+    assert "CRTS_dma_iget" in m.files["model_slave.c"] and "athread_get" not in m.files["model_slave.c"]
+    assert "CRTS_init();" in m.files["model_host.c"]
 
 
 def test_saved_files_read_as_sunway_code(tmp_path):

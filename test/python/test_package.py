@@ -74,7 +74,8 @@ def test_folder_builds_with_cmake_far_from_the_repo(compiled, tmp_path):
 def test_sunway_makefile_never_includes_the_emulator(compiled, tmp_path, target, cc):
     """`make -n`: the Sunway cross-compilers with this folder and runtime/include on the include path, never the
     emulator's headers; with a stand-in vendor folder (the header dependencies gcc -M lists), athread.h, slave.h
-    and simd.h come from the vendor's folder. `make run` is the bsub line, with its variables."""
+    and simd.h come from the vendor's folder (crts.h and simd.h on sw26010pro, whose code calls CRTS). `make run`
+    is the bsub line, with its variables."""
     m = compiled[target]
     m.save(str(tmp_path))
     p = subprocess.run(["make", "-n"], cwd=tmp_path, capture_output=True, text=True)
@@ -96,7 +97,7 @@ def test_sunway_makefile_never_includes_the_emulator(compiled, tmp_path, target,
 
     vendor = tmp_path / "vendor"
     vendor.mkdir()
-    for h in ("athread.h", "slave.h", "simd.h"):
+    for h in ("athread.h", "slave.h", "simd.h", "crts.h"):
         (vendor / h).write_text(f"/* the vendor's {h} */\n")
     # a stand-in cross-compiler: the Makefile's -I, -D, sources and -o, other flags (-msimd, ...) dropped; gcc -M
     # writes the headers it would read into the object file
@@ -112,8 +113,13 @@ def test_sunway_makefile_never_includes_the_emulator(compiled, tmp_path, target,
     assert p.returncode == 0, p.stderr
     deps = {o: (tmp_path / o).read_text() for o in objs}
     assert all("runtime/emulator" not in d for d in deps.values()), deps
-    assert f"{vendor}/athread.h" in deps["model_host.o"]
-    assert f"{vendor}/slave.h" in deps["model_slave.o"] and f"{vendor}/simd.h" in deps["model_slave.o"]
+    if m.target.runtime_api == "crts":
+        assert f"{vendor}/crts.h" in deps["model_host.o"] and f"{vendor}/athread.h" not in deps["model_host.o"]
+        assert f"{vendor}/crts.h" in deps["model_slave.o"] and f"{vendor}/simd.h" in deps["model_slave.o"]
+        assert f"{vendor}/slave.h" not in deps["model_slave.o"]   # the vendor's crts.h includes it
+    else:
+        assert f"{vendor}/athread.h" in deps["model_host.o"]
+        assert f"{vendor}/slave.h" in deps["model_slave.o"] and f"{vendor}/simd.h" in deps["model_slave.o"]
 
 
 @pytest.mark.parametrize("target", ["sw26010", "host"])
