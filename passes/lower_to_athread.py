@@ -38,7 +38,9 @@ from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
 
 from . import register_pass
-from ._util import collect, defining_op, ensure_sunway, funcs, index_const, is_ldm_type
+from ._dma_views import plan_requests, view_chain as _view_chain  # shared with sunway-lower-to-athread-calls
+from ._dma_views import strides_of as _strides_of
+from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
 
 def _opaque(text: str) -> ir.Attribute:
@@ -57,43 +59,6 @@ def _to_size_t(v: ir.Value) -> ir.Value:
                                operands=[v]).results[0]
 
 
-def _strides_of(t: ir.MemRefType) -> tuple[list[int], int | None]:
-    strides, offset = t.get_strides_and_offset()
-    return list(strides), offset
-
-
-def _view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """The whole buffer under a view, and the view's element offset in it (an index value)."""
-    off = index_const(0)
-    v = view
-    while True:
-        op = defining_op(v)
-        if op is None or op.name in ("memref.alloca", "memref.alloc", "memref.get_global"):
-            return v, off
-        if op.name == "memref.subview":
-            src = op.operands[0]
-            src_strides, _ = _strides_of(src.type)
-            static_offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
-            static_steps = list(ir.DenseI64ArrayAttr(op.attributes["static_strides"]))
-            if any(s != 1 for s in static_steps):
-                raise LoweringError("DMA of a subview with non-unit steps", op=op.name, location=op.location)
-            dyn = list(op.operands[1:])
-            dyn_i = 0
-            for o, st in zip(static_offsets, src_strides):
-                if o == ir.ShapedType.get_dynamic_stride_or_offset():
-                    term = arith.MulIOp(dyn[dyn_i], index_const(st)).result
-                    dyn_i += 1
-                    off = arith.AddIOp(off, term).result
-                elif o:
-                    off = arith.AddIOp(off, index_const(o * st)).result
-            v = src
-        elif op.name in ("memref.collapse_shape", "memref.expand_shape", "memref.cast"):
-            v = op.operands[0]  # same elements, same addresses (a cast only forgets static layout)
-        else:
-            raise LoweringError(f"DMA through a view made by {op.name} is not supported", op=op.name,
-                                location=op.location)
-
-
 def _pointer(buffer: ir.Value, offset: ir.Value, elem: ir.Type) -> ir.Value:
     """`&buffer[0]...[0] + offset` as an EmitC pointer."""
     t = buffer.type
@@ -104,38 +69,6 @@ def _pointer(buffer: ir.Value, offset: ir.Value, elem: ir.Type) -> ir.Value:
     ptr = emitc.AddressOfOp(_type(f"!emitc.ptr<{elem}>"), el).result
     off = arith.IndexCastOp(ir.IntegerType.get_signless(64), offset).result
     return emitc.AddOp(_type(f"!emitc.ptr<{elem}>"), ptr, off).result
-
-
-def plan_requests(shape: list[int], strides: list[int]) -> tuple[list[tuple[int, int, int]], int, int, int]:
-    """Split a box copy into DMA requests.
-
-    Returns (outer loops as (count, main stride, ldm stride) in elements, block elements, rows, row pitch).
-    The LDM side is dense in `shape`; the main-memory side has `strides`."""
-    dense = [math.prod(shape[i + 1:]) for i in range(len(shape))]
-    dims = [(n, s, d) for n, s, d in zip(shape, strides, dense) if n != 1]
-    if not dims:
-        return [], 1, 1, 1
-    # merge runs that are contiguous on both sides, innermost first
-    groups: list[list[int]] = []  # [count, main stride, ldm stride]
-    for n, s, d in reversed(dims):
-        if groups and s == groups[-1][1] * groups[-1][0] and d == groups[-1][2] * groups[-1][0]:
-            groups[-1][0] *= n
-        else:
-            groups.append([n, s, d])
-    inner = groups[0]
-    if inner[1] == 1:
-        block = inner[0]
-        rest = groups[1:]
-    else:  # no contiguous run: element blocks, the innermost level are the rows
-        block = 1
-        rest = groups
-    if rest and rest[0][2] == block:  # rows must be consecutive in LDM
-        rows, pitch = rest[0][0], rest[0][1]
-        rest = rest[1:]
-    else:
-        rows, pitch = 1, block
-    outer = [(n, s, d) for n, s, d in reversed(rest)]
-    return outer, block, rows, pitch
 
 
 def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict, api: str) -> None:
