@@ -142,3 +142,18 @@ def test_run_via_llvm_needs_the_llvm_output():
     m = swmlir.compile(matmul_model())
     with m, pytest.raises(swmlir.CompileError, match="llvm=True"):
         m.run(_feeds((32, 48)), via="llvm")
+
+
+@pytest.mark.parametrize("name", ["lenet", "mlp", "transformer"])
+def test_networks_of_the_end_to_end_tests_through_llvm(name):
+    """The networks test_end_to_end runs through the C path, through the LLVM IR (softmax, layer norm and GELU
+    of the transformer block: libm calls and LLVM intrinsics in the kernels)."""
+    from swmlir.testing import networks
+    model = {"lenet": lambda: networks.lenet(batch=2), "mlp": lambda: networks.mlp(batch=3, sizes=(37, 19, 5)),
+             "transformer": lambda: networks.transformer_encoder(seq=16, hidden=32, heads=2, ffn=64)}[name]()
+    with swmlir.compile(model, llvm=True) as m:
+        rng = np.random.default_rng(5)
+        feeds = {t.name: rng.standard_normal(t.shape).astype(t.dtype) for t in m.info.inputs}
+        got = m.run(feeds, via="llvm")
+        for g, r in zip(got, onnxruntime_outputs(model, feeds)):
+            np.testing.assert_allclose(g, r, rtol=RTOL, atol=ATOL)
