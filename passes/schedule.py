@@ -230,19 +230,31 @@ def _lift_rank0_inputs(op: ir.Operation) -> None:
 
 
 def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int,
-                root_handle: str, member_handles: list[str], tiling: int = 0, root_loops: int | None = None) -> str:
+                root_handle: str, member_handles: list[str], tiling: int = 0, root_loops: int | None = None,
+                shared: frozenset[int] = frozenset(), extents: list[int] | None = None) -> str:
     """Transform IR for one group (root op `root_handle`, producers `member_handles`, nearest first).
     `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM. `tiling` is the op
     whose loops `choice` is over (0 = the root; j: a contraction member, whose reduction loop is tiled inside
     the forall after every member is fused, so the epilogue runs on the finished accumulator); `init_index` is
-    that op's init operand and `root_loops` the root's loop count."""
+    that op's init operand and `root_loops` the root's loop count. `shared`: the members (0-based, as
+    `member_handles`) that several ops of the group read."""
     forall = choice.forall[:root_loops] if root_loops is not None else choice.forall
+    if shared and extents is not None:
+        # a loop tiled whole is not a forall dimension: its slices then start at 0 for every reader, as the
+        # slices of the readers that reduce over it do, and cse can merge them
+        whole = [t if t != e else 0 for t, e in zip(forall, extents)]
+        if any(whole):
+            forall = whole
     lines = [
         f'%t{idx}, %fa{idx}_0 = transform.structured.tile_using_forall {root_handle} tile_sizes {forall}'
         f' (mapping = [{_mapping(forall)}]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)',
     ]
     handles = {0: f"%t{idx}"}
     for j, mh in enumerate(member_handles, start=1):
+        if j - 1 in shared:
+            # the readers of a producer with several readers in the group took the same slice of it: cse makes
+            # that one slice, so the fusion computes the producer once for all of them (not once per reader)
+            lines.append(f'transform.apply_cse to %fa{idx}_{j - 1} : !transform.any_op')
         lines += [
             f'%mf{idx}_{j}, %fa{idx}_{j} = transform.structured.fuse_into_containing_op {mh} into %fa{idx}_{j - 1}'
             f' : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)',
@@ -347,8 +359,11 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], g
     tiling_op = g.tiling_op(nests_of(g))
     tiling = next(j for j, o in enumerate(g.ops) if o == tiling_op)
     root_loops = len(ir.ArrayAttr(g.root.attributes["iterator_types"]))
+    # cse before fusing a producer that several ops of the group read (after the member fused before it)
+    shared = frozenset(k for k, m in enumerate(g.members) if len(list(m.results[0].uses)) > 1)
     return _sequence("\n    ".join(head) + "\n    " + _script_for(idx, choice, promote, len(tiling_op.operands) - 1,
-                                                                "%g", members, tiling, root_loops))
+                                                                "%g", members, tiling, root_loops, shared,
+                                                                nests_of(g)[g.root].sizes))
 
 
 REPLY_WORDS_BYTES = 64
@@ -433,6 +448,7 @@ def _tiles_for(g: Group, tgt, tiles: str) -> TileChoice:
 
 def _search_tiles(g: Group, tgt, tiles: str) -> TileChoice:
     nests = nests_of(g)
+    nests[g.root].untileable |= g.whole_dims()
     budget = tile_budget(tgt)
     ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else nests[g.root].ldm_bytes
     if tiles != "model":

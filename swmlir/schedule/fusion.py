@@ -38,9 +38,24 @@ def _producer(v: ir.Value) -> ir.Operation | None:
     return op if op.name == "linalg.generic" else None
 
 
-def _fusible(p: ir.Operation, c: ir.Operation, operand: int) -> bool:
-    if len(p.results) != 1 or len(list(p.results[0].uses)) != 1:
+def _readers(p: ir.Operation) -> list[ir.Operation]:
+    return [u.owner.operation if hasattr(u.owner, "operation") else u.owner for u in p.results[0].uses]
+
+
+def _fusible(p: ir.Operation, c: ir.Operation, operand: int, group: list[ir.Operation] | None = None) -> bool:
+    """Whether producer `p` may join the group of its reader `c` (operand `operand` of c). A producer read
+    only by c joins when the maps line up; one with several readers joins once all of them are in the group
+    (`group`) and it computes without a reduction (softmax's exp, read by the row sum and the division; the
+    GELU's input, read by the Erf and the Mul): each reader then reads its tile in LDM, and nothing of it leaves
+    the kernel. A contraction with several readers stays a kernel of its own (its tiles are its own choice)."""
+    if len(p.results) != 1:
         return False
+    readers = _readers(p)
+    if len(readers) != 1:
+        if group is None or not all(parallel_loops(p)) or len(readers) == 0:
+            return False
+        if not all(any(r == g for g in group) for r in readers):
+            return False
     rank = p.results[0].type.rank
     if rank == 0:
         return False
@@ -83,6 +98,26 @@ class Group:
                 found = c
         self._tiling = (nests, found)
         return found
+
+    def shared_members(self) -> list[ir.Operation]:
+        """Members that several ops of the group read (see _fusible)."""
+        return [m for m in self.members if len(_readers(m)) > 1]
+
+    def whole_dims(self) -> set[int]:
+        """Loops of the root a tile must cover whole: those along which a reader of a shared member reduces
+        (softmax's row sum reads the exp over the whole row; the division must then read that same whole row,
+        so that every reader takes the same slice and the member is computed once per tile). A shared member's
+        tensor dim k is the root's loop k: members are read with the identity over the root's leading loops."""
+        whole = set()
+        for m in self.shared_members():
+            for r in _readers(m):
+                rmaps, par = _maps(r), parallel_loops(r)
+                for i, v in enumerate(r.operands):
+                    if v == m.results[0]:
+                        for k, e in enumerate(rmaps[i].results):
+                            if isinstance(e, ir.AffineDimExpr) and not par[e.position]:
+                                whole.add(k)
+        return whole
 
     def external_operands(self, op: ir.Operation) -> list[int]:
         """Operand numbers of `op` staged in LDM: tensors not computed by another op of the group."""
@@ -176,6 +211,24 @@ class Group:
                 for nest, tiles, o, per_step, _, moved in self._staged(root_tiles, nests) if moved]
 
 
+def _is_contraction(op: ir.Operation) -> bool:
+    n_in = len(op.operands) - len(op.results)
+    tensors = [v for v in list(op.operands)[:n_in] if isinstance(v.type, ir.RankedTensorType) and v.type.rank]
+    return not all(parallel_loops(op)) and len(tensors) > 1
+
+
+def _joins(p, c, i, g: Group, assigned: set, ops, fuse_reductions: bool) -> bool:
+    """Whether p joins g as the producer of operand i of c. A group with a shared member (several readers)
+    takes no contraction: the contraction's tiles would be the root's, not its own, and a row-wise
+    reduction over its output would need it whole."""
+    if p is None or any(p == a for a in assigned) or not any(p == o for o in ops):
+        return False
+    if not (_fusible(p, c, i, g.ops) and (fuse_reductions or all(parallel_loops(p)))):
+        return False
+    shared = len(_readers(p)) > 1 or g.shared_members()
+    return not (shared and (_is_contraction(p) or any(_is_contraction(o) for o in g.ops)))
+
+
 def form_groups(ops: list[ir.Operation], *, enabled: bool = True, fuse_reductions: bool = True) -> list[Group]:
     """Partition `ops` (program order) into groups; roots in program order. fuse_reductions=False keeps ops
     with reduction loops (conv, matmul) out of their consumers' groups."""
@@ -187,16 +240,32 @@ def form_groups(ops: list[ir.Operation], *, enabled: bool = True, fuse_reduction
         g = Group(op)
         assigned.add(op)
         work = [op] if enabled else []
-        while work:
+        waiting: list[tuple[ir.Operation, int]] = []   # (reader, operand) of producers with readers outside
+        while work or waiting:
+            if not work:
+                # a producer with several readers is looked at again once the group stops growing
+                ready = [(c, i) for c, i in waiting if _joins(_producer(c.operands[i]), c, i, g, assigned, ops,
+                                                             fuse_reductions)]
+                if not ready:
+                    break
+                c, i = ready[0]
+                waiting.remove((c, i))
+                p = _producer(c.operands[i])
+                g.members.append(p)
+                assigned.add(p)
+                work.append(p)
+                continue
             c = work.pop(0)
             for i, v in enumerate(c.operands):
                 p = _producer(v)
                 if p is None or any(p == a for a in assigned) or not any(p == o for o in ops):
                     continue
-                if _fusible(p, c, i) and (fuse_reductions or all(parallel_loops(p))):
+                if _joins(p, c, i, g, assigned, ops, fuse_reductions):
                     g.members.append(p)
                     assigned.add(p)
                     work.append(p)
+                elif len(p.results) == 1 and len(_readers(p)) > 1:
+                    waiting.append((c, i))
         groups.append(g)
     groups.reverse()
     return groups

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from mlir import ir
 
-from ..passes._util import constant_int, memref_bytes, splatted_load
+from ..passes._util import constant_int, is_work_item_start, memref_bytes, splatted_load
 from .constants import CPEConstants
 
 _FP = {"arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.maximumf", "arith.minimumf", "arith.maxnumf",
@@ -35,7 +35,7 @@ _INT_DIV = {"arith.divsi", "arith.divui", "arith.remsi", "arith.remui", "arith.f
             "arith.ceildivui"}
 _FREE = {"arith.constant", "scf.yield", "memref.subview", "memref.collapse_shape", "memref.expand_shape",
          "memref.alloca", "memref.alloc", "memref.dealloc", "sunway.ldm_alloc", "sunway.reply", "sunway.cpe_id",
-         "sunway.cpe_row", "sunway.cpe_col", "func.return", "memref.extract_aligned_pointer_as_index",
+         "sunway.cg_id", "sunway.cpe_row", "sunway.cpe_col", "func.return", "memref.extract_aligned_pointer_as_index",
          "memref.cast", "memref.reinterpret_cast"}
 
 
@@ -59,6 +59,7 @@ class Mix:
     cycles: float = 0.0
     chain_bound_cycles: float = 0.0   # of `cycles`, spent where a latency chain, not issue, is the limit
     lanes: int = 1
+    issue_cycles: float = 0.0    # of one block alone (not summed): max(P0, P1) of its own ops, without chains
     notes: list[str] = field(default_factory=list)
 
     def scaled_add(self, other: "Mix", k: int) -> None:
@@ -74,8 +75,8 @@ class Mix:
 
 
 def _is_cpe_id(v: ir.Value) -> bool:
-    owner = v.owner
-    return not isinstance(owner, ir.Block) and owner.operation.name == "sunway.cpe_id"
+    """The start of a work-item loop: the CPE id, or the global id cg * 64 + cpe on several core groups."""
+    return is_work_item_start(v)
 
 
 def trip_count(loop: ir.Operation, cpes: int, notes: list[str]) -> int:
@@ -136,6 +137,33 @@ def _recurrence(block: ir.Block, loop: ir.Operation, c: CPEConstants) -> int:
             if ld.name in ("memref.load", "vector.load") and ld.operands[0] == mem and list(ld.operands[1:]) == idx:
                 chain = max(chain, _chain(block, [ld.results[0]], [st.operands[0]], c) + c.ldm_latency + 1)
     return chain
+
+
+def body_path(block: ir.Block, c: CPEConstants) -> int:
+    """The cycle after the last op of one loop-body iteration can issue: an in-order CPE issues an op only when
+    its operands are ready, and nothing here moves an op of one iteration into the next (no unrolling or software
+    pipelining is assumed of the C compiler), so an iteration takes at least this long. The next iteration's ops
+    may issue while the last results are still in flight (a value carried to the next iteration is the
+    recurrence's business). Values from outside the body are ready at its start; a nested loop's results count
+    from its operands (its own cycles are counted with the loop). A libm call's latency is already charged in
+    full as serial time (not counted twice)."""
+    ready: dict = {}
+    last_issue = 0
+    for op in block.operations:
+        op = op.operation
+        if op.name in _FREE:
+            for r in op.results:
+                ready[r] = max((ready.get(v, 0) for v in op.operands), default=0)
+            continue
+        issue = max((ready.get(v, 0) for v in op.operands), default=0)
+        last_issue = max(last_issue, issue)
+        # a libm call and a horizontal sum are charged their whole latency as serial time; a splatted load is
+        # the load itself (simd_loade)
+        serial = (op.name.startswith(_LIBM_PREFIX) and op.name not in _FP) or op.name == "vector.reduction"
+        lat = 0 if op.regions or serial or splatted_load(op) is not None else _latency(op.name, c)
+        for r in op.results:
+            ready[r] = issue + lat
+    return last_issue + 1
 
 
 def _depends_on(v: ir.Value, iv: ir.Value, block: ir.Block) -> bool:
@@ -210,8 +238,9 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
           + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
     # a horizontal sum adds its lanes one after another: not hidden (charged as if the sums did not overlap)
     serial = m.libm * c.libm_cycles + m.mesh_cycles + m.vector_sums * lanes * c.fp_latency
-    rec = _recurrence(block, loop, c) if loop is not None else 0
+    rec = max(_recurrence(block, loop, c), body_path(block, c)) if loop is not None else 0
     issue = max(p0, p1)
+    m.issue_cycles = issue
     m.cycles = max(issue, rec) + serial
     m.chain_bound_cycles = m.cycles if rec > issue else 0.0
     m.scaled_add(nested, 1)

@@ -65,11 +65,13 @@ def test_mix_of_a_scalar_reduction_is_bound_by_its_chain_through_ldm():
     mix = kernel_mix(k, c, 64, 4)
     assert (mix.scalar_mem, mix.scalar_fp, mix.vector_fma) == (400, 200, 0)
     # per iteration: issue needs max(2 FP, 4 mem + 2 loop) = 6 cycles; the chain load -> add -> store -> load
-    # needs ldm_latency (load to add) + fp_latency (add to store) + 1 (store to the next load)
+    # needs ldm_latency (load to add) + fp_latency (add to store) + 1 (store to the next load); and within the
+    # iteration the store issues only after load -> mul -> add: ldm_latency + 2 fp_latency, then its own cycle
     chain = c.ldm_latency + c.fp_latency + 1
-    assert chain > 6
-    assert mix.cycles == pytest.approx(100 * chain + 2)   # + the work-item loop's own overhead
-    assert mix.chain_bound_cycles == pytest.approx(100 * chain)
+    path = c.ldm_latency + 2 * c.fp_latency + 1
+    assert path > chain > 6
+    assert mix.cycles == pytest.approx(100 * path + 2)   # + the work-item loop's own overhead
+    assert mix.chain_bound_cycles == pytest.approx(100 * path)
 
 
 def test_mix_of_a_register_blocked_loop_is_bound_by_issue():
@@ -233,3 +235,49 @@ def test_shared_tiles_run_on_the_emulator_and_match_the_static_mix(tmp_path):
     x = np.random.default_rng(1).standard_normal((128, 256)).astype(np.float32)
     (y,) = swmlir.compile(onnx.load(path), target="sw26010").run([x])
     np.testing.assert_allclose(y, x @ numpy_helper.to_array(w), rtol=1e-4, atol=1e-4)
+
+
+_ELEMENTWISE = """
+    func.func private @k(%a: memref<64xf32>, %b: memref<64xf32>) attributes {sunway.kernel} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c64 = arith.constant 64 : index
+      %zero = arith.constant 0.0 : f32
+      scf.for %i = %c0 to %c64 step %c1 {
+        %x = memref.load %a[%i] : memref<64xf32>
+        %y = arith.maximumf %x, %zero : f32
+        memref.store %y, %b[%i] : memref<64xf32>
+      }
+      return
+    }"""
+
+
+def test_an_in_order_cpe_waits_on_the_latency_path_of_each_iteration():
+    # a ReLU over 64 elements: per iteration 1 FP op, 2 LDM accesses, 2 loop instructions (issue: 4 cycles on
+    # P1), but the store issues only when the max is ready: load (4) + max (7), then the store's own cycle
+    m, k = _kernel(_ELEMENTWISE)
+    c = cpe_constants(SW)
+    mix = kernel_mix(k, c, 64, 4)
+    path = c.ldm_latency + c.fp_latency + 1
+    assert path > 4
+    assert mix.cycles == pytest.approx(64 * path)
+    assert mix.chain_bound_cycles == pytest.approx(64 * path)
+
+
+def test_unrolling_a_latency_bound_loop_interleaves_its_chains():
+    # sunway-unroll-latency-bound: the smallest power of two that brings issue up to the path (4 x 4 >= 12);
+    # then 16 iterations of 4 independent chains, each iteration issue-bound
+    from swmlir.passes.unroll_latency_bound import unroll_latency_bound
+    m, k = _kernel(_ELEMENTWISE)
+    c = cpe_constants(SW)
+    with m.context:
+        unroll_latency_bound(m.operation, target="sw26010")
+    loops = [o for o in k.regions[0].blocks[0].operations if o.operation.name == "scf.for"]
+    assert len(loops) == 1
+    body = loops[0].regions[0].blocks[0]
+    assert sum(o.operation.name == "arith.maximumf" for o in body.operations) == 4
+    mix = kernel_mix(k, c, 64, 4)
+    issue = 4 * 2 + 3 + 2    # 8 LDM accesses, the 3 copies' index adds and the loop's 2, on P1
+    path = 1 + c.ldm_latency + c.fp_latency + 1   # index add -> load -> max -> the store's issue
+    assert mix.cycles == pytest.approx(16 * max(issue, path))
+    assert mix.cycles < 64 * (c.ldm_latency + c.fp_latency + 1) / 2
