@@ -86,7 +86,7 @@ def cmd_compile(a) -> int:
         return 0
     t0 = time.perf_counter()
     m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db,
-                         llvm=llvm)
+                         llvm=llvm, ranks=a.ranks)
     if llvm:
         if not a.output or (a.output.endswith(".ll") and not os.path.isdir(a.output)):
             _write_or_print(_llvm_text(m), a.output)
@@ -281,7 +281,8 @@ def cmd_run(a) -> int:
         if shapes is None:  # the data fixes the shapes of inputs declared with symbolic dims
             symbolic = {n for n, _, _, dims in specs if dims is None or None in dims}
             shapes = {k: list(v.shape) for k, v in feeds.items() if k in symbolic} or None
-    m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db, llvm=a.via == "llvm")
+    m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db, llvm=a.via == "llvm",
+                         ranks=a.ranks)
     with m:  # the build folder goes when the command ends
         if feeds is None:
             feeds = _random_inputs(m.info, a.seed)
@@ -289,6 +290,9 @@ def cmd_run(a) -> int:
         outs = m.run(feeds, via=a.via)
         if a.via == "llvm":
             print("swmlir: ran the LLVM IR output (model_host.ll, model_slave.ll built with llc) on the emulator")
+        if a.ranks:
+            print(f"swmlir: ran on {a.ranks} MPI ranks (mpirun), {m.info.inputs[0].shape[0] // a.ranks} of "
+                  f"{m.info.inputs[0].shape[0]} samples each")
     names = [t.name for t in m.info.outputs]
     if a.output:
         try:
@@ -367,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--stats", action="store_true",
                    help="kernel launches and DMA bytes planned, without and with the graph optimizations")
     c.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
+    c.add_argument("--ranks", type=int, help="MPI package: data parallel over N ranks (a core group each), the "
+                                             "model compiled for batch/N; make mpi, make run-mpi (bsub -n N)")
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
     r.add_argument("model")
@@ -383,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--input-shape", action="append")
     r.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
+    r.add_argument("--ranks", type=int, help="run on N MPI ranks with mpirun: the batch split over them, each "
+                                             "rank a slice of batch/N (the batch must divide by N)")
     r.set_defaults(fn=cmd_run)
     b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator, and its modeled Sunway time")
     b.add_argument("model")

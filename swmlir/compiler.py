@@ -40,6 +40,7 @@ class CompiledModel:
     kernel_stats: list = field(default_factory=list)   # swmlir.stats.KernelStats, static, per kernel
     last_time_ms: float | None = None   # mean wall time per run of the last run(repeat>1), on the emulator
     kernel_mix: dict = field(default_factory=dict)   # kernel -> swmlir.sim.mix.Mix as a dict (static)
+    ranks: int | None = None          # compile(ranks=N): an MPI package; info is the whole batch (swmlir/mpi.py)
     _exe: str | None = None
     _llvm_exe: str | None = None      # the build of the LLVM IR output (compile(llvm=True), run(via="llvm"))
     _workdir: str | None = None
@@ -70,7 +71,8 @@ class CompiledModel:
             self.save(self._workdir)
             self._exe = build_emulated_executable(
                 self._workdir, [os.path.join(self._workdir, "model_host.c")],
-                [os.path.join(self._workdir, "model_slave.c")], ldm_bytes=self.target.ldm_bytes)
+                [os.path.join(self._workdir, "model_slave.c")], ldm_bytes=self.target.ldm_bytes,
+                mpi=self.ranks is not None)
         except RuntimeError as e:
             self.close()
             raise RuntimeFailure(f"building the emitted C failed: {e}") from None
@@ -130,12 +132,22 @@ class CompiledModel:
             out_files = [os.path.join(d, s.file) for s in outputs]
             try:
                 proc = run_emulated(exe, os.path.join(self._workdir, "model.weights.bin"), in_files, out_files,
-                                    stats_json=stats_json, repeat=repeat)
+                                    stats_json=stats_json, repeat=repeat, launcher=self._launcher(via, stats_json))
             except RuntimeError as e:
                 raise RuntimeFailure(str(e)) from None
             from .runtime.build import parse_time_ms
             self.last_time_ms = parse_time_ms(proc.stderr)
             return swio.read_outputs(outputs, d)
+
+    def _launcher(self, via: str, stats_json) -> list[str]:
+        """mpirun and its flags for an MPI package (compile(ranks=N)), else nothing."""
+        if self.ranks is None:
+            return []
+        if via != "c" or stats_json:
+            raise CompileError("a run on MPI ranks takes the C output and writes no counters file "
+                               "(via='c', no stats_json)", stage="run")
+        from .mpi import launcher
+        return launcher(self.ranks)
 
     def _input_list(self, inputs) -> list[np.ndarray]:
         specs = self.info.inputs
@@ -257,7 +269,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
             optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None,
-            tuning_db=None, llvm: bool = False) -> CompiledModel:
+            tuning_db=None, llvm: bool = False, ranks: int | None = None) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
     optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
     schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's.
@@ -272,7 +284,14 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
     every group it has an entry for takes the entry's tiles instead of the heuristic's (docs/tuning.md).
 
     `llvm`: also emit the LLVM IR output (model_host.ll, model_slave.ll, swmlir.llvmir) beside the C, from the
-    same split modules; run(via="llvm") builds and runs it."""
+    same split modules; run(via="llvm") builds and runs it.
+
+    `ranks`: data parallel over MPI ranks (swmlir/mpi.py): the model compiled for a slice of batch/ranks, the
+    package an MPI package (runtime/driver_mpi.c, make mpi); run() takes and gives the whole batch, on mpirun."""
+    if ranks is not None:
+        from . import mpi
+        return mpi.compile(model, ranks, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,
+                           base_dir=base_dir, tuning_db=tuning_db, llvm=llvm)
     if schedule not in pipeline.SCHEDULES:
         raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
                            stage="schedule")

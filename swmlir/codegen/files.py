@@ -211,6 +211,8 @@ _FILE_ROLES = {
     f"{RUNTIME_DIR}/CMakeLists.txt": "the emulator and the runtime as a CMake library (used by CMakeLists.txt)",
     f"{RUNTIME_DIR}/swmlir_runtime.c": "host runtime: aligned buffers, weights loading (portable C99)",
     f"{RUNTIME_DIR}/driver.c": "the program's `main`: reads the weights and inputs, runs, writes the outputs",
+    f"{RUNTIME_DIR}/driver_mpi.c": "the MPI program's `main` (packages compiled with `--ranks`, `make mpi`): rank "
+                                   "0 reads the whole batch, scatters it, gathers the outputs and writes them",
     f"{RUNTIME_DIR}/emulator.c": "the host emulator of athread and CRTS: 64 CPE threads, checked and counted DMA, "
                                  "RMA, LDM limits (CMake build only)",
     f"{RUNTIME_DIR}/include/swmlir_runtime.h": "portable header of the host runtime",

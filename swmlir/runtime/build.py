@@ -30,6 +30,7 @@ _EMU_INCLUDE = _HERE / "emulator"       # the emulator's stand-ins for the vendo
 _EMULATOR_C = _HERE / "emulator.c"
 _RUNTIME_C = _HERE / "swmlir_runtime.c"
 _DRIVER_C = _HERE / "driver.c"
+_DRIVER_MPI_C = _HERE / "driver_mpi.c"   # main() of the MPI variant: the batch split over the ranks (swmlir/mpi.py)
 _DIRECT_COUNT_C = _HERE / "direct_count.c"
 DIRECT_ACCESS_MODES = ("guard", "count")
 
@@ -77,6 +78,20 @@ def runtime_sources(*, emulator: bool = True) -> list[str]:
 def driver_source() -> str:
     """The generic ``main`` (includes the compiler-generated ``model.h``)."""
     return str(_DRIVER_C)
+
+
+def driver_mpi_source() -> str:
+    """The ``main`` of the MPI variant (rank 0 scatters the batch, gathers the outputs; see driver_mpi.c)."""
+    return str(_DRIVER_MPI_C)
+
+
+def mpi_compiler() -> str:
+    """The MPI compiler wrapper of this machine: ``$SWMLIR_MPICC``, else ``mpicc`` (Open MPI's, wrapping gcc)."""
+    cc = os.environ.get("SWMLIR_MPICC") or shutil.which("mpicc")
+    if not cc:
+        raise RuntimeError("no MPI compiler found (tried $SWMLIR_MPICC, mpicc): install Open MPI "
+                           "(apt-get install openmpi-bin libopenmpi-dev; scripts/setup.sh does it as root)")
+    return cc
 
 
 def cache_dir() -> Path:
@@ -153,7 +168,8 @@ def _cached_runtime_objects(cc: str, flags: list[str]) -> list[str]:
 
 def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sources: list[str], *, ldm_bytes: int,
                               output: str = "model", extra_include_dirs=(), opt: str = "-O2",
-                              driver: bool = True, extra_cflags=(), direct_access: str | None = None) -> str:
+                              driver: bool = True, extra_cflags=(), direct_access: str | None = None,
+                              mpi: bool = False) -> str:
     """Compile emitted host and slave C for the emulator and link an executable; returns its path.
 
     Host sources get ``-DSWMLIR_HOST``, slave sources ``-DSWMLIR_SLAVE`` (the emitted kernel header then renames
@@ -161,7 +177,8 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     -DSWMLIR_LDM_BYTES=<ldm_bytes>``. ``driver=True`` links driver.c, which includes ``model.h`` (looked for in the
     host sources' directories and ``extra_include_dirs``); with ``driver=False`` the host sources provide ``main``.
     ``direct_access``: "guard" (CPE code reaches main memory only by DMA) or "count" (direct accesses allowed and
-    counted); None reads ``$SWMLIR_EMU_DIRECT_ACCESS`` (module docstring).
+    counted); None reads ``$SWMLIR_EMU_DIRECT_ACCESS`` (module docstring). ``mpi=True`` links driver_mpi.c
+    instead of driver.c, compiled and linked with the MPI wrapper (mpi_compiler()): run it with mpirun.
     Raises RuntimeError with the compiler's messages on failure.
     """
     if ldm_bytes <= 0:
@@ -196,9 +213,11 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     if mode == "count":
         obj = obj_dir / "direct_count.o"
         jobs.append(([cc, *_STD, opt, "-c", str(_DIRECT_COUNT_C), "-o", str(obj)], str(obj)))
+    link_cc = mpi_compiler() if mpi else cc
     if driver:
-        obj = obj_dir / "driver.o"
-        jobs.append(([cc, *model_flags, "-DSWMLIR_HOST", "-c", str(_DRIVER_C), "-o", str(obj)], str(obj)))
+        obj = obj_dir / ("driver_mpi.o" if mpi else "driver.o")
+        jobs.append(([link_cc, *model_flags, "-DSWMLIR_HOST", "-c", str(_DRIVER_MPI_C if mpi else _DRIVER_C),
+                      "-o", str(obj)], str(obj)))
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs) + 1, os.cpu_count() or 1))) as pool:
         runtime = pool.submit(_cached_runtime_objects, cc, runtime_flags)
@@ -207,7 +226,7 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
         runtime_objs = runtime.result()
 
     exe = out / output
-    _run_cc([cc, "-pthread", "-o", str(exe), *[o for _, o in jobs], *runtime_objs, "-lpthread", "-lm"])
+    _run_cc([link_cc, "-pthread", "-o", str(exe), *[o for _, o in jobs], *runtime_objs, "-lpthread", "-lm"])
     return str(exe)
 
 
@@ -216,10 +235,11 @@ _ERROR_LINE = re.compile(r"^swmlir-(?:emulator|driver): error:.*$|^swmlir: error
 
 def run_emulated(exe: str, weights: str, input_files: list[str], output_files: list[str], *,
                  stats_json: str | None = None, timeout: float = 600, repeat: int = 1,
-                 env: dict | None = None) -> subprocess.CompletedProcess:
+                 env: dict | None = None, launcher=()) -> subprocess.CompletedProcess:
     """Run an executable built with ``driver=True``; raises RuntimeError (with the emulator's error line first)
-    on a nonzero exit, a signal or a timeout. ``stats_json``: where the emulator writes its counters."""
-    cmd = [exe, weights, *input_files, *output_files]
+    on a nonzero exit, a signal or a timeout. ``stats_json``: where the emulator writes its counters.
+    ``launcher``: words before the executable (mpirun and its flags for an ``mpi=True`` build, swmlir/mpi.py)."""
+    cmd = [*launcher, exe, weights, *input_files, *output_files]
     if repeat != 1:
         cmd += ["--repeat", str(int(repeat))]
     run_env = dict(os.environ)
