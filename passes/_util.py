@@ -130,7 +130,25 @@ def is_index_arithmetic(op: ir.Operation) -> bool:
     """An op computing indices only (arith, affine.apply, the CPE's coordinates): pure, safe to compute again or
     to move out of a loop whose ivs it does not read."""
     return op.name.startswith("arith.") or op.name in ("affine.apply", "sunway.cpe_row", "sunway.cpe_col",
-                                                        "sunway.cpe_id")
+                                                        "sunway.cpe_id", "sunway.cg_id")
+
+
+def is_work_item_start(v: ir.Value) -> bool:
+    """Whether `v` is where sunway-map-cpes starts a work-item loop: the CPE id (one core group), or the global
+    CPE id `cg_id * 64 + cpe_id` of a kernel spawned on several core groups."""
+    op = defining_op(v)
+    if op is None:
+        return False
+    if op.name == "sunway.cpe_id":
+        return True
+    if op.name != "arith.addi":
+        return False
+    names = sorted((defining_op(x).name if defining_op(x) is not None else "") for x in op.operands)
+    if names != ["arith.muli", "sunway.cpe_id"]:
+        return False
+    mul = next(defining_op(x) for x in op.operands if defining_op(x).name == "arith.muli")
+    factors = [defining_op(x) for x in mul.operands]
+    return any(f is not None and f.name == "sunway.cg_id" for f in factors)
 
 
 def static_ints(op: ir.Operation, name: str) -> list[int]:
