@@ -2,6 +2,7 @@
 # Create .venv (CPython 3.11) with swmlir installed in editable mode and the test tools. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup_mpi.sh   # Open MPI (swmlir run --ranks): apt-get as root when missing, else a note
 PY=${PYTHON:-}
 if [ -z "$PY" ]; then
   for c in python3.11 python3; do

@@ -43,7 +43,8 @@ def _check_ranks(ranks) -> int:
 
 
 def per_rank_model(model, ranks: int, input_shapes=None, base_dir=None):
-    """(the model for one rank's slice: an onnx.ModelProto, the per-rank input shapes, the batch B).
+    """(the model for one rank's slice: an onnx.ModelProto, the per-rank input shapes, the batch B, the whole
+    batch's output shapes where known: name -> dims).
 
     The graph inputs get B/N as their first dim (their other dims from `input_shapes` or the declaration); the
     graph outputs' declared first dims, which must be B where they are static, become B/N; the shapes recorded
@@ -94,6 +95,7 @@ def per_rank_model(model, ranks: int, input_shapes=None, base_dir=None):
         d0.dim_value = b // ranks
     if batch is None:
         raise CompileError(f"--ranks {ranks}: the model has no graph input to split", stage="mpi")
+    whole = _whole_output_shapes(proto, given)
     for vi in g.output:
         t = vi.type.tensor_type
         if not vi.type.HasField("tensor_type") or not t.HasField("shape"):
@@ -111,7 +113,33 @@ def per_rank_model(model, ranks: int, input_shapes=None, base_dir=None):
     for vi in g.value_info:
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
-    return m, (shapes or None), batch
+    return m, (shapes or None), batch, whole
+
+
+def _whole_output_shapes(proto, given) -> dict[str, list[int]]:
+    """The static output shapes of the whole batch: declared, else inferred by ONNX (best effort)."""
+    import onnx
+
+    def static(vi):
+        t = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type") or not t.HasField("shape"):
+            return None
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in t.shape.dim]
+        return None if None in dims else dims
+
+    out = {vi.name: static(vi) for vi in proto.graph.output}
+    if None in out.values():
+        try:
+            from .graph.shapes import fix_input_shapes
+            m = onnx.ModelProto()
+            m.CopyFrom(proto)
+            inferred = onnx.shape_inference.infer_shapes(fix_input_shapes(m, given or None), data_prop=True)
+            for vi in inferred.graph.output:
+                if out.get(vi.name) is None:
+                    out[vi.name] = static(vi)
+        except Exception:   # noqa: BLE001 - only a check: run --check still compares with onnxruntime
+            pass
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _divisors_hint(b: int) -> str:
@@ -134,18 +162,25 @@ def compile(model, ranks: int, target, *, input_shapes=None, base_dir=None, **kw
     if kw.get("llvm"):
         raise CompileError("--ranks with the LLVM IR output is not supported: the MPI variant is built from the C",
                            stage="mpi")
-    proto, shapes, batch = per_rank_model(model, ranks, input_shapes, base_dir)
+    proto, shapes, batch, whole = per_rank_model(model, ranks, input_shapes, base_dir)
     try:
         m = compiler.compile(proto, target, input_shapes=shapes, **kw)
     except CompileError as e:   # the same error, said to be the slice's
+        hint = (f" (a shape fixed to the batch, as Reshape to [{batch}, -1], cannot be split)"
+                if e.stage in ("import", "graph") else "")
         e.args = (f"--ranks {ranks}: compiling the model for one rank's slice of the batch ({batch // ranks} of "
-                  f"{batch} samples) failed (a shape fixed to the batch, as Reshape to [{batch}, -1], cannot be "
-                  f"split): {e.args[0] if e.args else e.reason}",) + e.args[1:]
+                  f"{batch} samples) failed{hint}: {e.args[0] if e.args else e.reason}",) + e.args[1:]
         raise
     for t in m.info.outputs:
         if not t.shape:
             raise CompileError(f"--ranks {ranks}: output '{t.name}' is a scalar for one slice; the outputs are "
                                "gathered along their first axis (the batch)", stage="mpi")
+        want = whole.get(t.name)
+        if want is not None and [int(t.shape[0]) * ranks, *map(int, t.shape[1:])] != list(want):
+            raise CompileError(f"--ranks {ranks}: output '{t.name}' of one slice ({batch // ranks} of {batch} "
+                               f"samples) has shape {list(t.shape)}, the whole batch's is {list(want)}: the model "
+                               f"does not split along the batch (a shape fixed to the batch inside it, as Reshape "
+                               f"to [{batch}, -1], or an op across samples)", stage="mpi")
     slice_info = m.info
     m.info = whole_batch(slice_info, ranks)
     m.ranks = ranks
