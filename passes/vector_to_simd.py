@@ -9,6 +9,7 @@ convert-to-emitc, into calls of the helpers of swmlir_slave.h on `floatv4` (SW26
   vector.fma                       -> swmlir_fN_fma(a, b, c) = a * b + c                         (simd_vmas)
   vector.reduction <add>           -> swmlir_fN_sum(v)
   scf.for iter_args of vector type -> loop-carried floatvN variables
+  arith.bitcast i32 -> f32         -> swmlir_f32_from_bits(b)    (EmitC has no bitcast; sunway-fast-math's exp)
 
 Types meet through builtin.unrealized_conversion_cast pairs that reconcile-unrealized-casts removes once
 convert-to-emitc has run.
@@ -26,7 +27,8 @@ from . import register_pass
 from ._emitc import T, call, opaque_t
 from ._util import collect, ensure_sunway, funcs, splatted_load
 
-_OPS = ("vector.load", "vector.store", "vector.broadcast", "vector.fma", "vector.reduction", "arith.constant")
+_OPS = ("vector.load", "vector.store", "vector.broadcast", "vector.fma", "vector.reduction", "arith.constant",
+        "arith.bitcast")
 
 
 def _cast(v: ir.Value, t: ir.Type) -> ir.Value:
@@ -91,6 +93,15 @@ def _c_float(value: float) -> str:
 
 def _lower(op: ir.Operation) -> None:
     name = op.name
+    if name == "arith.bitcast":
+        if not (isinstance(op.results[0].type, ir.F32Type) and op.operands[0].type == ir.IntegerType.get_signless(32)):
+            raise LoweringError(f"only i32 -> f32 bitcasts are lowered, not {op.operands[0].type} -> "
+                                f"{op.results[0].type}", op=name)
+        with ir.InsertionPoint(op), op.location:
+            new = call("swmlir_f32_from_bits", [op.operands[0]], result=ir.F32Type.get())
+        op.results[0].replace_all_uses_with(new)
+        op.erase()
+        return
     if name == "arith.constant":
         n = _lanes(op.results[0].type)
         if n is None:

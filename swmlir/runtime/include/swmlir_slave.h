@@ -26,6 +26,15 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
     *reply = 0;
 }
 
+/* The float whose bits are `bits` (arith.bitcast i32 -> f32, which EmitC has no form for; sunway-fast-math
+ * builds 2^n in the exponent bits). memcpy is the portable type pun; compilers make it one move. */
+static inline float swmlir_f32_from_bits(int bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 /*
  * SIMD helpers of the micro-kernels (sunway-vector-to-simd emits calls of these). floatv4 is SW26010's 256-bit
  * single-precision vector (4 floats), floatv8 SW26010-Pro's 512-bit one. On the machine they come from the vendor's
