@@ -29,6 +29,12 @@ irdl.dialect @sunway {
     %i = irdl.is index
     irdl.results(col: %i)
   }
+  // The core group of this CPE, 0..N-1, when the host spawns a kernel on N core groups (athread_spawn_cgs;
+  // CRTS_cgn). The global CPE id of sunway-map-cpes is cg_id * 64 + cpe_id.
+  irdl.operation @cg_id {
+    %i = irdl.is index
+    irdl.results(cg: %i)
+  }
   // Barrier over all CPEs of the core group (athread_syn(ARRAY_SCOPE, 0xffff) / CRTS_ssync_array()).
   irdl.operation @barrier {
   }

@@ -36,7 +36,7 @@ def _has_dma(op: ir.Operation) -> bool:
 
 
 _HEAD_OPS = ("sunway.reply", "sunway.ldm_alloc", "sunway.dma_get", "sunway.cpe_row", "sunway.cpe_col",
-             "sunway.cpe_id", "memref.subview", "affine.apply")
+             "sunway.cpe_id", "sunway.cg_id", "memref.subview", "affine.apply")
 
 
 def _split(loop: ir.Operation):

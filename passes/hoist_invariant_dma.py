@@ -14,7 +14,7 @@ from mlir import ir
 from mlir.dialects import arith
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs, index_const
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const, is_work_item_start
 
 _VIEW_OPS = ("memref.subview", "affine.apply", "arith.constant", "memref.cast", "memref.collapse_shape",
              "memref.expand_shape", "arith.addi", "arith.muli")
@@ -26,8 +26,7 @@ def _work_item_loops(kfn: ir.Operation) -> list[ir.Operation]:
         lb = loop.operands[0]
         step, items = constant_int(loop.operands[2]), constant_int(loop.operands[1])
         # hoisting pays only where a CPE runs several items, and must not fetch for CPEs that run none
-        if not isinstance(lb.owner, ir.Block) and lb.owner.operation.name == "sunway.cpe_id" \
-                and step and items and items > step:
+        if is_work_item_start(lb) and step and items and items > step:
             out.append(loop)
     return out
 

@@ -13,6 +13,10 @@ For a CRTS target (SW26010-Pro, runtime_api "crts"; the `target` option, else th
 attribute) the file includes crts.h instead of athread.h and swmlir_init starts the CPEs with CRTS_init();
 spawn, join and halt keep the athread names, which crts.h defines for C hosts (athread_spawn(f, arg) starts
 slave_f; athread_halt is a no-op there).
+On several core groups (a target `<name>:cgs<N>`, swmlir compile --cgs N) one process drives the N CGs, as on
+SW26010-Pro: the file starts with `#define SWMLIR_CGS N`, swmlir_init calls athread_init_cgs() (which also starts
+CRTS), a launch is athread_spawn_cgs(kernel, &a) + athread_join_cgs(). SW26010's athread has no such calls (one
+MPI rank per CG there): for sw26010 that C is the emulator's and the performance model's form.
 Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` / `swmlir.intermediate_bytes` record the sizes.
 """
 from __future__ import annotations
@@ -83,7 +87,9 @@ def kernel_struct(name: str) -> str:
                         "target": ("", "target whose runtime_api decides the API (default: the module's "
                                        "swmlir.target attribute, else sw26010)")})
 def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "") -> None:
-    crts = module_target(module, target).runtime_api == "crts"
+    tgt = module_target(module, target)
+    crts = tgt.runtime_api == "crts"
+    cgs = tgt.cgs
     hosts = funcs(module, kernels=False)
     if len(hosts) != 1:
         raise LoweringError(f"expected one host function, found {len(hosts)}", stage="emit",
@@ -99,6 +105,8 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
     offsets, arena, intermediates = plan(host.regions[0].blocks[0], memref_bytes)
     loc = host.location
     with ir.InsertionPoint(body), loc:
+        if cgs > 1:   # the emulator's athread_init_cgs reads it; on the machine the job's -mpecg N sets the CGs
+            emitc.VerbatimOp(f"#define SWMLIR_CGS {cgs} /* core groups every kernel is spawned on */", [])
         include("crts.h" if crts else "athread.h", True)
         include("string.h", True)
         include("stdint.h", True)
@@ -166,16 +174,16 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                         field = emitc.MemberOp(T(f"!emitc.lvalue<{ptr_t('void')}>"), f"a{i}", a).result
                         emitc.AssignOp(field, cast(ptr[v], ptr_t("void")))
                     ap = emitc.AddressOfOp(T(f"!emitc.ptr<{st}>"), a).result
-                    call("athread_spawn", [ap], args=[opaque(kernel), idx(0)])
+                    call("athread_spawn_cgs" if cgs > 1 else "athread_spawn", [ap], args=[opaque(kernel), idx(0)])
                 elif name == "sunway.join":
-                    call("athread_join")
+                    call("athread_join_cgs" if cgs > 1 else "athread_join")
                 else:
                     raise LoweringError(f"unexpected op on the host: {name}", op=name, stage="emit",
                                         location=op.location)
         emitc.ReturnOp()
 
     with ir.InsertionPoint(body), loc:
-        _init_function(weights_bytes, arena, crts)
+        _init_function(weights_bytes, arena, crts, cgs)
         _packed_function(num_inputs, len(args) - num_inputs)
         _finalize_function()
         _sizes_global("swmlir_input_bytes", [memref_bytes(a.type) for a in args[:num_inputs]])
@@ -190,13 +198,13 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                                                                   weights_bytes)
 
 
-def _init_function(weights_bytes: int, arena_bytes: int, crts: bool = False) -> None:
-    """int swmlir_init(const char *weights_path): start the CPEs (athread_init, or CRTS_init), load the weights,
-    allocate the arena."""
+def _init_function(weights_bytes: int, arena_bytes: int, crts: bool = False, cgs: int = 1) -> None:
+    """int swmlir_init(const char *weights_path): start the CPEs (athread_init, or CRTS_init; athread_init_cgs on
+    several core groups), load the weights, allocate the arena."""
     i32 = ir.IntegerType.get_signless(32)
     f, e = efunc("swmlir_init", [ptr_t("const char")], [i32])
     with ir.InsertionPoint(e):
-        call("CRTS_init" if crts else "athread_init")
+        call("athread_init_cgs" if cgs > 1 else "CRTS_init" if crts else "athread_init")
         w = call("swmlir_load_weights", [e.arguments[0]], args=[idx(0), opaque(str(weights_bytes))],
                  result=ptr_t("void"))
         a = call("swmlir_alloc", args=[opaque(str(max(arena_bytes, 1)))], result=ptr_t("void"))

@@ -6,6 +6,8 @@ Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
   sunway op              athread (SW26010)                          CRTS (SW26010-Pro)
   cpe_id                 athread_get_id(-1)                         CRTS_tid
   cpe_row / cpe_col      athread_get_id(-1) / 8, % 8                CRTS_rid / CRTS_cid
+  cg_id                  swmlir_cg_id() (swmlir_slave.h; the        CRTS_cgn
+                           emulator's CG: see there)
   ldm_alloc              memref.alloca (a local array: the CPE stack is in LDM), both APIs
   reply                  `volatile int reply = 0;`                  `crts_rply_t rply = 0;`
   dma_get, contiguous    athread_get(PE_MODE, mem, ldm, len,        CRTS_dma_iget(ldm, mem, len, &rply)
@@ -215,6 +217,14 @@ def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
             with ir.InsertionPoint(op), op.location:
                 val = _cpe_index(api, {"sunway.cpe_id": "id", "sunway.cpe_row": "row",
                                        "sunway.cpe_col": "col"}[op.name])
+            op.results[0].replace_all_uses_with(val)
+            op.erase()
+        for op in collect(kfn, "sunway.cg_id"):   # a kernel spawned on several core groups
+            i32 = ir.IntegerType.get_signless(32)
+            with ir.InsertionPoint(op), op.location:
+                raw = (emitc.LiteralOp(i32, "CRTS_cgn").result if api == "crts"
+                       else emitc.CallOpaqueOp([i32], "swmlir_cg_id", []).results[0])
+                val = arith.IndexCastOp(ir.IndexType.get(), raw).result
             op.results[0].replace_all_uses_with(val)
             op.erase()
         for op in collect(kfn, "sunway.ldm_alloc"):

@@ -160,6 +160,9 @@ def lower_to_athread_calls(module: ir.Operation) -> None:
     ensure_sunway(module)
     calls = _Calls(module, _signatures())
     for kfn in funcs(module, kernels=True):
+        for op in collect(kfn, "sunway.cg_id"):
+            raise LoweringError("a kernel spawned on several core groups (sunway.cg_id, --cgs > 1) has no LLVM IR "
+                                "output yet: emit C", op=op.name, stage="emit", location=op.location)
         _drop_ldm_space(kfn)
         for op in collect(kfn, ("sunway.cpe_id", "sunway.cpe_row", "sunway.cpe_col")):
             with ir.InsertionPoint(op), op.location:

@@ -2,6 +2,10 @@
 
 Work item t (the forall's iterations, linearized) runs on CPE t % N: `scf.for %t = cpe_id to total step N`, and
 the forall's induction variables are recovered from %t. N is the target's CPEs per core group.
+
+On several core groups (`cgs` > 1: the option, else the target's, `swmlir compile --cgs`) the items are dealt over
+all their CPEs by the global CPE id g = cg_id * 64 + cpe_id (CRTS_cgn * 64 + CRTS_tid on SW26010-Pro):
+`scf.for %t = g to total step cgs * 64`, so CG c runs the items whose t / 64 is c modulo cgs.
 """
 from __future__ import annotations
 
@@ -18,10 +22,16 @@ from ._util import collect, ensure_sunway, funcs, index_const, static_ints
 
 
 @register_pass("sunway-map-cpes", "Map each kernel's scf.forall onto the CPEs: a round-robin loop from sunway.cpe_id",
-               options={"target": ("sw26010", "target whose CPE count is used")}, nestable=True)
-def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
+               options={"target": ("sw26010", "target whose CPE count is used"),
+                        "cgs": (0, "core groups the work items are dealt over (0: the target's, 1 unless "
+                                   "named <target>:cgs<N>)")}, nestable=True)
+def map_cpes(module: ir.Operation, *, target: str = "sw26010", cgs: int = 0) -> None:
     ensure_sunway(module)
-    n_cpes = get_target(target).cpes_per_cg
+    tgt = get_target(target)
+    cgs = cgs or tgt.cgs
+    if cgs < 1:
+        raise LoweringError(f"sunway-map-cpes: cgs={cgs} core groups", stage="sunway")
+    n_cpes = tgt.cpes_per_cg * cgs
     for kfn in funcs(module, kernels=True):
         for loop in collect(kfn, "scf.forall"):
             if len(loop.results):
@@ -38,6 +48,9 @@ def map_cpes(module: ir.Operation, *, target: str = "sw26010") -> None:
             body = loop.regions[0].blocks[0]
             with ir.InsertionPoint(loop), loop.location:
                 cpe = ir.Operation.create("sunway.cpe_id", results=[ir.IndexType.get()]).results[0]
+                if cgs > 1:   # the global CPE id: cg * 64 + cpe
+                    cg = ir.Operation.create("sunway.cg_id", results=[ir.IndexType.get()]).results[0]
+                    cpe = arith.AddIOp(arith.MulIOp(cg, index_const(tgt.cpes_per_cg)).result, cpe).result
                 for_op = scf.ForOp(cpe, index_const(total), index_const(n_cpes))
             with ir.InsertionPoint(for_op.body), loop.location:
                 rest = for_op.induction_variable

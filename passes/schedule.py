@@ -452,13 +452,13 @@ def _search_tiles(g: Group, tgt, tiles: str) -> TileChoice:
     budget = tile_budget(tgt)
     ldm_of = (lambda t: g.ldm_bytes(t, nests)) if g.members else nests[g.root].ldm_bytes
     if tiles != "model":
-        return choose_tiles(nests[g.root], cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+        return choose_tiles(nests[g.root], cpes=tgt.cpes, ldm_budget=budget, ldm_of=ldm_of,
                             allow_reduction_tiles=not g.members)
     try:
         return _model_choice(g, nests, tgt, budget, ldm_of)
     except ValueError:
         tiling = g.tiling_op(nests)
-        return choose_tiles(nests[tiling], cpes=tgt.cpes_per_cg, ldm_budget=budget, ldm_of=ldm_of,
+        return choose_tiles(nests[tiling], cpes=tgt.cpes, ldm_budget=budget, ldm_of=ldm_of,
                             allow_reduction_tiles=_reduction_tileable(g, nests))
 
 
@@ -481,7 +481,7 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
     group's compute at peak rate spread over the work items (see swmlir.schedule.tiling.choose_tiles_by_model)."""
     from swmlir.sim.dma import bandwidth, curve_of
     curve = curve_of(tgt)
-    cpes = tgt.cpes_per_cg
+    cpes = tgt.cpes_per_cg   # a CPE's share of its core group's bandwidth; the items are dealt over tgt.cpes
     flops = 0
     for op in g.ops:
         body = [o.operation.name for o in op.regions[0].blocks[0].operations]
@@ -490,10 +490,10 @@ def _model_choice(g: Group, nests: dict, tgt, budget: int, ldm_of) -> TileChoice
     tiling_nest = nests[g.tiling_op(nests)]
     factor = _compute_factor(g, nests, tgt)
     transfers_of = (lambda t: g.transfers(t, nests)) if g.members else tiling_nest.transfers
-    return choose_tiles_by_model(tiling_nest, cpes=cpes, ldm_budget=budget, ldm_of=ldm_of,
+    return choose_tiles_by_model(tiling_nest, cpes=tgt.cpes, ldm_budget=budget, ldm_of=ldm_of,
                                  transfers_of=transfers_of,
                                  dma_seconds=lambda b, blk: b * cpes / bandwidth(blk, curve),
-                                 compute_seconds=flops / peak, compute_factor=factor,
+                                 compute_seconds=flops / (peak * tgt.cgs), compute_factor=factor,
                                  allow_reduction_tiles=_reduction_tileable(g, nests),
                                  double_buffer=True, share_seconds=_share_seconds(tgt),
                                  halo=_halo_seconds(g, nests, tiling_nest, tgt))
@@ -701,7 +701,7 @@ def schedule_pads(module: ir.Operation, target: str, enabled: bool = True) -> li
                 # the staged tile; the plan leaves it room)
                 staged = _stageable_slice(pad.operands[0], low, high)
                 plan = choose_pad_tiles(list(src_t.shape), low, high, elem_bytes(src_t.element_type),
-                                        cpes=tgt.cpes_per_cg, ldm_budget=budget,
+                                        cpes=tgt.cpes, ldm_budget=budget,
                                         staged_shape=list(staged[0].type.shape) if staged else None)
             if plan is None:
                 pad.attributes["swmlir.decompose_pad"] = ir.UnitAttr.get()

@@ -28,7 +28,7 @@ from mlir.dialects import arith
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs, index_const
+from ._util import collect, constant_int, ensure_sunway, funcs, index_const, is_work_item_start
 
 ROW, COL = 0, 1
 _MESH = 8
@@ -224,33 +224,47 @@ def _gather_after_waits(kfn: ir.Operation, shared: list) -> None:
                                                 "dim": ir.IntegerAttr.get(i64, dim)})
 
 
-def _work_item_loop(kfn: ir.Operation, cpe: ir.Value) -> ir.Operation | None:
+def _work_item_loop(kfn: ir.Operation, cpe: ir.Value, step: int = 64) -> ir.Operation | None:
     for op in kfn.regions[0].blocks[0].operations:
         op = op.operation
-        if op.name == "scf.for" and op.operands[0] == cpe and constant_int(op.operands[2]) == 64 \
-                and constant_int(op.operands[1]) is not None:
+        if op.name == "scf.for" and (op.operands[0] == cpe or (step > 64 and is_work_item_start(op.operands[0]))) \
+                and constant_int(op.operands[2]) == step and constant_int(op.operands[1]) is not None:
             return op
     return None
 
 
-def share_kernel(kfn: ir.Operation) -> int:
+def share_kernel(kfn: ir.Operation, target: str = "sw26010") -> int:
     """Rewrite the shareable gets of one kernel; returns how many."""
     entry = kfn.regions[0].blocks[0]
     ids = [o.operation for o in entry.operations if o.operation.name == "sunway.cpe_id"]
     if len(ids) != 1 or any(collect(branch, "sunway.dma_wait") for branch in collect(kfn, "scf.if")):
         return 0   # a gather after a wait in a branch could be reached by part of a row only
     cpe = ids[0].results[0]
+    # on several core groups (sunway.cg_id: items dealt by the global id cg * 64 + cpe, step cgs * 64) the
+    # groups are the rows and columns of each CG's mesh: 8 (64) consecutive global ids, as 8 (64) consecutive
+    # items of one round
+    cg_ids = [o.operation for o in entry.operations if o.operation.name == "sunway.cg_id"]
+    if len(cg_ids) > 1:
+        return 0
+    cg = cg_ids[0].results[0] if cg_ids else None
+    n_cgs = max(1, get_target(target).cgs) if cg is not None else 1
     candidates = []   # (get, axis)
-    # gets before the work-item loop: once per CPE, every CPE of the core group runs them
-    cpes = np.arange(64, dtype=np.int64)
+    # gets before the work-item loop: once per CPE, every CPE of the core group(s) runs them
+    cpes = np.arange(64 * n_cgs, dtype=np.int64)
+    env0 = {cpe: cpes % 64, "cpe": cpes % 64}
+    if cg is not None:
+        env0[cg] = cpes // 64
     for get in [o.operation for o in entry.operations if o.operation.name == "sunway.dma_get"]:
-        addr = view_address(get.operands[0], {cpe: cpes, "cpe": cpes})
-        candidates.append((get, None if addr is None else shared_axis(addr, None)))
-    loop = _work_item_loop(kfn, cpe)
+        addr = view_address(get.operands[0], dict(env0))
+        candidates.append((get, None if addr is None else shared_axis(addr, None if cg is None else cpes.size)))
+    loop = _work_item_loop(kfn, cpe, 64 * n_cgs)
     if loop is not None and constant_int(loop.operands[1]) <= 1 << 22:
         items = constant_int(loop.operands[1])
         t = np.arange(items, dtype=np.int64)
-        for get, env in _gets_in(loop, {loop.regions[0].blocks[0].arguments[0]: t, cpe: t % 64, "cpe": t % 64}, 1):
+        env = {loop.regions[0].blocks[0].arguments[0]: t, cpe: t % 64, "cpe": t % 64}
+        if cg is not None:
+            env.update({cg: (t // 64) % n_cgs, loop.operands[0]: t % (64 * n_cgs)})
+        for get, env in _gets_in(loop, env, 1):
             addr = view_address(get.operands[0], env)
             candidates.append((get, None if addr is None else shared_axis(addr, items)))
     shared = []
@@ -292,7 +306,7 @@ def share_tiles(module: ir.Operation, *, target: str = "sw26010") -> None:
     if get_target(target).mesh_comm != "rlc":
         return
     for kfn in funcs(module, kernels=True):
-        n = share_kernel(kfn)
+        n = share_kernel(kfn, target)
         if n:
             i64 = ir.IntegerType.get_signless(64)
             kfn.attributes["sunway.shared_tiles"] = ir.IntegerAttr.get(i64, n)

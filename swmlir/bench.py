@@ -16,11 +16,13 @@ import numpy as np
 
 
 def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: int = 0, input_shapes=None,
-          schedule: str = "model") -> dict:
+          schedule: str = "model", cgs: int | str = 1) -> dict:
+    """`cgs` > 1 (or "all"): the model compiled for that many core groups; the report's `multi_cg` then compares
+    its modeled time with the single-CG compile's (benchmarked too): speedup and efficiency of the split."""
     from . import compiler
     from .cli import _random_inputs
     t0 = time.perf_counter()
-    m = compiler.compile(model_path, target, input_shapes=input_shapes, schedule=schedule)
+    m = compiler.compile(model_path, target, input_shapes=input_shapes, schedule=schedule, cgs=cgs)
     compile_s = time.perf_counter() - t0
     feeds = _random_inputs(m.info, seed)
     with tempfile.TemporaryDirectory() as d:
@@ -87,7 +89,16 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         times.append(t)
     modeled = model_run(times, m.target) if m.target.peak_gflops_per_cg else None
     tot = counters.get("totals", {})
-    return {"model": os.path.basename(model_path), "target": target, "schedule": schedule,
+    multi = None
+    if m.target.cgs > 1 and modeled:
+        from .sim.model import split_efficiency
+        one = bench(model_path, target=m.target.base_name, repeat=1, seed=seed, input_shapes=input_shapes,
+                    schedule=schedule)["modeled"]["seconds"]
+        multi = {"cgs": m.target.cgs, "seconds": modeled.seconds, "one_cg_seconds": one,
+                 "speedup": one / modeled.seconds if modeled.seconds else 0.0,
+                 "efficiency": split_efficiency(one, modeled.seconds, m.target.cgs),
+                 "per_kernel": [{"kernel": k.kernel, "seconds": k.seconds} for k in modeled.kernels]}
+    report = {"model": os.path.basename(model_path), "target": target, "schedule": schedule,
             "compile_seconds": round(compile_s, 3),
             "kernels": list(kernels.values()), "totals": tot,
             "flops": sum(k["flops"] for k in kernels.values()),
@@ -100,6 +111,10 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
                        "peak_gflops_per_cg": m.target.peak_gflops_per_cg, "summary": modeled.summary()}
                       if modeled else None),
             "tensor_bytes": _tensor_bytes(m)}
+    if m.target.cgs > 1:
+        report["cgs"] = m.target.cgs
+        report["multi_cg"] = multi
+    return report
 
 
 def _tensor_bytes(m) -> int:
@@ -112,7 +127,8 @@ def _tensor_bytes(m) -> int:
 def print_table(r: dict) -> None:
     hdr = f"{'kernel':<44}{'launch':>7}{'get req':>9}{'put req':>9}{'DMA bytes':>12}{'mean blk':>9}" \
           f"{'flops':>13}{'flop/B':>8}{'LDM peak':>9}{'DMA us':>9}{'comp us':>9}{'% peak':>7}  bound"
-    print(f"swmlir bench: {r['model']} on {r['target']} (compiled in {r['compile_seconds']} s)")
+    cgs = f" x {r['cgs']} core groups" if r.get("cgs") else ""
+    print(f"swmlir bench: {r['model']} on {r['target']}{cgs} (compiled in {r['compile_seconds']} s)")
     print(hdr)
     for k in r["kernels"]:
         fpb = "" if k["flops_per_byte"] is None else f"{k['flops_per_byte']:.2f}"
@@ -132,4 +148,12 @@ def print_table(r: dict) -> None:
         db = sum(1 for k in r["kernels"] if k["model"]["overlap"])
         print(f"performance model (docs/performance-model.md): DMA overlaps compute only in the {db} double-buffered "
               f"kernel(s), {r['modeled']['peak_gflops_per_cg']} GFLOPS core-group peak")
+        mc = r.get("multi_cg")
+        if mc:
+            print(f"on {mc['cgs']} core groups: each CG's DMA through its own memory controller, a launch as long "
+                  f"as its slowest CG")
         print(r["modeled"]["summary"])
+        if mc:
+            print(f"{mc['cgs']} core groups: {mc['seconds'] * 1e3:.3f} ms against {mc['one_cg_seconds'] * 1e3:.3f} ms "
+                  f"on one: speedup {mc['speedup']:.2f}x, efficiency of the split {100 * mc['efficiency']:.1f} % "
+                  f"(1 CG time / ({mc['cgs']} x {mc['cgs']}-CG time))")

@@ -75,7 +75,8 @@ def cmd_compile(a) -> int:
             _out_dir_check(a.output)
     if a.emit and a.emit not in ("c", "emit") and not llvm:
         ctx, result, info = compiler.lower_to_stage(a.model, a.emit, target=a.target,
-                                                   input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db)
+                                                   input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db,
+                                                   cgs=a.cgs)
         with ctx:
             if isinstance(result, tuple):
                 text = "// ----- host module (MPE)\n" + _mlir_text(result[0]) + \
@@ -86,7 +87,7 @@ def cmd_compile(a) -> int:
         return 0
     t0 = time.perf_counter()
     m = compiler.compile(a.model, a.target, input_shapes=_shapes(a.input_shape), tuning_db=a.tuning_db,
-                         llvm=llvm, ranks=a.ranks)
+                         llvm=llvm, ranks=a.ranks, cgs=a.cgs)
     if llvm:
         if not a.output or (a.output.endswith(".ll") and not os.path.isdir(a.output)):
             _write_or_print(_llvm_text(m), a.output)
@@ -282,7 +283,7 @@ def cmd_run(a) -> int:
             symbolic = {n for n, _, _, dims in specs if dims is None or None in dims}
             shapes = {k: list(v.shape) for k, v in feeds.items() if k in symbolic} or None
     m = compiler.compile(a.model, a.target, input_shapes=shapes, tuning_db=a.tuning_db, llvm=a.via == "llvm",
-                         ranks=a.ranks)
+                         ranks=a.ranks, cgs=a.cgs)
     with m:  # the build folder goes when the command ends
         if feeds is None:
             feeds = _random_inputs(m.info, a.seed)
@@ -343,7 +344,7 @@ def cmd_bench(a) -> int:
         tuner = DBTuner(TuningDB.open(a.tuning_db))
     with using(tuner):
         r = bench(a.model, target=a.target, repeat=a.repeat, input_shapes=_shapes(a.input_shape),
-                  schedule=a.schedule)
+                  schedule=a.schedule, cgs=a.cgs)
     print_table(r)
     if a.json:
         import json
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile an ONNX model to C for a Sunway target")
     c.add_argument("model")
     c.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    c.add_argument("--cgs", default="1", metavar="N|all",
+                   help="core groups every kernel is distributed over: 1 (default) to the target's CGs per chip "
+                        "(4 on sw26010, 6 on sw26010pro), or 'all'")
     c.add_argument("-o", "--output", help="output directory (or file with --emit)")
     c.add_argument("--emit", help="stop after a stage and print it: import|linalg, graph, schedule, bufferize, "
                                   "sunway, split, c; or llvm: the LLVM IR output (printed, or with -o FOLDER "
@@ -377,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
     r.add_argument("model")
     r.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    r.add_argument("--cgs", default="1", metavar="N|all",
+                   help="core groups every kernel is distributed over: 1 (default) to the target's CGs per chip "
+                        "(4 on sw26010, 6 on sw26010pro), or 'all'")
     r.add_argument("--inputs", help=".npz keyed by graph input names (default: random inputs)")
     r.add_argument("-o", "--output", help=".npz to write the outputs to, keyed by output names")
     r.add_argument("--check", action="store_true", help="compare with onnxruntime")
@@ -395,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator, and its modeled Sunway time")
     b.add_argument("model")
     b.add_argument("--target", default="sw26010", choices=sorted(TARGETS))
+    b.add_argument("--cgs", default="1", metavar="N|all",
+                   help="core groups every kernel is distributed over: 1 (default) to the target's CGs per chip "
+                        "(4 on sw26010, 6 on sw26010pro), or 'all'")
     b.add_argument("--repeat", type=int, default=3)
     b.add_argument("--json", help="write the report as JSON")
     b.add_argument("--schedule", default="model", choices=("model", "baseline"),

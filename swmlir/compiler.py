@@ -19,7 +19,7 @@ from .codegen.weights import weights_file
 from .dialects import load_sunway_dialect
 from .errors import CompileError, RuntimeFailure
 from .pass_pipeline import run_pipeline
-from .targets import TARGET_ATTR, Target, get_target
+from .targets import TARGET_ATTR, Target, get_target, with_cgs
 
 
 @dataclass
@@ -219,9 +219,11 @@ def _graph_stage(proto, optimize: bool, timings: dict | None, input_shapes=None)
 
 
 def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, timings=None, optimize=True,
-                   schedule: str = "model", base_dir=None, tuning_db=None):
+                   schedule: str = "model", base_dir=None, tuning_db=None, cgs: int | str = 1):
     """Import and run the stages up to `stage`; returns (context, module or (host, kernels), info).
-    `base_dir`: where the external data of a ModelProto is (see compile); `tuning_db`: see compile."""
+    `base_dir`: where the external data of a ModelProto is (see compile); `tuning_db`, `cgs`: see compile."""
+    if cgs != 1:
+        target = with_cgs(target, cgs)
     if tuning_db is not None:
         from .tune.db import TuningDB
         from .tune.driver import DBTuner
@@ -269,7 +271,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
 
 def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | None = None,
             optimize: bool = True, schedule: str = "model", base_dir: str | os.PathLike | None = None,
-            tuning_db=None, llvm: bool = False, ranks: int | None = None) -> CompiledModel:
+            tuning_db=None, llvm: bool = False, ranks: int | None = None, cgs: int | str = 1) -> CompiledModel:
     """Compile an ONNX model (path or ModelProto) to C for `target`; see CompiledModel.
     optimize=False turns the graph-level optimizations (fusion, folding) off, for comparisons;
     schedule="baseline" takes the first round's kernels (greedy tiles, scalar loops) instead of the model's.
@@ -287,7 +289,16 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
     same split modules; run(via="llvm") builds and runs it.
 
     `ranks`: data parallel over MPI ranks (swmlir/mpi.py): the model compiled for a slice of batch/ranks, the
-    package an MPI package (runtime/driver_mpi.c, make mpi); run() takes and gives the whole batch, on mpirun."""
+    package an MPI package (runtime/driver_mpi.c, make mpi); run() takes and gives the whole batch, on mpirun.
+
+    `cgs`: the core groups every kernel is distributed over (1 to the target's cgs_per_chip, or "all"): work items
+    dealt over cgs x 64 CPEs, the host spawning on every CG (athread_spawn_cgs); the target becomes
+    `<name>:cgs<N>` (swmlir.targets.with_cgs). 1 (the default): the single-CG output."""
+    if cgs != 1:
+        target = with_cgs(target, cgs)
+        if llvm and get_target(target).cgs > 1:
+            raise CompileError("--emit llvm / llvm=True: kernels on several core groups (--cgs) have no LLVM IR "
+                               "output yet; the C output has them", stage="emit")
     if ranks is not None:
         from . import mpi
         return mpi.compile(model, ranks, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,
@@ -302,7 +313,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
                                        tuning_db=tuning_db)
     with ctx, ir.Location.unknown():
         from .stats import kernel_stats
-        kstats = kernel_stats(module, tgt.cpes_per_cg)
+        kstats = kernel_stats(module, tgt.cpes)
         host, kernels = pipeline.split_host_and_kernels(module)
         for m in (host, kernels):   # the emit passes and kernel entries read the target's runtime API from it
             m.operation.attributes[TARGET_ATTR] = ir.StringAttr.get(tgt.name)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from mlir import ir
 
-from .passes._util import collect, constant_int, funcs, str_attr, sym_name
+from .passes._util import collect, constant_int, funcs, is_work_item_start, str_attr, sym_name
 from .schedule.loop_nest import elem_bytes, loop_nest_of
 
 _FLOP_OPS = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf",
@@ -60,14 +60,12 @@ def _executions(op: ir.Operation, kfn: ir.Operation) -> int:
             lb, ub, step = (constant_int(v) for v in p.operands[:3])
             if None not in (lb, ub, step) and step:
                 n *= max(0, -(-(ub - lb) // step))
-            elif ub is not None and step and not isinstance(p.operands[0].owner, ir.Block) \
-                    and p.operands[0].owner.operation.name == "sunway.cpe_id":
+            elif ub is not None and step and is_work_item_start(p.operands[0]):
                 n *= ub      # the work items, dealt over the CPEs
                 cpes = 0
         p = p.parent
     if cpes is None:  # outside the work-item loop: every CPE runs it
-        loops = [l for l in collect(kfn, "scf.for") if not isinstance(l.operands[0].owner, ir.Block)
-                 and l.operands[0].owner.operation.name == "sunway.cpe_id"]
+        loops = [l for l in collect(kfn, "scf.for") if is_work_item_start(l.operands[0])]
         n *= constant_int(loops[0].operands[2]) if loops else 1
     return n
 

@@ -39,6 +39,20 @@ class Target:
     # holds whole rows of K and nothing is shared (SW26010-Pro), (N, K) gives DMA blocks of whole rows, which
     # docs/performance.md measured faster there. Read by the importer (frontend/onnx/ops/matmul.py).
     kn_weights: bool = True
+    # Core groups a compile distributes each kernel over (swmlir compile --cgs N; 1 = one CG, the default). The
+    # work items of a kernel are dealt over cgs x cpes_per_cg CPEs, global CPE id = CG * 64 + CPE
+    # (sunway-map-cpes); a target with cgs > 1 is named `<name>:cgs<N>` (with_cgs).
+    cgs: int = 1
+
+    @property
+    def cpes(self) -> int:
+        """CPEs a kernel's work items are dealt over: every CPE of the core groups the compile uses."""
+        return self.cpes_per_cg * self.cgs
+
+    @property
+    def base_name(self) -> str:
+        """The table entry's name, without the core-group count."""
+        return self.name.split(":", 1)[0]
 
     @property
     def simd_f32_lanes(self) -> int:
@@ -100,12 +114,62 @@ def module_target(module, option: str = "") -> Target:
 
 
 def get_target(name: str | Target) -> Target:
-    """A target by name; a Target given directly is registered under its name (passes refer to targets by name)."""
+    """A target by name; a Target given directly is registered under its name (passes refer to targets by name).
+    `<name>:cgs<N>` is the target on N core groups (with_cgs)."""
     if isinstance(name, Target):
-        TARGETS[name.name] = name
+        if name.cgs == 1:
+            TARGETS[name.name] = name
+        else:
+            _CG_TARGETS[name.name] = name
         return name
+    if name in _CG_TARGETS:
+        return _CG_TARGETS[name]
+    base, sep, cgs = name.partition(":cgs")
+    if sep:
+        if not cgs.isdigit():
+            from .errors import CompileError
+            raise CompileError(f"target '{name}': the core-group count after ':cgs' must be a number",
+                               stage="target")
+        return with_cgs(get_target(base), int(cgs))
     try:
         return TARGETS[name]
     except KeyError:
         from .errors import CompileError
         raise CompileError(f"unknown target '{name}'; known targets: {', '.join(TARGETS)}", stage="target") from None
+
+
+_CG_TARGETS: dict[str, Target] = {}   # the multi-CG variants made so far (not table entries: not in TARGETS)
+
+
+def parse_cgs(value: str | int, target: str | Target) -> int:
+    """The core-group count of `--cgs`: a number from 1 to the target's cgs_per_chip, or "all" (every CG of the
+    target's chip)."""
+    from .errors import CompileError
+    tgt = get_target(target)
+    base = TARGETS.get(tgt.base_name, tgt)
+    if isinstance(value, str) and value.strip().lower() == "all":
+        return base.cgs_per_chip
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise CompileError(f"--cgs takes a number or 'all', not '{value}'", stage="target") from None
+    if not 1 <= n <= base.cgs_per_chip:
+        raise CompileError(f"--cgs {n}: target {base.name} has {base.cgs_per_chip} core group(s) per chip",
+                           stage="target")
+    return n
+
+
+def with_cgs(target: str | Target, cgs: int | str) -> Target:
+    """The target distributing each kernel over `cgs` core groups ("all": every CG of its chip). With 1, the table
+    entry itself (every output as without the option)."""
+    import dataclasses
+    tgt = get_target(target)
+    base = TARGETS.get(tgt.base_name, tgt)
+    n = parse_cgs(cgs, base)
+    if n == 1:
+        return base
+    name = f"{base.name}:cgs{n}"
+    if name not in _CG_TARGETS:
+        _CG_TARGETS[name] = dataclasses.replace(
+            base, name=name, cgs=n, description=f"{base.description}; kernels over {n} core groups")
+    return _CG_TARGETS[name]

@@ -78,13 +78,15 @@ typedef struct {
     hist_t blocks;
 } counters_t;
 
-typedef struct {
+typedef struct launch {
     char *kernel;
     long launch;
     counters_t c;
     uint64_t max_cpe_dma_bytes;       /* DMA bytes of the busiest CPE: the performance model's imbalance */
     uint64_t max_cpe_direct_requests; /* gld + gst requests of the busiest CPE (opt-in mode) */
     int active_cpes;                  /* CPEs that moved any byte by DMA */
+    int ncgs;                         /* a launch on several core groups (athread_spawn_cgs): its records per CG */
+    struct launch *per_cg;            /* (kernel NULL in them), NULL otherwise */
 } launch_t;
 
 static void *xcalloc(size_t n, size_t size);
@@ -222,6 +224,9 @@ static struct {
     /* CPEs waiting in CRTS_rma_wait_value (under syn_mu; woken by rma_cv when an RMA write arrives) */
     pthread_cond_t rma_cv;
     int rma_waiting;
+    /* core groups: the CG the current kernel runs on (CRTS_cgn, swmlir_cg_id), and how many athread_spawn_cgs
+     * starts (athread_init_cgs); a multi-CG launch runs each CG in turn on the same 64 threads */
+    int cg, ncgs;
     cpe_t cpes[NCPE];
 } E = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -1342,8 +1347,14 @@ int swmlir_emu_crts_id(int what)
     case 2:
         return c->id & 7;
     default:
-        return 0; /* one core group */
+        return E.cg; /* the core group this CPE runs the kernel on (0 unless athread_spawn_cgs) */
     }
+}
+
+int swmlir_emu_cg_id(void)
+{
+    require_cpe("swmlir_cg_id");
+    return E.cg;
 }
 
 /* The address in `to`'s LDM at the place p has in `from`'s: the same offset below the LDM top (stack), into the
@@ -1791,6 +1802,77 @@ int athread_halt(void)
     return 0;
 }
 
+int swmlir_emu_init_cgs(int cgs)
+{
+    if (cgs <= 0) {
+        const char *v = getenv("SWMLIR_EMU_CGS");
+        cgs = v && *v ? atoi(v) : 1;
+    }
+    if (cgs < 1 || cgs > 64)
+        emu_fail(NULL, "athread_init_cgs", "%d core groups (SWMLIR_CGS / SWMLIR_EMU_CGS): expected 1..64", cgs);
+    athread_init();
+    pthread_mutex_lock(&E.mu);
+    E.ncgs = cgs;
+    pthread_mutex_unlock(&E.mu);
+    return 0;
+}
+
+/* fn(arg) on every CPE of every core group: CG 0's 64 CPEs, then CG 1's, ... (kernels of one launch on
+ * different CGs do not wait for each other: they write disjoint outputs). The records of the CGs become one
+ * launch record: totals over the CGs, the busiest CPE of all, and each CG's own record (its DMA counters: the
+ * performance model charges each CG's DMA to that CG's memory controller). */
+int swmlir_emu_spawn_cgs(void (*fn)(void *), void *arg, size_t arg_bytes, const char *name)
+{
+    int g, n;
+    size_t first;
+    launch_t rec;
+
+    if (!E.ncgs)
+        emu_fail(NULL, "athread_spawn_cgs", "kernel '%s' spawned on the core groups before athread_init_cgs",
+                 name ? name : "?");
+    athread_join(); /* a kernel still running on this CG is waited for, as before any spawn */
+    n = E.ncgs;
+    pthread_mutex_lock(&S.mu);
+    first = S.n;
+    pthread_mutex_unlock(&S.mu);
+    for (g = 0; g < n; g++) {
+        E.cg = g; /* read by the CPEs after the spawn's semaphore posts */
+        swmlir_emu_spawn(fn, arg, arg_bytes, name);
+        athread_join();
+    }
+    E.cg = 0;
+    pthread_mutex_lock(&S.mu);
+    memset(&rec, 0, sizeof rec);
+    rec.kernel = S.v[first].kernel;
+    rec.launch = S.v[first].launch;
+    rec.ncgs = n;
+    rec.per_cg = (launch_t *)xcalloc((size_t)n, sizeof *rec.per_cg);
+    for (g = 0; g < n; g++) {
+        launch_t *r = &S.v[first + (size_t)g];
+        counters_merge(&rec.c, &r->c);
+        if (r->max_cpe_dma_bytes > rec.max_cpe_dma_bytes)
+            rec.max_cpe_dma_bytes = r->max_cpe_dma_bytes;
+        if (r->max_cpe_direct_requests > rec.max_cpe_direct_requests)
+            rec.max_cpe_direct_requests = r->max_cpe_direct_requests;
+        rec.active_cpes += r->active_cpes;
+        if (g)
+            free(r->kernel);
+        rec.per_cg[g] = *r;
+        rec.per_cg[g].kernel = NULL;
+    }
+    S.v[first] = rec;
+    S.n = first + 1;
+    S.next_launch = rec.launch + 1;
+    pthread_mutex_unlock(&S.mu);
+    return 0;
+}
+
+/* The CGs' kernels have all finished when athread_spawn_cgs returns. */
+int athread_join_cgs(void)
+{
+    return athread_join();
+}
+
 int athread_set_num_threads(int n)
 {
     if (n < 1 || n > NCPE)
@@ -1893,6 +1975,19 @@ int swmlir_emu_write_stats(const char *path)
                 "\"active_cpes\": %d, ", S.v[i].launch, (unsigned long long)S.v[i].max_cpe_dma_bytes,
                 (unsigned long long)S.v[i].max_cpe_direct_requests, S.v[i].active_cpes);
         write_counters(f, &S.v[i].c);
+        if (S.v[i].ncgs) {
+            int g;
+            fprintf(f, ", \"cgs\": [");
+            for (g = 0; g < S.v[i].ncgs; g++) {
+                const launch_t *r = &S.v[i].per_cg[g];
+                fprintf(f, "%s{\"cg\": %d, \"max_cpe_dma_bytes\": %llu, \"max_cpe_direct_requests\": %llu, "
+                        "\"active_cpes\": %d, ", g ? ", " : "", g, (unsigned long long)r->max_cpe_dma_bytes,
+                        (unsigned long long)r->max_cpe_direct_requests, r->active_cpes);
+                write_counters(f, &r->c);
+                fputc('}', f);
+            }
+            fputc(']', f);
+        }
         fputc('}', f);
     }
     fprintf(f, "\n],\n\"totals\": {\"launches\": %zu, ", S.n);
@@ -1910,8 +2005,12 @@ void swmlir_emu_reset_stats(void)
 
     pthread_mutex_lock(&S.mu);
     for (i = 0; i < S.n; i++) {
+        int g;
         free(S.v[i].kernel);
         hist_free(&S.v[i].c.blocks);
+        for (g = 0; g < S.v[i].ncgs; g++)
+            hist_free(&S.v[i].per_cg[g].c.blocks);
+        free(S.v[i].per_cg);
     }
     S.n = 0;
     counters_clear(&S.totals);

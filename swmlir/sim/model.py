@@ -4,6 +4,10 @@ A kernel that waits for its DMA before computing takes DMA + compute; only a ker
 (`sunway.double_buffered`, by sunway-double-buffer) overlaps them, step by step (overlapped_seconds).
 Compute is the busiest CPE's cycles (sim.mix); DMA comes from the counters (sim.dma). GFLOPS use the useful
 flops of the ONNX op (the static count), not the instructions issued.
+
+On several core groups (a target `<name>:cgs<N>`) every CG has its own memory controller and DMA engine: a launch's
+DMA time is its slowest CG's, each CG's from that CG's own counters (the emulator's per-CG records); compute is
+the busiest CPE of all CGs (the mix counts CPE 0's items over the cgs x 64 CPEs); peak is N x the CG's.
 """
 from __future__ import annotations
 
@@ -43,17 +47,19 @@ class ModelTime:
     bound: str
     kernels: list[KernelTime]
 
+    cgs: int = 1
+
     def summary(self) -> str:
+        peak = "core-group peak" if self.cgs == 1 else f"the peak of {self.cgs} core groups"
         return (f"modeled {self.seconds * 1e3:.3f} ms, {self.gflops:.1f} GFLOPS = {self.percent_of_peak:.1f} % of "
-                f"core-group peak, {self.bound}-bound")
+                f"{peak}, {self.bound}-bound")
 
 
 def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, target: Target) -> KernelTime:
     """`launches`: the emulator's records of this kernel; `mix`: sim.mix.Mix.as_dict() of one launch (with
     `double_buffered_steps`, the step count of the loop sunway-double-buffer rewrote, 0 if none)."""
     c = cpe_constants(target)
-    dma = sum(dma_seconds(l["block_sizes"], l.get("max_cpe_dma_bytes", 0), target.cpes_per_cg, target)
-              for l in launches)
+    dma = sum(launch_dma_seconds(l, target) for l in launches)
     cycles = mix["cycles"] if mix else 0.0
     compute = cycles / c.clock_hz * len(launches)
     spawn = c.spawn_seconds * len(launches)
@@ -68,7 +74,7 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
     body += direct
     dma += direct
     total = body + spawn
-    peak = target.peak_gflops_per_cg
+    peak = target.peak_gflops_per_cg * target.cgs
     gflops = flops / total / 1e9 if total else 0.0
     if spawn >= body:
         bound = "spawn"
@@ -82,6 +88,14 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
                       100.0 * gflops / peak if peak else 0.0, bound, direct)
 
 
+def launch_dma_seconds(launch: dict, target: Target) -> float:
+    """DMA time of one launch: from its counters; on several core groups (the record's `cgs`, one record per CG)
+    the slowest CG's, each CG moving its own bytes through its own memory controller at the curve's bandwidth."""
+    per_cg = launch.get("cgs") or [launch]
+    return max(dma_seconds(r["block_sizes"], r.get("max_cpe_dma_bytes", 0), target.cpes_per_cg, target)
+               for r in per_cg)
+
+
 def overlapped_seconds(dma: float, compute: float, steps: int, put_bytes: int, all_bytes: int) -> float:
     """A kernel whose split-K loop of `steps` steps is double-buffered: the puts (the share of DMA time their
     bytes have) and the first step's gets stay exposed; the later gets overlap the compute of the step before."""
@@ -91,14 +105,21 @@ def overlapped_seconds(dma: float, compute: float, steps: int, put_bytes: int, a
 
 
 def model_run(kernels: list[KernelTime], target: Target) -> ModelTime:
-    """Kernels run one after another on the core group; the host's own work between them is not counted."""
+    """Kernels run one after another on the core group (on all of them at once: a launch on several CGs ends with
+    its slowest CG); the host's own work between them is not counted."""
     seconds = sum(k.seconds for k in kernels)
     flops = sum(k.flops for k in kernels)
     gflops = flops / seconds / 1e9 if seconds else 0.0
-    peak = target.peak_gflops_per_cg
+    peak = target.peak_gflops_per_cg * target.cgs
     by_bound: dict[str, float] = {}
     for k in kernels:
         part = {"DMA": k.dma_seconds, "spawn": k.spawn_seconds}.get(k.bound, k.compute_seconds)
         by_bound[k.bound] = by_bound.get(k.bound, 0.0) + part
     bound = max(by_bound, key=by_bound.get) if by_bound else "compute"
-    return ModelTime(seconds, flops, gflops, 100.0 * gflops / peak if peak else 0.0, bound, kernels)
+    return ModelTime(seconds, flops, gflops, 100.0 * gflops / peak if peak else 0.0, bound, kernels, target.cgs)
+
+
+def split_efficiency(one_cg_seconds: float, n_cg_seconds: float, cgs: int) -> float:
+    """How well a model's kernels split over `cgs` core groups: its modeled time on one CG over cgs x its time
+    on cgs CGs (1.0 = perfect scaling)."""
+    return one_cg_seconds / (cgs * n_cg_seconds) if n_cg_seconds else 0.0

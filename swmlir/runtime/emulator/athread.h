@@ -38,6 +38,22 @@ extern "C" {
 
 int athread_init(void);
 int athread_join(void);
+
+/* Several core groups, as on SW26010-Pro (athread_init_cgs / athread_spawn_cgs / athread_join_cgs: one process
+ * drives every CG of the job, `-mpecg N`; on the CPEs the CG is CRTS_cgn, the global CPE id CRTS_cgn * 64 +
+ * CRTS_tid). The emulator runs a kernel spawned on N CGs on each CG in turn, on the same 64 CPE threads, and
+ * counts each CG apart (one launch record, with a record per CG). N is SWMLIR_CGS where athread_init_cgs is
+ * called (the host C of swmlir compile --cgs N defines it before its includes); 0 (the default) takes the env var
+ * SWMLIR_EMU_CGS, else 1. */
+#ifndef SWMLIR_CGS
+#define SWMLIR_CGS 0
+#endif
+#define athread_init_cgs() swmlir_emu_init_cgs(SWMLIR_CGS)
+#define athread_spawn_cgs(fn, arg)                                                                            \
+    swmlir_emu_spawn_cgs((void (*)(void *))slave_##fn, (void *)(arg), SWMLIR_EMU_ARG_BYTES(arg), #fn)
+int athread_join_cgs(void);
+int swmlir_emu_init_cgs(int cgs);
+int swmlir_emu_spawn_cgs(void (*fn)(void *), void *arg, size_t arg_bytes, const char *name);
 int athread_halt(void);
 int athread_set_num_threads(int n); /* CPEs used by the next spawns, 1..64 (default 64) */
 int athread_get_num_threads(void);

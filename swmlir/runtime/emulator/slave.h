@@ -23,6 +23,9 @@ extern "C" {
 int athread_get_id(int core);
 int athread_get_core(int id);
 #define _MYID (athread_get_id(-1))
+/* Emulator only: the core group the calling CPE runs the kernel on (0 unless the host spawned it on several with
+ * athread_spawn_cgs; swmlir_cg_id of swmlir_slave.h). */
+int swmlir_emu_cg_id(void);
 
 typedef enum { PE_MODE, BCAST_MODE, ROW_MODE, BROW_MODE, RANK_MODE } dma_mode;
 

@@ -26,6 +26,17 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
     *reply = 0;
 }
 
+/* The core group of the calling CPE, in kernels distributed over several core groups (swmlir compile --cgs N:
+ * work item t runs on the CPE of global id t mod (N * 64), global id = CG * 64 + CPE). Under CRTS it is CRTS_cgn
+ * (the emitted C uses that name directly); with athread on the emulator, the CG it runs the kernel on. The
+ * vendor's SW26010 athread has no such id: there one MPI rank drives each core group, in its own address space,
+ * so multi-CG C for sw26010 runs on the emulator and in the performance model, not on a TaihuLight node. */
+#ifdef SWMLIR_CRTS
+#define swmlir_cg_id() ((int)CRTS_cgn)
+#elif defined(SWMLIR_EMULATOR)
+#define swmlir_cg_id() (swmlir_emu_cg_id())
+#endif
+
 /* The float whose bits are `bits` (arith.bitcast i32 -> f32, which EmitC has no form for; sunway-fast-math
  * builds 2^n in the exponent bits). memcpy is the portable type pun; compilers make it one move. */
 static inline float swmlir_f32_from_bits(int bits)
