@@ -110,6 +110,10 @@ def cmd_compile(a) -> int:
     print(f"  {len(m.kernels)} CPE kernels, weights {m.weights_bytes} bytes, work arena {m.arena_bytes} bytes "
           f"(intermediates {m.intermediate_bytes} bytes, shared by lifetime)")
     print(f"  files: {', '.join(sorted(m.files))}")
+    if m.ranks:
+        b = m.info.inputs[0].shape[0]
+        print(f"  MPI package: {m.ranks} ranks of {b // m.ranks} of the {b} samples each (make mpi, make run-mpi = "
+              f"bsub -n {m.ranks}; README.md)")
     if a.timing:
         print(f"  {'stage / pass':<60} {'ms':>9}")
         for k, v in m.timings.items():

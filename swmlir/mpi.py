@@ -282,8 +282,9 @@ each:
 
     bsub {bsub} ./{PROGRAM} {run_args}
 
-(`make run-mpi RANKS=8 QUEUE=<queue>`; `MPICC_HOST`, `MPICC_LINK` and `BSUB_FLAGS_MPI` can be set too.) On
-SW26010 a node has 4 core groups: `-n 4` fills one chip, `-n 4k` k nodes.
+(`make run-mpi RANKS=8 QUEUE=<queue>`; `MPICC_HOST`, `MPICC_LINK` and `BSUB_FLAGS_MPI` can be set too.) A rank
+drives one core group (`-cgsp 64`): a node of {target.name} has {target.cgs_per_chip} core groups, so k nodes take
+{target.cgs_per_chip}k ranks.
 """
     else:
         sunway = f"`make mpi` builds it (the CMake build below), `make run-mpi` runs it with mpirun.\n"
@@ -291,7 +292,7 @@ SW26010 a node has 4 core groups: `-n 4` fills one chip, `-n 4k` k nodes.
 ## Many nodes: the MPI variant (data parallel over the batch)
 
 This package was compiled with `--ranks {ranks}`: the model is compiled for one rank's slice of the batch
-({s} samples); the program `{PROGRAM}` runs it on every MPI rank. Rank 0 reads the input files, which hold the
+({s} of {b} samples); the program `{PROGRAM}` runs it on every MPI rank. Rank 0 reads the input files, which hold the
 whole batch ({b} samples on {ranks} ranks: the table above), and scatters the slices (`MPI_Scatter`, along the
 first axis); every rank reads the weights file itself, runs its slice on its core group and the output slices
 are gathered on rank 0 (`MPI_Gather`), which writes the output files. With M ranks the files hold M slices
