@@ -10,12 +10,13 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 import swmlir
 from swmlir import mpi
 from swmlir.cli import onnxruntime_outputs
 from swmlir.errors import CompileError
+from swmlir.testing import networks
 from swmlir.testing.networks import lenet, mlp
 
 HAVE_MPI = shutil.which("mpirun") is not None and shutil.which("mpicc") is not None
@@ -72,6 +73,37 @@ def test_slices_of_several_samples_through_the_api():
         assert m.last_time_ms is not None and m.last_time_ms > 0
     ref = onnxruntime_outputs(model, {"x": x})[0]
     np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
+
+
+def batched_transformer(batch: int) -> onnx.ModelProto:
+    """The transformer block of test_end_to_end with a batch: its head reshapes take the batch from the data
+    (-1), the graph's input and output declare `batch`."""
+    m = networks.transformer_encoder(seq=16, hidden=32, heads=2, ffn=64)
+    for t in m.graph.initializer:
+        if t.name in ("split_heads", "merge_heads"):
+            a = numpy_helper.to_array(t).copy()
+            a[0] = -1
+            t.CopyFrom(numpy_helper.from_array(a, t.name))
+    for vi in (*m.graph.input, *m.graph.output):
+        if vi.name in ("x", "y"):
+            vi.type.tensor_type.shape.dim[0].dim_value = batch
+    return m
+
+
+@needs_mpi
+@pytest.mark.parametrize("name", ["lenet", "mlp", "transformer"])
+def test_networks_for_sw26010pro_on_4_ranks(name):
+    """Issue 11's end-to-end networks through the CRTS C of sw26010pro on 4 ranks, against onnxruntime."""
+    model = {"lenet": lambda: lenet(batch=4), "mlp": lambda: mlp(batch=8, sizes=(64, 32, 10)),
+             "transformer": lambda: batched_transformer(4)}[name]()
+    m = swmlir.compile(model, "sw26010pro", ranks=4)
+    with m:
+        assert "CRTS_init" in m.files["model_host.c"]
+        feeds = {t.name: np.random.default_rng(11).standard_normal(t.shape).astype(t.dtype) for t in m.info.inputs}
+        got = m.run(feeds)
+    for g, r in zip(got, onnxruntime_outputs(model, feeds)):
+        assert g.shape == r.shape
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(r).max())))
 
 
 def test_makefile_mpi_variant_uses_mpicc_host_and_hybrid(lenet4, tmp_path):
