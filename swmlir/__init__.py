@@ -12,16 +12,17 @@ from .compare import compare  # noqa: F401,E402  (the function; the package is s
 
 
 def compile(model, target="sw26010", *, input_shapes=None, optimize=True, schedule="model", base_dir=None,
-            tuning_db=None, llvm=False, ranks=None):
+            tuning_db=None, llvm=False, ranks=None, cgs=1):
     """Compile an ONNX model (a path or an onnx.ModelProto) for `target`; returns a CompiledModel.
     schedule="baseline" keeps the first round's kernels (greedy tiles, scalar loops), for comparisons.
     base_dir: the folder of a ModelProto's external data (required when it has some; see compiler.compile).
     tuning_db: a tuning database written by `swmlir tune` (docs/tuning.md), applied where it has entries.
     llvm: also emit the LLVM IR output beside the C (run(via="llvm") runs it; swmlir.llvmir).
-    ranks: data parallel over that many MPI ranks (swmlir.mpi): each runs batch/ranks; run() uses mpirun."""
+    ranks: data parallel over that many MPI ranks (swmlir.mpi): each runs batch/ranks; run() uses mpirun.
+    cgs: the core groups every kernel is spread over (1..the target's CGs per chip, or "all"; swmlir.targets)."""
     from .compiler import compile as _compile
     return _compile(model, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,
-                    base_dir=base_dir, tuning_db=tuning_db, llvm=llvm, ranks=ranks)
+                    base_dir=base_dir, tuning_db=tuning_db, llvm=llvm, ranks=ranks, cgs=cgs)
 
 
 __all__ = ["compile", "compare", "CompileError", "InvalidModelError", "ScheduleError", "UnsupportedOpsError",
