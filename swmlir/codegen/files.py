@@ -70,7 +70,9 @@ DEFAULT_QUEUE = "q_sw_expr"
 
 
 def bsub_flags(target: Target) -> str:
-    return BSUB_FLAGS_CRTS if target.runtime_api == "crts" else BSUB_FLAGS
+    flags = BSUB_FLAGS_CRTS if target.runtime_api == "crts" else BSUB_FLAGS
+    # kernels on several core groups (--cgs N): one process drives N CGs (-mpecg N, reference/sunway.md 2.1)
+    return flags + (f" -mpecg {target.cgs}" if target.cgs > 1 else "")
 
 
 def _vendor_headers(target: Target) -> str:
