@@ -156,6 +156,22 @@ def static_ints(op: ir.Operation, name: str) -> list[int]:
     return list(ir.DenseI64ArrayAttr(op.attributes[name]))
 
 
+def transform_main(lines: list[str] | str) -> str:
+    """A transform module whose @__transform_main runs `lines` (transform IR, one op per line) on the payload."""
+    body = lines if isinstance(lines, str) else "\n    ".join(lines)
+    return ("module attributes {transform.with_named_sequence} {\n"
+            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
+            + body + "\n    transform.yield\n  }\n}\n")
+
+
+def untag(module: ir.Operation, tag: str, names: str | tuple[str, ...]) -> None:
+    """Drop the attribute `tag` that a pass put on ops (`names`) of kernels for its transform script to match."""
+    for kfn in funcs(module, kernels=True):
+        for op in collect(kfn, names):
+            if tag in op.attributes:
+                del op.attributes[tag]
+
+
 def apply_transform(module: ir.Operation, script: str, error) -> None:
     """Run the transform script's @__transform_main on `module`; `error(message)` is raised on failure."""
     from mlir.dialects.transform import interpreter

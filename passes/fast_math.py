@@ -148,38 +148,35 @@ def _rewrite_division(op: ir.Operation) -> bool:
     return True
 
 
-def _rewrite_exp(op: ir.Operation) -> bool:
+def _replace_f32(op: ir.Operation, build) -> None:
+    """Replace the f32 unary `op` by what `build(x)` creates in front of it (other types are left alone)."""
     x = op.operands[0]
     if not isinstance(x.type, ir.F32Type):
-        return False
+        return
+    with ir.InsertionPoint(op), op.location:
+        y = build(x)
+    op.results[0].replace_all_uses_with(y)
+    op.erase()
+
+
+def _exp(x: ir.Value) -> ir.Value:
     i32 = ir.IntegerType.get_signless(32)
-    with ir.InsertionPoint(op), op.location:
-        xc = _clamp(x, _EXP_LO, _EXP_HI)
-        t = arith.MulFOp(xc, _f32(_LOG2E)).result
-        n = arith.SubFOp(arith.AddFOp(t, _f32(_ROUND)).result, _f32(_ROUND)).result
-        r = arith.SubFOp(xc, arith.MulFOp(n, _f32(_LN2_HI)).result).result
-        r = arith.SubFOp(r, arith.MulFOp(n, _f32(_LN2_LO)).result).result
-        p = _horner(exp_coefficients(), r)
-        # 2^(n-1) from its exponent bits, then * 2: n - 1 >= -126 keeps it normal, n = 128 still fits
-        bits = arith.ShLIOp(arith.AddIOp(arith.FPToSIOp(i32, n).result, _i32(126)).result, _i32(23)).result
-        scale = arith.BitcastOp(ir.F32Type.get(), bits).result
-        y = arith.MulFOp(arith.MulFOp(p, scale).result, _f32(2.0)).result
-    op.results[0].replace_all_uses_with(y)
-    op.erase()
-    return True
+    xc = _clamp(x, _EXP_LO, _EXP_HI)
+    t = arith.MulFOp(xc, _f32(_LOG2E)).result
+    n = arith.SubFOp(arith.AddFOp(t, _f32(_ROUND)).result, _f32(_ROUND)).result
+    r = arith.SubFOp(xc, arith.MulFOp(n, _f32(_LN2_HI)).result).result
+    r = arith.SubFOp(r, arith.MulFOp(n, _f32(_LN2_LO)).result).result
+    p = _horner(exp_coefficients(), r)
+    # 2^(n-1) from its exponent bits, then * 2: n - 1 >= -126 keeps it normal, n = 128 still fits
+    bits = arith.ShLIOp(arith.AddIOp(arith.FPToSIOp(i32, n).result, _i32(126)).result, _i32(23)).result
+    scale = arith.BitcastOp(ir.F32Type.get(), bits).result
+    return arith.MulFOp(arith.MulFOp(p, scale).result, _f32(2.0)).result
 
 
-def _rewrite_erf(op: ir.Operation) -> bool:
-    x = op.operands[0]
-    if not isinstance(x.type, ir.F32Type):
-        return False
-    with ir.InsertionPoint(op), op.location:
-        xc = _clamp(x, -4.0, 4.0)
-        t = arith.SubFOp(arith.MulFOp(arith.MulFOp(xc, xc).result, _f32(0.125)).result, _f32(1.0)).result
-        y = arith.MulFOp(xc, _horner(erf_coefficients(), t)).result
-    op.results[0].replace_all_uses_with(y)
-    op.erase()
-    return True
+def _erf(x: ir.Value) -> ir.Value:
+    xc = _clamp(x, -4.0, 4.0)
+    t = arith.SubFOp(arith.MulFOp(arith.MulFOp(xc, xc).result, _f32(0.125)).result, _f32(1.0)).result
+    return arith.MulFOp(xc, _horner(erf_coefficients(), t)).result
 
 
 @register_pass("sunway-fast-math",
@@ -191,6 +188,6 @@ def fast_math(module: ir.Operation) -> None:
         for op in collect(kfn, "arith.divf"):
             _rewrite_division(op)
         for op in collect(kfn, "math.exp"):
-            _rewrite_exp(op)
+            _replace_f32(op, _exp)
         for op in collect(kfn, "math.erf"):
-            _rewrite_erf(op)
+            _replace_f32(op, _erf)

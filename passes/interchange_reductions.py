@@ -17,7 +17,7 @@ from swmlir.errors import LoweringError
 from swmlir.schedule.fusion import parallel_loops
 
 from . import register_pass
-from ._util import apply_transform, collect, ensure_sunway, funcs, is_ldm_type
+from ._util import apply_transform, collect, ensure_sunway, funcs, is_ldm_type, transform_main, untag
 
 _TAG = "swmlir.interchange"
 
@@ -62,9 +62,7 @@ def _script(perms: list[list[int]]) -> str:
         body.append(f'transform.foreach %o{i} : !transform.any_op {{\n    ^bb0(%g: !transform.any_op):\n'
                     f'      %x = transform.structured.interchange %g iterator_interchange = {perm}'
                     ' : (!transform.any_op) -> !transform.any_op\n    }')
-    return ("module attributes {transform.with_named_sequence} {\n"
-            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
-            + "\n    ".join(body) + "\n    transform.yield\n  }\n}\n")
+    return transform_main(body)
 
 
 @register_pass("sunway-interchange-reductions",
@@ -86,7 +84,4 @@ def interchange_reductions(module: ir.Operation) -> None:
         return
     apply_transform(module, _script(perms),
                     lambda message: LoweringError(f"loop interchange failed: {message}", op="linalg.generic"))
-    for kfn in funcs(module, kernels=True):
-        for op in collect(kfn, "linalg.generic"):
-            if _TAG in op.attributes:
-                del op.attributes[_TAG]
+    untag(module, _TAG, "linalg.generic")

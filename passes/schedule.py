@@ -30,7 +30,7 @@ from swmlir.targets import get_target
 from swmlir.tune.hook import ACTIVE as _TUNER
 
 from . import register_pass
-from ._util import apply_transform, as_operation, defined_inside, static_ints
+from ._util import apply_transform, as_operation, defined_inside, static_ints, transform_main
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -340,9 +340,7 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
 
 
 def _sequence(body: str) -> str:
-    return ("module attributes {transform.with_named_sequence} {\n"
-            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
-            + body + "\n    transform.yield\n  }\n}\n")
+    return transform_main(body)
 
 
 def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], g: Group) -> str:

@@ -23,7 +23,7 @@ from swmlir.sim.mix import _recurrence, block_mix, body_path
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import apply_transform, collect, constant_int, ensure_sunway, funcs
+from ._util import apply_transform, collect, constant_int, ensure_sunway, funcs, transform_main, untag
 
 _TAG = "swmlir.unroll"
 MAX_FACTOR = 8
@@ -65,12 +65,10 @@ def _script(factors: list[int]) -> str:
         body.append(f'%l{i} = transform.structured.match ops{{["scf.for"]}} attributes{{{_TAG} = {f} : i64}} '
                     'in %root : (!transform.any_op) -> !transform.any_op')
         body.append(f'transform.loop.unroll %l{i} {{factor = {f}}} : !transform.any_op')
-    return ("module attributes {transform.with_named_sequence} {\n"
-            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n    "
-            + "\n    ".join(body)
-            # the unrolled copies' index offsets (upstream writes iv + step * k) folded to constants
-            + "\n    transform.apply_patterns to %root {\n      transform.apply_patterns.canonicalization\n"
-            "    } : !transform.any_op\n    transform.yield\n  }\n}")
+    # the unrolled copies' index offsets (upstream writes iv + step * k) folded to constants
+    body.append("transform.apply_patterns to %root {\n      transform.apply_patterns.canonicalization\n"
+                "    } : !transform.any_op")
+    return transform_main(body)
 
 
 @register_pass("sunway-unroll-latency-bound",
@@ -93,7 +91,4 @@ def unroll_latency_bound(module: ir.Operation, target: str = "sw26010") -> None:
     if factors:
         apply_transform(module, _script(factors),
                         lambda message: LoweringError(f"unrolling failed: {message}", op="scf.for"))
-        for kfn in funcs(module, kernels=True):
-            for loop in collect(kfn, "scf.for"):
-                if _TAG in loop.attributes:
-                    del loop.attributes[_TAG]
+        untag(module, _TAG, "scf.for")

@@ -243,3 +243,26 @@ def vgg11(batch: int = 1, size: int = 224, classes: int = 1000, seed: int = 5, o
     x = b.fc(x, 512 * side * side, 4096, relu=True)
     x = b.fc(x, 4096, 4096, relu=True)
     return b.model("vgg11", [batch, 3, size, size], b.fc(x, 4096, classes, relu=False), classes, opset)
+
+
+def conv_relu(n: int = 1, c: int = 8, h: int = 20, w: int = 20, f: int = 16, seed: int = 0) -> onnx.ModelProto:
+    """A 3x3 Conv (pad 1, bias) and a Relu: the smallest model with a conv kernel, its halo and an epilogue."""
+    rng = np.random.default_rng(seed)
+    wt = helper.make_tensor("w", TensorProto.FLOAT, [f, c, 3, 3],
+                            rng.standard_normal((f, c, 3, 3)).astype(np.float32).ravel())
+    b = helper.make_tensor("b", TensorProto.FLOAT, [f], rng.standard_normal(f).astype(np.float32))
+    g = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])],
+        "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, f, h, w])], [wt, b])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def matmul(m: int = 128, k: int = 96, n: int = 64, seed: int = 1) -> onnx.ModelProto:
+    """One MatMul of an [m, k] input by a constant [k, n] weight."""
+    rng = np.random.default_rng(seed)
+    wt = helper.make_tensor("w", TensorProto.FLOAT, [k, n], rng.standard_normal((k, n)).astype(np.float32).ravel())
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])], [wt])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])

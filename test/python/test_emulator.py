@@ -20,16 +20,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("gcc") or shutil.which("cc")),
 ERROR = "swmlir-emulator: error:"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _cache_dir(tmp_path_factory):
-    """One runtime cache per session (per xdist worker), never the user's ~/.cache."""
-    old = os.environ.get("SWMLIR_CACHE_DIR")
-    os.environ["SWMLIR_CACHE_DIR"] = str(tmp_path_factory.mktemp("swmlir-cache"))
-    yield
-    if old is None:
-        os.environ.pop("SWMLIR_CACHE_DIR", None)
-    else:
-        os.environ["SWMLIR_CACHE_DIR"] = old
+pytestmark = [pytestmark, pytest.mark.usefixtures("runtime_cache")]
 
 
 def write(d: Path, name: str, text: str) -> str:

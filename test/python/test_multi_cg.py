@@ -5,7 +5,6 @@ onnxruntime; with the default (one CG) every output stays what it was."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,45 +13,23 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
 
 import swmlir
+from swmlir.testing import networks
 from swmlir.cli import onnxruntime_outputs
 from swmlir.errors import CompileError
 from swmlir.targets import get_target, with_cgs
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_dir(tmp_path_factory):
-    """One runtime cache for this module, never the user's ~/.cache."""
-    old = os.environ.get("SWMLIR_CACHE_DIR")
-    os.environ["SWMLIR_CACHE_DIR"] = str(tmp_path_factory.mktemp("swmlir-cache"))
-    yield
-    if old is None:
-        os.environ.pop("SWMLIR_CACHE_DIR", None)
-    else:
-        os.environ["SWMLIR_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("runtime_cache")
 
 
 def conv_model(n=1, c=8, h=20, w=20, f=16) -> onnx.ModelProto:
-    rng = np.random.default_rng(0)
-    wt = helper.make_tensor("w", TensorProto.FLOAT, [f, c, 3, 3],
-                            rng.standard_normal((f, c, 3, 3)).astype(np.float32).ravel())
-    b = helper.make_tensor("b", TensorProto.FLOAT, [f], rng.standard_normal(f).astype(np.float32))
-    g = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])],
-        "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, c, h, w])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, f, h, w])], [wt, b])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    return networks.conv_relu(n, c, h, w, f)
 
 
 def matmul_model(m=256, k=96, n=128) -> onnx.ModelProto:
-    rng = np.random.default_rng(1)
-    wt = helper.make_tensor("w", TensorProto.FLOAT, [k, n], rng.standard_normal((k, n)).astype(np.float32).ravel())
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])], [wt])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    return networks.matmul(m, k, n)
 
 
 def _feeds(model: onnx.ModelProto) -> dict:
