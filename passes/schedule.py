@@ -231,7 +231,7 @@ def _lift_rank0_inputs(op: ir.Operation) -> None:
 
 def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], init_index: int,
                 root_handle: str, member_handles: list[str], tiling: int = 0, root_loops: int | None = None,
-                shared: frozenset[int] = frozenset(), extents: list[int] | None = None) -> str:
+                shared: frozenset[int] = frozenset(), extents: list[int] | None = None, dedupe: bool = False) -> str:
     """Transform IR for one group (root op `root_handle`, producers `member_handles`, nearest first).
     `promote` maps an op (0 = root, j = j-th member) to the operand numbers staged in LDM. `tiling` is the op
     whose loops `choice` is over (0 = the root; j: a contraction member, whose reduction loop is tiled inside
@@ -239,7 +239,7 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
     that op's init operand and `root_loops` the root's loop count. `shared`: the members (0-based, as
     `member_handles`) that several ops of the group read."""
     forall = choice.forall[:root_loops] if root_loops is not None else choice.forall
-    if shared and extents is not None:
+    if (shared or dedupe) and extents is not None:
         # a loop tiled whole is not a forall dimension: its slices then start at 0 for every reader, as the
         # slices of the readers that reduce over it do, and cse can merge them
         whole = [t if t != e else 0 for t, e in zip(forall, extents)]
@@ -260,6 +260,9 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
             f' : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)',
         ]
         handles[j] = f"%mf{idx}_{j}"
+    if dedupe:
+        # the readers of one input took the same slice of it: cse makes it one value, promoted once below
+        lines.append(f'transform.apply_cse to %fa{idx}_{len(member_handles)} : !transform.any_op')
     promote = {j: list(promote.get(j, [])) for j in handles}
     if any(choice.reduction):
         # the accumulator lives in LDM across the reduction loop: promote it before tiling the reduction (a fused
@@ -332,7 +335,8 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
             for m in g.members:
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
                 fuse_id += 1
-            promote = {j: g.external_operands(o) for j, o in enumerate(g.ops)}
+            repeated = g.repeated_reads()
+            promote = {j: [i for i in g.external_operands(o) if (j, i) not in repeated] for j, o in enumerate(g.ops)}
             parts.append(_group_script(idx, choice, promote, g))
             chosen.append(("+".join(names), choice))
             idx += 1
@@ -361,7 +365,7 @@ def _group_script(idx: int, choice: TileChoice, promote: dict[int, list[int]], g
     shared = frozenset(k for k, m in enumerate(g.members) if len(list(m.results[0].uses)) > 1)
     return _sequence("\n    ".join(head) + "\n    " + _script_for(idx, choice, promote, len(tiling_op.operands) - 1,
                                                                 "%g", members, tiling, root_loops, shared,
-                                                                nests_of(g)[g.root].sizes))
+                                                                nests_of(g)[g.root].sizes, bool(g.repeated_reads())))
 
 
 REPLY_WORDS_BYTES = 64

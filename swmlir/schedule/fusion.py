@@ -109,6 +109,15 @@ class Group:
         so that every reader takes the same slice and the member is computed once per tile). A shared member's
         tensor dim k is the root's loop k: members are read with the identity over the root's leading loops."""
         whole = set()
+        for j, i in self.repeated_reads():
+            v = self.ops[j].operands[i]
+            for op in self.ops:
+                par = parallel_loops(op)
+                n_in = len(op.operands) - len(op.results)
+                for k, u in enumerate(list(op.operands)[:n_in]):
+                    if u == v:
+                        whole |= {d for d, e in enumerate(_maps(op)[k].results)
+                                  if isinstance(e, ir.AffineDimExpr) and not par[e.position]}
         for m in self.shared_members():
             for r in _readers(m):
                 rmaps, par = _maps(r), parallel_loops(r)
@@ -118,6 +127,28 @@ class Group:
                             if isinstance(e, ir.AffineDimExpr) and not par[e.position]:
                                 whole.add(k)
         return whole
+
+    def repeated_reads(self) -> set[tuple[int, int]]:
+        """(op position in `ops`, operand number) of the inputs from main memory that an earlier op of the group
+        (in `ops` order) already reads through the same map, dim k of the tensor being loop k of both (a
+        LayerNorm's input, read by the mean, the variance and the normalization). With the loops they reduce
+        over kept whole (whole_dims) both take the same slice, so it is staged once: cse makes it one value and
+        one promote_tensor serves every reader."""
+        seen, repeated = {}, set()
+        for j, op in enumerate(self.ops):
+            maps = _maps(op)
+            n_in = len(op.operands) - len(op.results)
+            for i in self.external_operands(op):
+                v = op.operands[i]
+                if i >= n_in or not is_leading_identity(maps[i], v.type.rank):
+                    continue
+                key = (v, str(maps[i]))
+                hit = next((k for k in seen if k[0] == v and k[1] == key[1]), None)
+                if hit is not None:
+                    repeated.add((j, i))
+                else:
+                    seen[key] = j
+        return repeated
 
     def external_operands(self, op: ir.Operation) -> list[int]:
         """Operand numbers of `op` staged in LDM: tensors not computed by another op of the group."""
@@ -156,7 +187,8 @@ class Group:
         if getattr(self, "_staged_nests", None) is not nests:
             table = []
             tiling = self.tiling_op(nests)
-            for op in self.ops:
+            repeated = self.repeated_reads()
+            for j, op in enumerate(self.ops):
                 nest: LoopNest = nests[op]
                 is_tiling = op == tiling
                 is_root = op == self.root
@@ -167,7 +199,7 @@ class Group:
                 staged = []
                 for o in nest.operands:
                     if not o.is_init:
-                        if o.index in ext:
+                        if o.index in ext and (j, o.index) not in repeated:
                             staged.append((o, per_step, True, True))
                         continue
                     takes_ldm = o.index in ext and not in_place
@@ -212,9 +244,14 @@ class Group:
 
 
 def _is_contraction(op: ir.Operation) -> bool:
+    """Two or more inputs vary along a reduction loop (matmul, conv); a norm's variance, which reads its mean
+    beside the row, is a plain reduction."""
+    par = parallel_loops(op)
     n_in = len(op.operands) - len(op.results)
-    tensors = [v for v in list(op.operands)[:n_in] if isinstance(v.type, ir.RankedTensorType) and v.type.rank]
-    return not all(parallel_loops(op)) and len(tensors) > 1
+    maps = _maps(op)
+    varying = [i for i in range(n_in) if isinstance(op.operands[i].type, ir.RankedTensorType)
+               and any(isinstance(e, ir.AffineDimExpr) and not par[e.position] for e in maps[i].results)]
+    return len(varying) > 1
 
 
 def _joins(p, c, i, g: Group, assigned: set, ops, fuse_reductions: bool) -> bool:
