@@ -578,6 +578,106 @@ def m_value_info(m, rng):
     return f"value-info '{name}' {shape}"
 
 
+def _plausible(name: str, a: AttributeProto, rank: int, rng):
+    """A value of attribute `name` that the op's schema admits and may well compile (None: no idea)."""
+    r = rng.randrange
+    if name == "perm":
+        p = list(range(len(a.ints) or rank))
+        rng.shuffle(p)
+        return p
+    if name == "axis":
+        return r(-rank, rank) if rank else 0
+    if name in ("pads",):
+        return [r(-1, 3) if rng.random() < 0.2 else r(0, 3) for _ in a.ints]
+    if name in ("strides", "kernel_shape", "dilations"):
+        return [r(1, 4) for _ in a.ints]
+    if name in ("transA", "transB", "ceil_mode", "allowzero", "keepdims"):
+        return r(0, 2)
+    if name in ("alpha", "beta"):
+        return rng.choice([0.0, 0.5, 1.0, -2.0])
+    if name == "mode":
+        return rng.choice([b"constant", b"reflect", b"edge", b"wrap"])
+    if name == "auto_pad":
+        return rng.choice([b"NOTSET", b"SAME_UPPER", b"SAME_LOWER", b"VALID"])
+    if name == "group":
+        return rng.choice([1, 1, 2, 3, 8])
+    return None
+
+
+def _rank_of(m, n) -> int:
+    """Rank of the first input of node n, by ONNX shape inference (0 if unknown)."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(m)
+    except Exception:  # noqa: BLE001 — a broken model has no ranks
+        return 0
+    name = n.input[0] if len(n.input) else ""
+    for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+        if vi.name == name and vi.type.tensor_type.HasField("shape"):
+            return len(vi.type.tensor_type.shape.dim)
+    return 0
+
+
+def _forget_shapes(m) -> None:
+    """Declared output shapes would contradict a changed shape: left to shape inference."""
+    for o in m.graph.output:
+        o.type.tensor_type.ClearField("shape")
+    del m.graph.value_info[:]
+
+
+def m_attr_plausible(m, rng):
+    """Attribute values the schema admits (a permutation, an axis in range, small pads and strides): mutants
+    that pass validation and reach the converters, the schedule and the emitted C."""
+    nodes = [n for n in m.graph.node if n.attribute]
+    n = _pick(rng, nodes)
+    if n is None:
+        return None
+    a = _pick(rng, n.attribute)
+    v = _plausible(a.name, a, _rank_of(m, n), rng)
+    if v is None:
+        return None
+    new = helper.make_attribute(a.name, v)
+    if new.type != a.type:
+        return None
+    a.CopyFrom(new)
+    _forget_shapes(m)
+    return f"attr-plausible {n.op_type} '{n.name}'.{a.name} = {_short(v)}"
+
+
+def m_init_plausible(m, rng):
+    """A small change to an integer initializer (a Slice bound, a Gather index, a Reshape shape, pads) or the
+    scale of a float one."""
+    t = _pick(rng, list(m.graph.initializer))
+    if t is None:
+        return None
+    arr = numpy_helper.to_array(t).copy()
+    if arr.dtype.kind in "iu" and arr.size:
+        flat = arr.reshape(-1)
+        k = rng.randrange(flat.size)
+        flat[k] = rng.choice([-1, 0, 1, 2, 3, int(flat[k]) + 1, int(flat[k]) - 1, -(1 << 62), (1 << 62),
+                              np.iinfo(arr.dtype).max, np.iinfo(arr.dtype).min])
+    elif arr.dtype.kind == "f":
+        arr = (arr * rng.choice([0.0, -1.0, 1e20, 1e-20])).astype(arr.dtype)
+        if arr.size and rng.random() < 0.3:
+            arr.reshape(-1)[0] = rng.choice([np.nan, np.inf, -np.inf])
+    else:
+        return None
+    t.CopyFrom(numpy_helper.from_array(arr, t.name))
+    _forget_shapes(m)
+    return f"init-plausible '{t.name}' -> {_short(arr.reshape(-1).tolist(), 60)}"
+
+
+def m_shape_plausible(m, rng):
+    """A graph input dim changed to another small positive size."""
+    vi = _pick(rng, _graph_inputs(m))
+    if vi is None or not len(vi.type.tensor_type.shape.dim):
+        return None
+    dims = vi.type.tensor_type.shape.dim
+    k = rng.randrange(len(dims))
+    dims[k].dim_value = rng.choice([1, 2, 3, 5, 16, 33])
+    _forget_shapes(m)
+    return f"shape-plausible {_short(vi.name)} dim {k} -> {dims[k].dim_value}"
+
+
 MUTATIONS = {
     "attr-value": (m_attr_value, 4), "attr-type": (m_attr_type, 3), "attr-drop": (m_attr_drop, 2),
     "attr-add": (m_attr_add, 2), "input-shape": (m_input_shape, 4), "input-dtype": (m_input_dtype, 2),
@@ -588,10 +688,13 @@ MUTATIONS = {
     "self-loop": (m_self_loop, 1), "missing-producer": (m_missing_producer, 1), "drop-node": (m_drop_node, 1),
     "swap-nodes": (m_swap_nodes, 1), "dup-node": (m_dup_node, 1), "op-type": (m_op_type, 2),
     "graph-io": (m_graph_io, 1), "value-info": (m_value_info, 1),
+    "attr-plausible": (m_attr_plausible, 8), "init-plausible": (m_init_plausible, 5),
+    "shape-plausible": (m_shape_plausible, 4),
 }
 
 # A few mutations keep a model valid and runnable most of the time; picked for the mutants that run.
-RUNNABLE = ("rename", "dup-output", "input-as-output", "intermediate-output", "attr-add", "init-as-input")
+RUNNABLE = ("rename", "dup-output", "input-as-output", "intermediate-output", "init-as-input", "attr-plausible",
+            "init-plausible", "shape-plausible")
 
 
 @dataclass
@@ -602,19 +705,23 @@ class Mutant:
     mutations: list[str]
     model: onnx.ModelProto
     run: bool = False
+    path: str = "compile"    # or "import": frontend.onnx.import_onnx alone (no onnx.checker, no graph stage)
 
     @property
     def label(self) -> str:
-        return f"seed={self.seed} index={self.index} base={self.base}: " + "; ".join(self.mutations)
+        via = " via import_onnx" if self.path == "import" else ""
+        return f"seed={self.seed} index={self.index} base={self.base}{via}: " + "; ".join(self.mutations)
 
 
 def _rng(seed: int, index: int) -> random.Random:
     return random.Random(f"swmlir-fuzz:{seed}:{index}")
 
 
-def make_mutant(seed: int, index: int, *, run_every: int = 0) -> Mutant:
+def make_mutant(seed: int, index: int, *, run_every: int = 0, import_every: int = 0) -> Mutant:
     """Mutant `index` of fuzz seed `seed` (a function of the two alone). Every `run_every`-th mutant (0: none)
-    is marked to run on the emulator; those get mutations that mostly keep the model runnable."""
+    is marked to run on the emulator; those get mutations that mostly keep the model runnable. Every
+    `import_every`-th other one goes through import_onnx alone, whose converters then meet what onnx.checker
+    would have refused."""
     rng = _rng(seed, index)
     base = _pick(rng, sorted(SEEDS))
     model = SEEDS[base]()
@@ -633,7 +740,8 @@ def make_mutant(seed: int, index: int, *, run_every: int = 0) -> Mutant:
             what = None
         if what:
             done.append(what)
-    return Mutant(seed, index, base, done, model, run)
+    path = "import" if not run and import_every and index % import_every == 1 % import_every else "compile"
+    return Mutant(seed, index, base, done, model, run, path)
 
 
 # -------------------------------------------------------------------------------------------- classification
@@ -692,8 +800,10 @@ def _random_feeds(model: onnx.ModelProto, rng: np.random.Generator) -> dict:
     return feeds
 
 
-def evaluate(model_bytes: bytes, target: str = "sw26010", run: bool = False) -> tuple[str, str, str]:
-    """Compile (and run, if asked) one serialized model in this process; (kind, detail, message)."""
+def evaluate(model_bytes: bytes, target: str = "sw26010", run: bool = False,
+             path: str = "compile") -> tuple[str, str, str]:
+    """Compile (and run, if asked) one serialized model in this process; (kind, detail, message). `path`
+    "import": frontend.onnx.import_onnx alone instead of swmlir.compile."""
     import warnings
 
     import swmlir
@@ -704,6 +814,13 @@ def evaluate(model_bytes: bytes, target: str = "sw26010", run: bool = False) -> 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if path == "import":
+                from mlir import ir
+
+                from swmlir.frontend.onnx import import_onnx
+                with ir.Context():
+                    import_onnx(model)
+                return "compiled", "imported", ""
             compiled = swmlir.compile(model, target=target)
     except CompileError as e:
         msg = str(e)
@@ -769,9 +886,9 @@ def _worker_main(conn, memory_bytes: int) -> None:
             return
         if task is None:
             return
-        model_bytes, target, run = task
+        model_bytes, target, run, path = task
         t0 = time.monotonic()
-        kind, detail, msg = evaluate(model_bytes, target, run)
+        kind, detail, msg = evaluate(model_bytes, target, run, path)
         conn.send((kind, detail, msg, time.monotonic() - t0))
 
 
@@ -786,7 +903,7 @@ class _Worker:
 
     def submit(self, mutant: Mutant, target: str) -> None:
         self.mutant, self.started = mutant, time.monotonic()
-        self.conn.send((mutant.model.SerializeToString(), target, mutant.run))
+        self.conn.send((mutant.model.SerializeToString(), target, mutant.run, mutant.path))
 
     def stop(self) -> None:
         try:
@@ -815,11 +932,13 @@ def _exit_description(code: int | None) -> str:
 
 
 def fuzz(seed: int, count: int, *, jobs: int = 2, timeout: float = 120.0, run_every: int = 0,
-         target: str = "sw26010", memory_bytes: int = 8 << 30, start: int = 0, progress=None) -> list[Outcome]:
+         import_every: int = 0, target: str = "sw26010", memory_bytes: int = 8 << 30, start: int = 0,
+         progress=None) -> list[Outcome]:
     """Mutants start .. start+count-1 of `seed`, compiled in `jobs` worker processes with a per-mutant `timeout`
     (seconds); returns their outcomes in index order. `progress(outcome)` is called as each one ends."""
     ctx = multiprocessing.get_context("spawn")   # never fork a process that holds MLIR's threads
-    pending = [make_mutant(seed, i, run_every=run_every) for i in range(start, start + count)]
+    pending = [make_mutant(seed, i, run_every=run_every, import_every=import_every)
+               for i in range(start, start + count)]
     pending.reverse()
     outcomes: dict[int, Outcome] = {}
     workers = [_Worker(ctx, memory_bytes) for _ in range(max(1, min(jobs, count)))]
@@ -887,6 +1006,8 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
     p.add_argument("--run-every", type=int, default=10, help="run every K-th mutant on the emulator (0: none)")
+    p.add_argument("--import-every", type=int, default=4,
+                   help="send every K-th mutant through import_onnx alone, without onnx.checker (0: none)")
     p.add_argument("--target", default="sw26010")
     p.add_argument("--show", action="store_true", help="print every outcome, not only the failures")
     p.add_argument("--save", metavar="DIR", help="write the model of every FAILURE to DIR/<seed>-<index>.onnx")
@@ -897,8 +1018,8 @@ def main(argv=None) -> int:
             print(o, flush=True)
 
     t0 = time.monotonic()
-    outs = fuzz(a.seed, a.count, jobs=a.jobs, timeout=a.timeout, run_every=a.run_every, target=a.target,
-                start=a.start, progress=progress)
+    outs = fuzz(a.seed, a.count, jobs=a.jobs, timeout=a.timeout, run_every=a.run_every,
+                import_every=a.import_every, target=a.target, start=a.start, progress=progress)
     bad = [o for o in outs if o.failure]
     if a.save and bad:
         os.makedirs(a.save, exist_ok=True)

@@ -124,14 +124,17 @@ class Node:
             if a.ref_attr_name:
                 raise self.error(f"attribute '{name}' refers to a function attribute, which is not supported")
             v = onnx.helper.get_attribute_value(a)
-            if isinstance(v, bytes):
-                return v.decode()
+            try:
+                if isinstance(v, bytes):
+                    return v.decode()
+                if isinstance(v, list):
+                    return [x.decode() if isinstance(x, bytes) else x for x in v]
+            except UnicodeDecodeError:
+                raise self.error(f"attribute '{name}' is not UTF-8 text ({v!r:.60})") from None
             if isinstance(v, onnx.TensorProto):
                 return self.ctx.tensor_to_numpy(v)
             if isinstance(v, onnx.SparseTensorProto):
                 return self.ctx.sparse_to_numpy(v)
-            if isinstance(v, list):
-                return [x.decode() if isinstance(x, bytes) else x for x in v]
             return v
         return default
 

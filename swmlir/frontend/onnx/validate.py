@@ -210,6 +210,17 @@ def _attr_preview(a: AttributeProto) -> str:
     return ""
 
 
+def _utf8(a: AttributeProto) -> bool:
+    """Whether the strings of a STRING / STRINGS attribute are UTF-8 (the converters read them as text)."""
+    try:
+        for v in ([a.s] if a.type == AttributeProto.STRING else a.strings if a.type == AttributeProto.STRINGS
+                  else []):
+            v.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def check_attributes(node: onnx.NodeProto, opset: int, label: str) -> list[Problem]:
     """Attribute names and types of one node against its ONNX schema (nodes of ops without one: nothing)."""
     found = _schema_attributes(node.op_type, opset, _domain(node.domain))
@@ -243,6 +254,8 @@ def check_attributes(node: onnx.NodeProto, opset: int, label: str) -> list[Probl
                 f"is {have}{_attr_preview(a)}"
             out.append(Problem(f"attribute '{a.name}' {what}, expected {want} ({_ATTR_WORDS.get(want, want)})",
                                op, label))
+        elif not _utf8(a):
+            out.append(Problem(f"attribute '{a.name}' is {have}{_attr_preview(a)}, not UTF-8 text", op, label))
     for name, (want, required) in sorted(expected.items()):
         if required and name not in seen:
             out.append(Problem(f"missing required attribute '{name}' ({want}, {_ATTR_WORDS.get(want, want)})",
