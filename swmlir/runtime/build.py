@@ -11,6 +11,11 @@ instrumented so that every load and store calls a hook (direct_count.c), main me
 access is counted per kernel as gld/gst requests and bytes in the counters file; the performance model charges
 them (swmlir/sim/direct.py). Kernels run several times slower in that mode; it cannot be combined with a
 sanitizer (the hooks take AddressSanitizer's names).
+
+Sanitizers: ``$SWMLIR_EMU_CFLAGS`` (e.g. ``-fsanitize=address,undefined`` or ``-fsanitize=thread``) is added to
+the compilation of every object, the emulator's and the runtime's included (they are cached per flags), and to
+the link; unset, builds are unchanged. scripts/sanitize.sh builds and runs the end-to-end models that way
+(swmlir/testing/sanitize.py).
 """
 from __future__ import annotations
 
@@ -105,6 +110,11 @@ def _compiler() -> str:
     return cc
 
 
+def extra_emulator_cflags() -> list[str]:
+    """``$SWMLIR_EMU_CFLAGS`` split as a shell would (empty when unset): flags of every object and the link."""
+    return shlex.split(os.environ.get("SWMLIR_EMU_CFLAGS", ""))
+
+
 def direct_access_mode(direct_access: str | None = None) -> str:
     """``direct_access`` or, when None, ``$SWMLIR_EMU_DIRECT_ACCESS`` (default "guard"); checked."""
     mode = direct_access if direct_access is not None else (os.environ.get("SWMLIR_EMU_DIRECT_ACCESS") or "guard")
@@ -184,11 +194,15 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     if ldm_bytes <= 0:
         raise ValueError(f"ldm_bytes must be positive, got {ldm_bytes}")
     mode = direct_access_mode(direct_access)
+    env_flags = extra_emulator_cflags()
+    if env_flags and mode == "count":
+        raise ValueError("SWMLIR_EMU_CFLAGS (a sanitizer build) cannot be combined with SWMLIR_EMU_DIRECT_ACCESS=count "
+                         "(its hooks take AddressSanitizer's names)")
     cc = _compiler()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     defines = ["-DSWMLIR_EMULATOR", f"-DSWMLIR_LDM_BYTES={int(ldm_bytes)}"]
-    runtime_flags = [*_STD, opt, *_RUNTIME_WARNINGS, *defines, f"-I{_INCLUDE}"]
+    runtime_flags = [*_STD, opt, *_RUNTIME_WARNINGS, *defines, f"-I{_INCLUDE}", *env_flags]
 
     inc_dirs = [*include_dirs(emulator=True), *map(str, extra_include_dirs)]
     for src in host_sources:
@@ -198,7 +212,7 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
     incs = [f"-I{d}" for d in inc_dirs]
     # Stack-clash probes: a kernel frame larger than the emulated CPE stack hits the guard page (reported as a
     # stack overflow) instead of silently landing in another CPE's stack.
-    model_flags = [*_STD, opt, "-fstack-clash-protection", *defines, *incs, *extra_cflags]
+    model_flags = [*_STD, opt, "-fstack-clash-protection", *defines, *incs, *extra_cflags, *env_flags]
 
     jobs = []  # (command, object)
     obj_dir = out / "obj"
@@ -226,7 +240,8 @@ def build_emulated_executable(out_dir: str, host_sources: list[str], slave_sourc
         runtime_objs = runtime.result()
 
     exe = out / output
-    _run_cc([link_cc, "-pthread", "-o", str(exe), *[o for _, o in jobs], *runtime_objs, "-lpthread", "-lm"])
+    _run_cc([link_cc, "-pthread", *env_flags, "-o", str(exe), *[o for _, o in jobs], *runtime_objs, "-lpthread",
+             "-lm"])
     return str(exe)
 
 

@@ -200,6 +200,8 @@ static struct {
     pthread_mutex_t mu;
     int initialized, stop, active;
     sem_t done;                /* posted by the last CPE to return from the kernel */
+    sem_t ready;               /* posted by each CPE thread once its tls_lo is set (athread_init waits for all:
+                                * other CPEs read every tls_lo in ldm_owner) */
     void (*fn)(void *);
     void *arg;
     char *name;                /* kernel of the current / last launch */
@@ -1540,6 +1542,7 @@ static void *worker(void *p)
     c->tls_lo = tls.data;
     pthread_setspecific(E.self_key, c);
     set_altstack(c->altstack);
+    sem_post(&E.ready);
     for (;;) {
         sem_wait_intr(&c->go); /* the semaphore orders E's fields written by the spawner before our reads */
         if (E.stop)
@@ -1588,6 +1591,7 @@ int athread_init(void)
         pthread_key_create(&E.self_key, NULL);
         E.key_made = 1;
         sem_init(&E.done, 0, 0);
+        sem_init(&E.ready, 0, 0);
         pthread_cond_init(&E.array.cv, NULL);
         for (i = 0; i < 8; i++) {
             pthread_cond_init(&E.rows[i].cv, NULL);
@@ -1623,6 +1627,8 @@ int athread_init(void)
             emu_fail(NULL, "athread_init", "cannot create CPE thread %zu: %s", i, strerror(rc));
     }
     pthread_attr_destroy(&attr);
+    for (i = 0; i < NCPE; i++) /* every tls_lo written before any kernel can look it up */
+        sem_wait_intr(&E.ready);
     E.initialized = 1;
     pthread_mutex_unlock(&E.mu);
     return 0;
