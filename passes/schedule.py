@@ -30,7 +30,7 @@ from swmlir.targets import get_target
 from swmlir.tune.hook import ACTIVE as _TUNER
 
 from . import register_pass
-from ._util import apply_transform, as_operation, defined_inside, static_ints, transform_main
+from ._util import apply_transform, as_operation, collect, defined_inside, static_ints, transform_main
 
 _PREPARE = """
 module attributes {transform.with_named_sequence} {
@@ -261,7 +261,8 @@ def _script_for(idx: int, choice: TileChoice, promote: dict[int, list[int]], ini
         ]
         handles[j] = f"%mf{idx}_{j}"
     if dedupe:
-        # the readers of one input took the same slice of it: cse makes it one value, promoted once below
+        # the readers of one input took the same slice of it: cse makes it one value, whose promotions
+        # merge_repeated_promotions then makes one LDM tile
         lines.append(f'transform.apply_cse to %fa{idx}_{len(member_handles)} : !transform.any_op')
     promote = {j: list(promote.get(j, [])) for j in handles}
     if any(choice.reduction):
@@ -335,8 +336,7 @@ def build_schedule(module: ir.Operation, target: str, fuse: bool = True,
             for m in g.members:
                 m.attributes["swmlir.fuse"] = _i64(fuse_id)
                 fuse_id += 1
-            repeated = g.repeated_reads()
-            promote = {j: [i for i in g.external_operands(o) if (j, i) not in repeated] for j, o in enumerate(g.ops)}
+            promote = {j: g.external_operands(o) for j, o in enumerate(g.ops)}
             parts.append(_group_script(idx, choice, promote, g))
             chosen.append(("+".join(names), choice))
             idx += 1
@@ -590,11 +590,48 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     scripts, chosen = build_schedule(module, target, fuse, tiles)
     for script in scripts:
         _apply(module, script)
+    merge_repeated_promotions(module)
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
     # and bufferization would then copy between them on the host
     PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
     if tiles == "model" and reuse_input_tiles(module):
         PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
+
+
+def merge_repeated_promotions(module: ir.Operation) -> int:
+    """In each forall, promotions (materialize_in_destination into an LDM alloc_tensor) of the same value that
+    ops only read (linalg `ins` operands) become one: the later readers read the first tile (Group.repeated_reads:
+    a LayerNorm's input, read by its mean, variance and normalization). Returns how many were merged."""
+    merged = 0
+    for f in _funcs(module):
+        for forall in collect(f, "scf.forall"):
+            first: dict = {}
+            for o in list(forall.regions[0].blocks[0].operations):
+                o = o.operation
+                if o.name != "bufferization.materialize_in_destination" or not o.results:
+                    continue
+                key = (o.operands[0], str(o.results[0].type))
+                hit = next((v for k, v in first.items() if k[0] == key[0] and k[1] == key[1]), None)
+                if hit is None:
+                    first[key] = o
+                    continue
+                if not all(_is_linalg_input(u) for u in o.results[0].uses):
+                    continue
+                alloc = as_operation(o.operands[1].owner)
+                o.results[0].replace_all_uses_with(hit.results[0])
+                o.erase()
+                if alloc.name == "bufferization.alloc_tensor" and not list(alloc.results[0].uses):
+                    alloc.erase()
+                merged += 1
+    return merged
+
+
+def _is_linalg_input(use) -> bool:
+    op = as_operation(use.owner)
+    if not op.name.startswith("linalg.") or not op.results:   # on tensors: one init per result, inits last
+        return False
+    n_in = len(op.operands) - len(op.results)
+    return use.operand_number < n_in
 
 
 def _constant_padding(pad: ir.Operation) -> bool:

@@ -132,8 +132,8 @@ class Group:
         """(op position in `ops`, operand number) of the inputs from main memory that an earlier op of the group
         (in `ops` order) already reads through the same map, dim k of the tensor being loop k of both (a
         LayerNorm's input, read by the mean, the variance and the normalization). With the loops they reduce
-        over kept whole (whole_dims) both take the same slice, so it is staged once: cse makes it one value and
-        one promote_tensor serves every reader."""
+        over kept whole (whole_dims) both take the same slice: cse makes it one value, and the schedule merges
+        the promotions of one value into one LDM tile (merge_repeated_promotions)."""
         seen, repeated = {}, set()
         for j, op in enumerate(self.ops):
             maps = _maps(op)
@@ -199,8 +199,10 @@ class Group:
                 staged = []
                 for o in nest.operands:
                     if not o.is_init:
-                        if o.index in ext and (j, o.index) not in repeated:
-                            staged.append((o, per_step, True, True))
+                        if o.index in ext:
+                            # a repeated read is fetched once (passes/schedule.py merges the promotions); its
+                            # LDM is still counted, so the estimate is never short if a merge does not happen
+                            staged.append((o, per_step, True, (j, o.index) not in repeated))
                         continue
                     takes_ldm = o.index in ext and not in_place
                     moved = is_root or (o.is_read and o.index in ext)
