@@ -656,7 +656,8 @@ def m_init_plausible(m, rng):
         flat[k] = rng.choice([-1, 0, 1, 2, 3, int(flat[k]) + 1, int(flat[k]) - 1, -(1 << 62), (1 << 62),
                               np.iinfo(arr.dtype).max, np.iinfo(arr.dtype).min])
     elif arr.dtype.kind == "f":
-        arr = (arr * rng.choice([0.0, -1.0, 1e20, 1e-20])).astype(arr.dtype)
+        with np.errstate(over="ignore"):
+            arr = (arr * rng.choice([0.0, -1.0, 1e20, 1e-20])).astype(arr.dtype)
         if arr.size and rng.random() < 0.3:
             arr.reshape(-1)[0] = rng.choice([np.nan, np.inf, -np.inf])
     else:

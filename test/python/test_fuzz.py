@@ -78,3 +78,28 @@ def test_non_utf8_string_attribute_is_refused_by_name():
         with ir.Context():
             import_onnx(m)
     assert "attribute 'mode'" in str(info.value) and fuzz.wrapped_exception(str(info.value)) is None
+
+
+def test_pads_that_overflow_a_shape_are_refused_by_name():
+    """Found by the fuzzer (seed 77, index 3847, via import_onnx): Pad with a pad of 2^63-1 ended in 'converter
+    failed: TypeError: get(): incompatible function arguments' (MLIR's RankedTensorType.get on a dim past
+    int64); swmlir.compile stops it in ONNX shape inference, import_onnx alone in the converter."""
+    from mlir import ir
+    from onnx import numpy_helper
+    import numpy as np
+    from swmlir.frontend.onnx import import_onnx
+    m = fuzz.seed_movement()
+    for k, t in enumerate(m.graph.initializer):
+        if t.name == "pads":
+            m.graph.initializer[k].CopyFrom(numpy_helper.from_array(
+                np.array([0, 1, 0, 2 ** 63 - 1, 1, 0], np.int64), "pads"))
+    fuzz._forget_shapes(m)
+    with pytest.raises(CompileError) as info:
+        with ir.Context():
+            import_onnx(m)
+    err = info.value
+    assert err.op == "Pad" and err.node == "pad" and "shape" in str(err), str(err)
+    assert fuzz.wrapped_exception(str(err)) is None, str(err)
+    with pytest.raises(CompileError) as info:
+        swmlir.compile(m)
+    assert fuzz.wrapped_exception(str(info.value)) is None, str(info.value)

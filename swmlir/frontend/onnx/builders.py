@@ -25,8 +25,20 @@ Shape = tuple[int, ...]
 
 
 # ----------------------------------------------------------------------------------------------- types, scalars
+class ShapeOutOfRange(ValueError):
+    """A static shape with a dimension MLIR cannot hold (outside int64, or negative): the converter's arithmetic
+    on attribute or initializer values overflowed. The importer reports it naming the node."""
+
+
+_INT64_MAX = (1 << 63) - 1
+
+
 def ranked(shape: Sequence[int], elem: ir.Type) -> ir.RankedTensorType:
-    return ir.RankedTensorType.get(list(shape), elem)
+    shape = list(shape)
+    dynamic = ir.ShapedType.get_dynamic_size()
+    if any(not isinstance(d, (int, np.integer)) or (d < 0 and d != dynamic) or d > _INT64_MAX for d in shape):
+        raise ShapeOutOfRange(f"a result would have shape {shape}: dimensions must be sizes from 0 to 2^63-1")
+    return ir.RankedTensorType.get(shape, elem)
 
 
 def shape_of(v: ir.Value) -> Shape:

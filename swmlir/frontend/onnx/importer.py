@@ -405,6 +405,8 @@ def _convert_node(ctx: ImportContext, proto: onnx.NodeProto, index: int) -> None
             results = conv.fn(ctx, node)
         except CompileError:
             raise
+        except b.ShapeOutOfRange as e:   # attribute or initializer values that overflow a shape
+            raise node.error(str(e)) from None
         except Exception as e:  # a converter bug must still name the node, and never take the process down
             raise node.error(f"converter failed: {type(e).__name__}: {e}") from e
     if not isinstance(results, (list, tuple)):
