@@ -44,10 +44,12 @@ def _consumer(t: ir.Operation) -> tuple[ir.Operation, ir.Operation | None] | Non
     collapse = None
     if user is not None and user.name == "tensor.collapse_shape" and _unit_collapse(user):
         collapse, user = user, _single_use(user.results[0])
-    if user is None or not user.name.startswith("linalg.") or "iterator_types" not in user.attributes \
-            and user.name not in ("linalg.matmul", "linalg.batch_matmul"):
+    if user is None:
         return None
-    if user.name == "linalg.generic" and all(parallel_loops(user)):
+    if user.name == "linalg.generic":
+        if all(parallel_loops(user)):
+            return None
+    elif user.name not in ("linalg.matmul", "linalg.batch_matmul"):
         return None
     src = (collapse or t).results[0]
     n_in = len(user.operands) - len(user.results)
@@ -57,8 +59,7 @@ def _consumer(t: ir.Operation) -> tuple[ir.Operation, ir.Operation | None] | Non
 
 
 def _fold(t: ir.Operation, user: ir.Operation, collapse: ir.Operation | None) -> None:
-    perm = [ir.IntegerAttr(p).value if not isinstance(p, int) else p
-            for p in ir.DenseI64ArrayAttr(t.attributes["permutation"])]
+    perm = list(ir.DenseI64ArrayAttr(t.attributes["permutation"]))
     x = t.operands[0]
     src = (collapse or t).results[0]
     idx = next(i for i, v in enumerate(user.operands) if v == src)

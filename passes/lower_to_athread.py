@@ -40,7 +40,7 @@ from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
 
 from . import register_pass
-from ._dma_views import plan_requests, view_chain as _view_chain  # shared with sunway-lower-to-athread-calls
+from ._dma_views import plan_requests, request_words, view_chain as _view_chain  # shared with sunway-lower-to-athread-calls
 from ._dma_views import strides_of as _strides_of
 from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
@@ -98,9 +98,7 @@ def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict, api: str) -> No
             ivs_ldm = arith.AddIOp(ivs_ldm, arith.MulIOp(iv, index_const(ls)).result).result
         mptr = _pointer(main_buf, ivs_main, elem)
         lptr = _pointer(ldm_buf, ivs_ldm, elem)
-        length = rows * block * eb
-        bsize = block * eb if rows > 1 else 0
-        stride = (pitch - block) * eb if rows > 1 else 0
+        length, stride, bsize = request_words(block, rows, pitch, eb)
         if api == "crts":
             rptr = reply_ptr[_key(reply)]
             sizes = [_opaque(str(length))] + ([_opaque(str(bsize)), _opaque(str(stride))] if rows > 1 else [])

@@ -19,7 +19,7 @@ from mlir import ir
 
 from swmlir.errors import LoweringError
 from swmlir.sim.constants import cpe_constants
-from swmlir.sim.mix import _recurrence, block_mix, body_path
+from swmlir.sim.mix import block_mix, body_path, recurrence
 from swmlir.targets import get_target
 
 from . import register_pass
@@ -50,7 +50,7 @@ def unroll_factor(loop: ir.Operation, c, cpes: int) -> int:
     if trips is None or trips < 2:
         return 1
     path = body_path(body, c)
-    if _recurrence(body, loop, c) >= path:
+    if recurrence(body, loop, c) >= path:
         return 1
     issue = max(1.0, block_mix(body, c, cpes, loop).issue_cycles)
     factor = 1

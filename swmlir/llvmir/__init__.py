@@ -52,22 +52,11 @@ def clone_module(module: ir.Module) -> ir.Module:
     return copy
 
 
-def _not_llvm(module: ir.Module) -> list[str]:
-    left: set[str] = set()
-
-    def visit(op):
-        if op.name != "builtin.module" and not op.name.startswith("llvm."):
-            left.add(op.name)
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit)
-    return sorted(left)
-
-
 def translate(module: ir.Module, what: str) -> str:
     """LLVM IR text of an LLVM-dialect module (checked first: translating leftover ops crashes the process)."""
     from mlir.dialects import llvm
-    left = _not_llvm(module)
+    from ..testing.jit import ops_not_llvm
+    left = ops_not_llvm(module)
     if left:
         raise LoweringError(f"the {what} module has ops left that are not LLVM after the conversions: "
                             f"{', '.join(left)}", stage="emit")

@@ -134,7 +134,8 @@ class Group:
         LayerNorm's input, read by the mean, the variance and the normalization). With the loops they reduce
         over kept whole (whole_dims) both take the same slice: cse makes it one value, and the schedule merges
         the promotions of one value into one LDM tile (merge_repeated_promotions)."""
-        seen, repeated = {}, set()
+        seen: list[tuple[ir.Value, str]] = []   # (value, map): ir.Value is not hashable
+        repeated = set()
         for j, op in enumerate(self.ops):
             maps = _maps(op)
             n_in = len(op.operands) - len(op.results)
@@ -142,12 +143,11 @@ class Group:
                 v = op.operands[i]
                 if i >= n_in or not is_leading_identity(maps[i], v.type.rank):
                     continue
-                key = (v, str(maps[i]))
-                hit = next((k for k in seen if k[0] == v and k[1] == key[1]), None)
-                if hit is not None:
+                key = str(maps[i])
+                if any(u == v and m == key for u, m in seen):
                     repeated.add((j, i))
                 else:
-                    seen[key] = j
+                    seen.append((v, key))
         return repeated
 
     def external_operands(self, op: ir.Operation) -> list[int]:

@@ -118,7 +118,7 @@ def _chain(block: ir.Block, sources: list[ir.Value], sinks: list[ir.Value], c: C
     return best
 
 
-def _recurrence(block: ir.Block, loop: ir.Operation, c: CPEConstants) -> int:
+def recurrence(block: ir.Block, loop: ir.Operation, c: CPEConstants) -> int:
     ops = [o.operation for o in block.operations]
     yld = ops[-1]
     n_iter = len(loop.results)
@@ -238,7 +238,7 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
           + m.int_div * c.int_div_cycles + (c.loop_overhead if loop is not None else 0) + 4 * m.dma_ops)
     # a horizontal sum adds its lanes one after another: not hidden (charged as if the sums did not overlap)
     serial = m.libm * c.libm_cycles + m.mesh_cycles + m.vector_sums * lanes * c.fp_latency
-    rec = max(_recurrence(block, loop, c), body_path(block, c)) if loop is not None else 0
+    rec = max(recurrence(block, loop, c), body_path(block, c)) if loop is not None else 0
     issue = max(p0, p1)
     m.issue_cycles = issue
     m.cycles = max(issue, rec) + serial
