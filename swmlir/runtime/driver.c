@@ -36,51 +36,27 @@ static void usage(const char *prog)
 /* Reads a raw input of exactly `bytes` bytes into a registered, 128-byte aligned buffer. */
 static void *read_input(int index, const char *path, size_t bytes)
 {
-    FILE *f = fopen(path, "rb");
-    long size;
-    char *buf;
+    char what[32], expects[64];
+    swmlir_file_desc d = {"swmlir-driver", NULL, NULL, NULL};
+    void *buf;
 
-    if (f == NULL) {
-        fprintf(stderr, "swmlir-driver: error: cannot open input %d '%s'\n", index, path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "swmlir-driver: error: cannot read the size of input %d '%s'\n", index, path);
-        fclose(f);
-        return NULL;
-    }
-    if ((unsigned long)size != (unsigned long)bytes) {
-        fprintf(stderr, "swmlir-driver: error: input %d '%s' has %lu bytes, the model expects %lu\n", index, path,
-                (unsigned long)size, (unsigned long)bytes);
-        fclose(f);
-        return NULL;
-    }
-    buf = (char *)swmlir_alloc(bytes ? bytes : 1);
-    if (buf == NULL || (bytes > 0 && fread(buf, 1, bytes, f) != bytes)) {
-        fprintf(stderr, "swmlir-driver: error: cannot read %lu bytes of input %d '%s'\n", (unsigned long)bytes,
-                index, path);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    {
-        char name[32];
-        sprintf(name, "input %d", index);
-        swmlir_name_buffer(buf, name);
-    }
+    sprintf(what, "input %d", index);
+    sprintf(expects, ", the model expects %lu", (unsigned long)bytes);
+    d.what = what;
+    d.expects = expects;
+    if ((buf = swmlir_read_file(path, bytes, &d, swmlir_alloc, swmlir_free)) != NULL)
+        swmlir_name_buffer(buf, what);
     return buf;
 }
 
 static int write_output(int index, const char *path, const void *data, size_t bytes)
 {
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL && fwrite(data, 1, bytes, f) == bytes;
+    char what[32];
+    swmlir_file_desc d = {"swmlir-driver", NULL, NULL, NULL};
 
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    if (!ok)
-        fprintf(stderr, "swmlir-driver: error: cannot write output %d '%s'\n", index, path);
-    return ok;
+    sprintf(what, "output %d", index);
+    d.what = what;
+    return swmlir_write_file(path, data, bytes, &d);
 }
 
 static double now_ms(void)

@@ -33,49 +33,25 @@ static int rank, nranks;
 /* Rank 0 only: the whole batch of input `index`, exactly `bytes` bytes (N slices), or NULL after a message. */
 static char *read_batch(int index, const char *path, size_t bytes, size_t slice)
 {
-    FILE *f = fopen(path, "rb");
-    long size;
-    char *buf;
+    char what[32], expects[160];
+    swmlir_file_desc d = {"swmlir-driver", NULL, NULL, NULL};
 
-    if (f == NULL) {
-        fprintf(stderr, "swmlir-driver: error: cannot open input %d '%s'\n", index, path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "swmlir-driver: error: cannot read the size of input %d '%s'\n", index, path);
-        fclose(f);
-        return NULL;
-    }
-    if ((unsigned long)size != (unsigned long)bytes) {
-        fprintf(stderr,
-                "swmlir-driver: error: input %d '%s' has %lu bytes; %d ranks of a model compiled for a slice of "
-                "%lu bytes take %lu (the batch is split over the ranks)\n",
-                index, path, (unsigned long)size, nranks, (unsigned long)slice, (unsigned long)bytes);
-        fclose(f);
-        return NULL;
-    }
-    buf = (char *)malloc(bytes ? bytes : 1);
-    if (buf == NULL || (bytes > 0 && fread(buf, 1, bytes, f) != bytes)) {
-        fprintf(stderr, "swmlir-driver: error: cannot read %lu bytes of input %d '%s'\n", (unsigned long)bytes,
-                index, path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    return buf;
+    sprintf(what, "input %d", index);
+    sprintf(expects, "; %d ranks of a model compiled for a slice of %lu bytes take %lu (the batch is split over the "
+            "ranks)", nranks, (unsigned long)slice, (unsigned long)bytes);
+    d.what = what;
+    d.expects = expects;
+    return (char *)swmlir_read_file(path, bytes, &d, malloc, free);
 }
 
 static int write_output(int index, const char *path, const void *data, size_t bytes)
 {
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL && fwrite(data, 1, bytes, f) == bytes;
+    char what[32];
+    swmlir_file_desc d = {"swmlir-driver", NULL, NULL, NULL};
 
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    if (!ok)
-        fprintf(stderr, "swmlir-driver: error: cannot write output %d '%s'\n", index, path);
-    return ok;
+    sprintf(what, "output %d", index);
+    d.what = what;
+    return swmlir_write_file(path, data, bytes, &d);
 }
 
 /* A registered, 128-byte aligned buffer for one slice (what the kernels' DMA reads or writes). */

@@ -70,12 +70,77 @@ void swmlir_free(void *p)
     free(h->raw);
 }
 
-void *swmlir_load_weights(const char *path, size_t expected_bytes)
+void *swmlir_read_file(const char *path, size_t bytes, const swmlir_file_desc *d, void *(*alloc)(size_t),
+                       void (*release)(void *))
 {
-    FILE *f;
+    FILE *f = fopen(path, "rb");
     long size;
     char *buf;
     size_t got = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "%s: error: cannot open %s '%s'\n", d->program, d->what, path);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "%s: error: cannot read the size of %s '%s'\n", d->program, d->what, path);
+        fclose(f);
+        return NULL;
+    }
+    if ((unsigned long)size != (unsigned long)bytes) {
+        fprintf(stderr, "%s: error: %s '%s' has %lu bytes%s\n", d->program, d->what, path, (unsigned long)size,
+                d->expects);
+        fclose(f);
+        return NULL;
+    }
+    buf = (char *)alloc(bytes ? bytes : 1);
+    if (buf == NULL) {
+        if (d->memory != NULL)
+            fprintf(stderr, "%s: error: out of memory for %lu bytes of %s\n", d->program, (unsigned long)bytes,
+                    d->memory);
+        else
+            fprintf(stderr, "%s: error: cannot read %lu bytes of %s '%s'\n", d->program, (unsigned long)bytes,
+                    d->what, path);
+        fclose(f);
+        return NULL;
+    }
+    while (got < bytes) {
+        size_t n = fread(buf + got, 1, bytes - got, f);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    fclose(f);
+    if (got != bytes) {
+        if (d->memory != NULL)
+            fprintf(stderr, "%s: error: read %lu of %lu bytes from %s '%s'\n", d->program, (unsigned long)got,
+                    (unsigned long)bytes, d->what, path);
+        else
+            fprintf(stderr, "%s: error: cannot read %lu bytes of %s '%s'\n", d->program, (unsigned long)bytes,
+                    d->what, path);
+        release(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int swmlir_write_file(const char *path, const void *data, size_t bytes, const swmlir_file_desc *d)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(data, 1, bytes, f) == bytes;
+
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "%s: error: cannot write %s '%s'\n", d->program, d->what, path);
+    return ok;
+}
+
+void *swmlir_load_weights(const char *path, size_t expected_bytes)
+{
+    char expects[96];
+    swmlir_file_desc d = {"swmlir", "weights file", NULL, "weights"};
+    void *buf;
 
     if (expected_bytes == 0)
         return swmlir_alloc(1); /* a model without weights: any valid, freeable pointer */
@@ -84,44 +149,10 @@ void *swmlir_load_weights(const char *path, size_t expected_bytes)
                 (unsigned long)expected_bytes);
         return NULL;
     }
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "swmlir: error: cannot open weights file '%s'\n", path);
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "swmlir: error: cannot read the size of weights file '%s'\n", path);
-        fclose(f);
-        return NULL;
-    }
-    if ((unsigned long)size != (unsigned long)expected_bytes) {
-        fprintf(stderr,
-                "swmlir: error: weights file '%s' has %lu bytes, the model expects %lu "
-                "(was it written for another model?)\n",
-                path, (unsigned long)size, (unsigned long)expected_bytes);
-        fclose(f);
-        return NULL;
-    }
-    buf = (char *)swmlir_alloc(expected_bytes);
-    if (buf == NULL) {
-        fprintf(stderr, "swmlir: error: out of memory for %lu bytes of weights\n", (unsigned long)expected_bytes);
-        fclose(f);
-        return NULL;
-    }
-    while (got < expected_bytes) {
-        size_t n = fread(buf + got, 1, expected_bytes - got, f);
-        if (n == 0)
-            break;
-        got += n;
-    }
-    fclose(f);
-    if (got != expected_bytes) {
-        fprintf(stderr, "swmlir: error: read %lu of %lu bytes from weights file '%s'\n", (unsigned long)got,
-                (unsigned long)expected_bytes, path);
-        swmlir_free(buf);
-        return NULL;
-    }
-    swmlir_name_buffer(buf, "the weights");
+    sprintf(expects, ", the model expects %lu (was it written for another model?)", (unsigned long)expected_bytes);
+    d.expects = expects;
+    if ((buf = swmlir_read_file(path, expected_bytes, &d, swmlir_alloc, swmlir_free)) != NULL)
+        swmlir_name_buffer(buf, "the weights");
     return buf;
 }
 

@@ -23,6 +23,25 @@ void swmlir_free(void *p);
  * and a small valid buffer is returned. */
 void *swmlir_load_weights(const char *path, size_t expected_bytes);
 
+/* How swmlir_read_file and swmlir_write_file name a file in their one line on stderr, "<program>: error: ...". */
+typedef struct {
+    const char *program; /* the line's prefix: "swmlir", "swmlir-driver" */
+    const char *what;    /* the file: "input 0", "weights file" (as in "cannot open input 0 'x.bin'") */
+    const char *expects; /* read, wrong size: what follows "<what> '<path>' has <n> bytes" (", the model expects 96") */
+    const char *memory;  /* read: NULL, a failed allocation or read is "cannot read <bytes> bytes of <what> '<path>'";
+                          * else "out of memory for <bytes> bytes of <memory>", "read <got> of <bytes> bytes from ..." */
+} swmlir_file_desc;
+
+/* Reads the whole file `path`, which must have exactly `bytes` bytes, into a buffer of max(bytes, 1) bytes from
+ * `alloc` (swmlir_alloc, malloc). Returns NULL, after one line on stderr (see swmlir_file_desc), if the file cannot
+ * be opened or read, its size is not `bytes` or `alloc` fails; a buffer allocated is then given to `release`. */
+void *swmlir_read_file(const char *path, size_t bytes, const swmlir_file_desc *d, void *(*alloc)(size_t),
+                       void (*release)(void *));
+
+/* Writes `bytes` bytes of `data` to the file `path` (created or truncated). Returns 1, or 0 after the line
+ * "<program>: error: cannot write <what> '<path>'" on stderr (d->expects and d->memory are not used). */
+int swmlir_write_file(const char *path, const void *data, size_t bytes, const swmlir_file_desc *d);
+
 /* Buffers the caller owns that kernels may DMA from/to. No-ops on the real machine; under the emulator they
  * add/remove valid main-memory ranges (not guarded against direct accesses: only swmlir_alloc memory is). */
 void swmlir_register_buffer(const void *p, size_t bytes);
