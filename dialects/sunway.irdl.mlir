@@ -87,4 +87,17 @@ irdl.dialect @sunway {
     %dim = irdl.base "#builtin.integer"
     irdl.attributes { "axis" = %axis, "dim" = %dim }
   }
+  // Regroup the output tiles of a mesh row into whole rows before they are put: the 8 CPEs of a row hold tiles
+  // [R, W] that lie side by side in main memory (position p at columns p*W); afterwards the CPE at position p
+  // holds, for i < rows(strip), row p*R/8 + first + i of all 8 tiles in `strip` [r, 8*W]: strip[i][j*W + x] =
+  // tile of position j [p*R/8 + first + i][x]. One put of `strip` then writes r rows of 8*W contiguous elements
+  // where each CPE would have put R rows of W. All 8 CPEs must reach it together. SW26010: each root
+  // broadcasts the rows its peers need (putr), each CPE keeps its own (getr).
+  irdl.operation @mesh_gather_rows {
+    %t = irdl.base "!builtin.memref"
+    %s = irdl.base "!builtin.memref"
+    irdl.operands(tile: %t, strip: %s)
+    %first = irdl.base "#builtin.integer"
+    irdl.attributes { "first" = %first }
+  }
 }

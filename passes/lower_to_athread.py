@@ -20,6 +20,8 @@ Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
   barrier                athread_syn(ARRAY_SCOPE, 0xffff)           CRTS_ssync_array()
   mesh_allgather         swmlir_mesh_allgather(buffer, slice bytes, axis) (swmlir_slave.h): register
                          communication on SW26010, RMA row/column broadcasts under CRTS
+  mesh_gather_rows       swmlir_mesh_gather_rows(tile, strip, tile rows, row bytes, first, rows) (swmlir_slave.h):
+                         register communication, SW26010 only (sunway-gather-put-rows)
 
 A view is split into requests: the innermost contiguous run is the block (bsize), the next level the rows
 (stride = bytes skipped between blocks, as both APIs count it), outer levels become loops of requests. n of a wait
@@ -138,6 +140,21 @@ def _lower_allgather(op: ir.Operation) -> None:
         ptr = _pointer(root, off, t.element_type)
         emitc.CallOpaqueOp([], "swmlir_mesh_allgather", [ptr],
                            args=ir.ArrayAttr.get([_idx(0), _opaque(str(slice_bytes)), _opaque(str(axis))]))
+    op.erase()
+
+
+def _lower_gather_rows(op: ir.Operation) -> None:
+    """sunway.mesh_gather_rows -> swmlir_mesh_gather_rows(&tile[0].., &strip[0].., tile rows, row bytes, first,
+    strip rows) (swmlir_slave.h)."""
+    tile, strip = op.operands[0], op.operands[1]
+    eb = elem_bytes(strip.type.element_type)
+    rows, width = strip.type.shape[-2], strip.type.shape[-1] // 8
+    first = ir.IntegerAttr(op.attributes["first"]).value
+    with ir.InsertionPoint(op), op.location:
+        ptrs = [_pointer(*_view_chain(v), v.type.element_type) for v in (tile, strip)]
+        emitc.CallOpaqueOp([], "swmlir_mesh_gather_rows", ptrs,
+                           args=ir.ArrayAttr.get([_idx(0), _idx(1), *(_opaque(str(n)) for n in (
+                               tile.type.shape[-2], width * eb, first, rows))]))
     op.erase()
 
 
@@ -272,6 +289,8 @@ def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
             op.erase()
         for op in collect(kfn, "sunway.mesh_allgather"):
             _lower_allgather(op)
+        for op in collect(kfn, "sunway.mesh_gather_rows"):
+            _lower_gather_rows(op)
         # slices of LDM buffers that only DMA requests used (sunway-share-tiles): their addresses are in the calls
         for op in collect(kfn, "memref.subview"):
             if not list(op.results[0].uses) and is_ldm_type(op.results[0].type):

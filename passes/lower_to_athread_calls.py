@@ -17,6 +17,7 @@ upstream conversions to the LLVM dialect (swmlir.pipeline.KERNEL_LLVM). Each cal
   sunway.dma_wait          -> swmlir_llvm_dma_wait(&reply, requests issued since the last wait)
   sunway.barrier           -> athread_syn(ARRAY_SCOPE, 0xffff)
   sunway.mesh_allgather    -> swmlir_llvm_mesh_allgather(buf, slice bytes, axis)
+  sunway.mesh_gather_rows  -> swmlir_llvm_mesh_gather_rows(tile, strip, tile rows, row bytes, first, rows)
 
 The two swmlir_llvm_* functions are the out-of-line forms of the static inline helpers of swmlir_slave.h
 (swmlir_dma_wait, swmlir_mesh_allgather), compiled from swmlir/llvmir/swmlir_llvm_slave.c with the slave code.
@@ -62,6 +63,7 @@ def _signatures() -> dict[str, tuple[list[ir.Type], list[ir.Type]]]:
         "athread_syn": ([i32, i32], [i32]),
         "swmlir_llvm_dma_wait": ([p, i32], []),
         "swmlir_llvm_mesh_allgather": ([p, i32, i32], []),
+        "swmlir_llvm_mesh_gather_rows": ([p, p, i32, i32, i32, i32], []),
     }
 
 
@@ -209,6 +211,15 @@ def lower_to_athread_calls(module: ir.Operation) -> None:
                 root, off = view_chain(buf)
                 calls("swmlir_llvm_mesh_allgather", _address(root, off, elem_bytes(t.element_type)),
                       _c(slice_bytes), _c(ir.IntegerAttr(op.attributes["axis"]).value))
+            op.erase()
+        for op in collect(kfn, "sunway.mesh_gather_rows"):
+            tile, strip = op.operands[0], op.operands[1]
+            eb = elem_bytes(strip.type.element_type)
+            with ir.InsertionPoint(op), op.location:
+                ptrs = [_address(*view_chain(v), eb) for v in (tile, strip)]
+                calls("swmlir_llvm_mesh_gather_rows", *ptrs, _c(tile.type.shape[-2]),
+                      _c(strip.type.shape[-1] // 8 * eb), _c(ir.IntegerAttr(op.attributes["first"]).value),
+                      _c(strip.type.shape[-2]))
             op.erase()
         # views of LDM buffers that only DMA requests used: their addresses are in the calls now
         for op in reversed(collect(kfn, "memref.subview")):

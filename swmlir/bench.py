@@ -51,7 +51,8 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
     for launch in counters["launches"]:
         k = kernels.setdefault(launch["kernel"], {"kernel": launch["kernel"], "launches": 0, "get_requests": 0,
                                                   "put_requests": 0, "get_bytes": 0, "put_bytes": 0,
-                                                  "block_sizes": {}, "ldm_peak_bytes": 0, "mesh_bytes": 0,
+                                                  "block_sizes": {}, "put_block_sizes": {}, "ldm_peak_bytes": 0,
+                                                  "mesh_bytes": 0,
                                                   "gld_requests": 0, "gld_bytes": 0, "gst_requests": 0,
                                                   "gst_bytes": 0})
         k["launches"] += 1
@@ -60,8 +61,9 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         for key in ("gld_requests", "gld_bytes", "gst_requests", "gst_bytes"):  # direct accesses (opt-in mode)
             k[key] += launch.get(key, 0)
         k["mesh_bytes"] += launch.get("mesh_bytes", 0)   # received by register communication, all CPEs
-        for size, count in launch["block_sizes"].items():
-            k["block_sizes"][size] = k["block_sizes"].get(size, 0) + count
+        for key in ("block_sizes", "put_block_sizes"):
+            for size, count in launch.get(key, {}).items():
+                k[key][size] = k[key].get(size, 0) + count
         k["ldm_peak_bytes"] = max(k["ldm_peak_bytes"], launch["ldm_peak_bytes"])
     for name, k in kernels.items():
         s = static.get(name)

@@ -34,7 +34,7 @@ SCHEDULES = ("model", "baseline")   # baseline: greedy tiles and scalar kernels,
 def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model") -> dict[str, list[str]]:
     tiles = "model" if schedule == "model" else "greedy"
     reuse = ["sunway-hoist-invariant-dma", "sunway-hoist-fills", f"sunway-double-buffer{{target={target}}}",
-             f"sunway-share-tiles{{target={target}}}"] if schedule == "model" else []
+             f"sunway-share-tiles{{target={target}}}", f"sunway-gather-put-rows{{target={target}}}"] if schedule == "model" else []
     return {
         # unit dims dropped: a bias add of [1, S, N] then reads a [S, N] matmul directly and fuses
         "graph": (["canonicalize", "cse", *(["sunway-fold-unit-dims", "sunway-fold-transposes", "canonicalize", "cse"]

@@ -75,7 +75,8 @@ typedef struct {
     /* direct loads / stores of main memory by CPE code (gld / gst), counted only in the opt-in mode
      * (SWMLIR_EMU_DIRECT_ACCESS=count at build time); requests are accesses of up to 8 bytes */
     uint64_t gld_requests, gld_bytes, gst_requests, gst_bytes;
-    hist_t blocks;
+    hist_t blocks;      /* block sizes of all requests */
+    hist_t put_blocks;  /* of the puts alone (the performance model keeps the puts' time apart) */
 } counters_t;
 
 typedef struct launch {
@@ -151,15 +152,20 @@ static void counters_merge(counters_t *dst, const counters_t *src)
     for (i = 0; i < src->blocks.cap; i++)
         if (src->blocks.keys[i])
             hist_add(&dst->blocks, src->blocks.keys[i], src->blocks.counts[i]);
+    for (i = 0; i < src->put_blocks.cap; i++)
+        if (src->put_blocks.keys[i])
+            hist_add(&dst->put_blocks, src->put_blocks.keys[i], src->put_blocks.counts[i]);
 }
 
 static void counters_clear(counters_t *c)
 {
-    hist_t h = c->blocks;
+    hist_t h = c->blocks, p = c->put_blocks;
 
     hist_clear(&h);
+    hist_clear(&p);
     memset(c, 0, sizeof *c);
     c->blocks = h;
+    c->put_blocks = p;
 }
 
 /* ------------------------------------------------------------------------------------------------------------
@@ -1090,6 +1096,8 @@ static int dma(const char *call, int is_get, char *mem, char *ldm, int len, void
         c->c.put_bytes += (uint64_t)len;
     }
     hist_add(&c->c.blocks, block, nblocks);
+    if (!is_get)
+        hist_add(&c->c.put_blocks, block, nblocks);
     if (reply)
         *(volatile int *)reply += 1; /* completion, after the data is in place */
     return 0;
@@ -1486,6 +1494,33 @@ void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis)
         c->c.mesh_bytes += (uint64_t)slice_bytes;
     }
     barrier_wait(c, b, scope, "swmlir_mesh_allgather");
+}
+
+/* sunway.mesh_gather_rows: strip row i of the CPE at position p = row p * tile_rows / 8 + first + i of the tiles of
+ * positions 0..7 of its mesh row. Between two row barriers (the peers' tiles are read while they wait). Counts what
+ * the register-communication code receives: from each of the 7 other roots, the rows of its 7 receivers. */
+void swmlir_emu_mesh_gather_rows(const void *tile, void *strip, int tile_rows, int row_bytes, int first, int rows)
+{
+    cpe_t *c = require_cpe("swmlir_mesh_gather_rows");
+    barrier_t *b = &E.rows[c->id >> 3];
+    int pos = c->id & 7, per = tile_rows / 8, j, i;
+
+    if (tile_rows <= 0 || tile_rows % 8 || row_bytes <= 0 || row_bytes % 32 || rows <= 0 || first < 0 ||
+        first + rows > per)
+        emu_fail(c, "swmlir_mesh_gather_rows", "tile of %d rows of %d bytes, rows %d..%d of each eighth", tile_rows,
+                 row_bytes, first, first + rows);
+    check_ldm(c, "swmlir_mesh_gather_rows", "tile", (char *)tile, (size_t)tile_rows * (size_t)row_bytes);
+    check_ldm(c, "swmlir_mesh_gather_rows", "strip", (char *)strip, (size_t)rows * 8 * (size_t)row_bytes);
+    c->mesh_buf = (char *)tile;
+    barrier_wait(c, b, "row gather", "swmlir_mesh_gather_rows");
+    for (j = 0; j < 8; j++) {
+        const char *peer = E.cpes[(c->id & ~7) + j].mesh_buf;
+        for (i = 0; i < rows; i++)
+            memcpy((char *)strip + ((size_t)i * 8 + (size_t)j) * (size_t)row_bytes,
+                   peer + (size_t)(pos * per + first + i) * (size_t)row_bytes, (size_t)row_bytes);
+    }
+    c->c.mesh_bytes += (uint64_t)49 * (uint64_t)rows * (uint64_t)row_bytes;
+    barrier_wait(c, b, "row gather", "swmlir_mesh_gather_rows");
 }
 
 /* A CPE returned from the kernel: the barriers of its groups can no longer complete. */
@@ -1914,33 +1949,42 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void write_counters(FILE *f, const counters_t *c)
+/* A histogram as a JSON object {"size": count, ...}, sizes ascending. */
+static void write_hist(FILE *f, const hist_t *h)
 {
-    uint64_t *keys = (uint64_t *)xcalloc(c->blocks.n, sizeof *keys);
+    uint64_t *keys = (uint64_t *)xcalloc(h->n ? h->n : 1, sizeof *keys);
     size_t i, k = 0;
 
-    fprintf(f,
-            "\"get_requests\": %llu, \"put_requests\": %llu, \"get_bytes\": %llu, \"put_bytes\": %llu, "
-            "\"block_sizes\": {",
-            (unsigned long long)c->get_requests, (unsigned long long)c->put_requests,
-            (unsigned long long)c->get_bytes, (unsigned long long)c->put_bytes);
-    for (i = 0; i < c->blocks.cap; i++)
-        if (c->blocks.keys[i])
-            keys[k++] = c->blocks.keys[i];
+    for (i = 0; i < h->cap; i++)
+        if (h->keys[i])
+            keys[k++] = h->keys[i];
     qsort(keys, k, sizeof *keys, cmp_u64);
+    fputc('{', f);
     for (i = 0; i < k; i++) {
         size_t j;
-        for (j = 0; c->blocks.keys[j] != keys[i]; j++)
+        for (j = 0; h->keys[j] != keys[i]; j++)
             ;
-        fprintf(f, "%s\"%llu\": %llu", i ? ", " : "", (unsigned long long)keys[i],
-                (unsigned long long)c->blocks.counts[j]);
+        fprintf(f, "%s\"%llu\": %llu", i ? ", " : "", (unsigned long long)keys[i], (unsigned long long)h->counts[j]);
     }
-    fprintf(f, "}, \"ldm_peak_bytes\": %llu, \"syncs\": %llu, \"mesh_bytes\": %llu",
+    fputc('}', f);
+    free(keys);
+}
+
+static void write_counters(FILE *f, const counters_t *c)
+{
+    fprintf(f,
+            "\"get_requests\": %llu, \"put_requests\": %llu, \"get_bytes\": %llu, \"put_bytes\": %llu, "
+            "\"block_sizes\": ",
+            (unsigned long long)c->get_requests, (unsigned long long)c->put_requests,
+            (unsigned long long)c->get_bytes, (unsigned long long)c->put_bytes);
+    write_hist(f, &c->blocks);
+    fprintf(f, ", \"put_block_sizes\": ");
+    write_hist(f, &c->put_blocks);
+    fprintf(f, ", \"ldm_peak_bytes\": %llu, \"syncs\": %llu, \"mesh_bytes\": %llu",
             (unsigned long long)c->ldm_peak, (unsigned long long)c->syncs, (unsigned long long)c->mesh_bytes);
     fprintf(f, ", \"gld_requests\": %llu, \"gld_bytes\": %llu, \"gst_requests\": %llu, \"gst_bytes\": %llu",
             (unsigned long long)c->gld_requests, (unsigned long long)c->gld_bytes,
             (unsigned long long)c->gst_requests, (unsigned long long)c->gst_bytes);
-    free(keys);
 }
 
 static void write_json_string(FILE *f, const char *s)
@@ -2014,8 +2058,11 @@ void swmlir_emu_reset_stats(void)
         int g;
         free(S.v[i].kernel);
         hist_free(&S.v[i].c.blocks);
-        for (g = 0; g < S.v[i].ncgs; g++)
+        hist_free(&S.v[i].c.put_blocks);
+        for (g = 0; g < S.v[i].ncgs; g++) {
             hist_free(&S.v[i].per_cg[g].c.blocks);
+            hist_free(&S.v[i].per_cg[g].c.put_blocks);
+        }
         free(S.v[i].per_cg);
     }
     S.n = 0;

@@ -221,6 +221,12 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
             cyc, received = allgather_cycles(memref_bytes(op.operands[0].type), c)
             m.mesh_cycles += cyc
             m.mesh_bytes += received
+        elif name == "sunway.mesh_gather_rows":
+            strip = op.operands[1].type
+            row_bytes = memref_bytes(strip) // math.prod(strip.shape[:-1]) // 8
+            cyc, received = gather_rows_cycles(strip.shape[-2], row_bytes, c)
+            m.mesh_cycles += cyc
+            m.mesh_bytes += received
         elif name == "memref.copy":  # an LDM-to-LDM copy: a load and a store per element
             n = math.prod(op.operands[0].type.shape)
             m.scalar_mem += 2 * n
@@ -255,6 +261,20 @@ def allgather_cycles(tile_bytes: int, c: CPEConstants) -> tuple[float, int]:
     per_slice = -(-tile_bytes // 8 // 32)
     received = 7 * (tile_bytes // 8)
     p1 = per_slice * (c.unaligned_vector_access + 1) + 7 * per_slice * (1 + c.unaligned_vector_access)
+    return max(p1 / c.mem_per_cycle, received / c.mesh_bytes_per_cycle) + 8 * c.mesh_latency, received
+
+
+def gather_rows_cycles(rows: int, row_bytes: int, c: CPEConstants) -> tuple[float, int]:
+    """(cycles, bytes received) of one sunway.mesh_gather_rows of `rows` strip rows of 8 x `row_bytes`
+    (swmlir_mesh_gather_rows): in each of the 8 roots' turns the root broadcasts the rows of its 7 peers in
+    32-byte transfers (an unaligned load and a putr each) and copies its own (a load and a store); the others
+    receive all 7 x rows x row_bytes (a getr each) and store the eighth they keep. Received bytes go at no more
+    than the CPE's share of the register-communication bandwidth; each turn pays the transfer latency. Not
+    overlapped with anything."""
+    n = rows * row_bytes // 32            # transfers of one position's rows
+    p1 = 7 * n * (c.unaligned_vector_access + 1) + n * 2 * c.unaligned_vector_access \
+        + 7 * (7 * n + n * c.unaligned_vector_access)
+    received = 49 * rows * row_bytes
     return max(p1 / c.mem_per_cycle, received / c.mesh_bytes_per_cycle) + 8 * c.mesh_latency, received
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from ..targets import Target
 from .constants import cpe_constants
 from .direct import direct_access_seconds
-from .dma import dma_seconds
+from .dma import bandwidth, curve_of, dma_seconds
 
 
 @dataclass
@@ -66,8 +66,8 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
     steps = (mix or {}).get("double_buffered_steps", 0)
     double_buffered = steps >= 2
     if double_buffered:
-        body = overlapped_seconds(dma, compute, steps, sum(l["put_bytes"] for l in launches),
-                                  sum(l["get_bytes"] + l["put_bytes"] for l in launches))
+        put = sum(launch_dma_seconds(l, target) * put_share(l, target) for l in launches)
+        body = overlapped_seconds(dma, compute, steps, put)
     else:
         body = dma + compute
     direct = direct_access_seconds(launches, target)  # blocking loads/stores: overlapped with nothing
@@ -96,10 +96,22 @@ def launch_dma_seconds(launch: dict, target: Target) -> float:
                for r in per_cg)
 
 
-def overlapped_seconds(dma: float, compute: float, steps: int, put_bytes: int, all_bytes: int) -> float:
-    """A kernel whose split-K loop of `steps` steps is double-buffered: the puts (the share of DMA time their
-    bytes have) and the first step's gets stay exposed; the later gets overlap the compute of the step before."""
-    put = dma * put_bytes / all_bytes if all_bytes else 0.0
+def put_share(launch: dict, target: Target) -> float:
+    """The puts' share of a launch's DMA time: their blocks' time at the curve over all blocks' (the emulator's
+    `put_block_sizes`); a record without it (older counters) falls back to the puts' share of the bytes."""
+    if "put_block_sizes" in launch:
+        curve = curve_of(target)
+        def t(hist):
+            return sum(int(b) * int(n) / bandwidth(int(b), curve) for b, n in hist.items())
+        whole = t(launch["block_sizes"])
+        return t(launch["put_block_sizes"]) / whole if whole else 0.0
+    moved = launch["get_bytes"] + launch["put_bytes"]
+    return launch["put_bytes"] / moved if moved else 0.0
+
+
+def overlapped_seconds(dma: float, compute: float, steps: int, put: float) -> float:
+    """A kernel whose split-K loop of `steps` steps is double-buffered: the puts (`put` seconds of the DMA time)
+    and the first step's gets stay exposed; the later gets overlap the compute of the step before."""
     get = dma - put
     return put + get / steps + max(get, compute) * (steps - 1) / steps + compute / steps
 

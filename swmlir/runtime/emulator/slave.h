@@ -57,6 +57,8 @@ void swmlir_emu_dma_wait_check(volatile int *reply, int count);
 /* Emulator only: the mesh allgather of swmlir_mesh_allgather (swmlir_slave.h), copied between the peers' LDM
  * between two barriers of the row (axis 0) or column (axis 1), and counted as mesh bytes. */
 void swmlir_emu_mesh_allgather(void *buf, int slice_bytes, int axis);
+/* Emulator only: the row regrouping of swmlir_mesh_gather_rows (swmlir_slave.h), copied between the peers' LDM. */
+void swmlir_emu_mesh_gather_rows(const void *tile, void *strip, int tile_rows, int row_bytes, int first, int rows);
 
 /* Main memory is reachable from CPE code only through DMA: the emulator closes it while a kernel runs and reports
  * a direct load or store (a gld/gst on the machine) as an error. The opt-in mode, for experiments: kernels built

@@ -167,4 +167,47 @@ static inline void swmlir_mesh_allgather(void *buf, int slice_bytes, int axis)
 }
 #endif /* SWMLIR_CRTS */
 
+#ifndef SWMLIR_CRTS
+/*
+ * Regroup the output tiles of a mesh row into whole rows (sunway.mesh_gather_rows, dialects/README.md): the 8 CPEs
+ * of a row hold tiles of tile_rows rows of row_bytes that lie side by side in main memory; afterwards the CPE at
+ * position p holds in strip, for i < rows, row p * tile_rows / 8 + first + i of the 8 tiles one after another
+ * (strip row i = rows of positions 0..7), which one put writes as rows 8 times longer. Register communication,
+ * in the same turns as swmlir_mesh_allgather: each root in turn broadcasts (putr, destination 8) the rows its 7
+ * peers need, 32 bytes at a time; every other CPE receives them all (getr) and keeps its own, so every receive
+ * buffer sees one sender at a time and no barrier is needed. row_bytes is a multiple of 32 (sunway-gather-put-rows
+ * checks it). The emulator copies between the peers' LDMs instead (same result; it counts the bytes the row bus
+ * delivers).
+ */
+static inline void swmlir_mesh_gather_rows(const void *tile, void *strip, int tile_rows, int row_bytes, int first,
+                                           int rows)
+{
+#ifdef SWMLIR_EMULATOR
+    swmlir_emu_mesh_gather_rows(tile, strip, tile_rows, row_bytes, first, rows);
+#else
+    int pos = athread_get_id(-1) & 7, per = tile_rows / 8, root, j, i, b;
+    for (root = 0; root < 8; root++)
+        for (j = 0; j < 8; j++)            /* the rows that position j keeps */
+            for (i = 0; i < rows; i++) {
+                const char *src = (const char *)tile + (size_t)(j * per + first + i) * row_bytes;
+                char *dst = (char *)strip + ((size_t)i * 8 + root) * row_bytes;
+                for (b = 0; b < row_bytes; b += 32) {
+                    doublev4 v;
+                    if (root == pos) {
+                        simd_loadu(v, (double *)(src + b));
+                        if (j == pos)
+                            simd_storeu(v, (double *)(dst + b));
+                        else
+                            simd_putr(v, 8);
+                    } else if (j != root) {
+                        v = simd_getr(v);
+                        if (j == pos)
+                            simd_storeu(v, (double *)(dst + b));
+                    }
+                }
+            }
+#endif
+}
+#endif /* !SWMLIR_CRTS */
+
 #endif /* SWMLIR_SLAVE_HELPERS_H */
