@@ -37,7 +37,7 @@ def stage_pipelines(target: str, optimize: bool = True, schedule: str = "model")
              f"sunway-share-tiles{{target={target}}}", f"sunway-gather-put-rows{{target={target}}}"] if schedule == "model" else []
     return {
         # unit dims dropped: a bias add of [1, S, N] then reads a [S, N] matmul directly and fuses
-        "graph": (["canonicalize", "cse", *(["sunway-fold-unit-dims", "sunway-fold-transposes", "canonicalize", "cse"]
+        "graph": (["canonicalize", "cse", *(["sunway-fold-unit-dims", "sunway-fold-transposes", "sunway-fold-add-into-init", "canonicalize", "cse"]
                                               if schedule == "model" else [])] if optimize else []),
         "schedule": [*(["sunway-sink-slices"] if schedule == "model" else []),
                      f"sunway-schedule{{target={target} fuse={int(optimize)} tiles={tiles}}}",
