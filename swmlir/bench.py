@@ -19,19 +19,34 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
           schedule: str = "model", cgs: int | str = 1) -> dict:
     """`cgs` > 1 (or "all"): the model compiled for that many core groups; the report's `multi_cg` then compares
     its modeled time with the single-CG compile's (benchmarked too): speedup and efficiency of the split."""
+    from . import progress
+    # compile, build and run with counters, the timed runs, onnxruntime (and the 1-CG compile for --cgs)
+    steps = 4 + (str(cgs) != "1")
+    with progress.bar(steps, f"bench {os.path.basename(model_path)}", "steps", leave=False, eta=False) as shown:
+        return _bench(model_path, target, repeat, seed, input_shapes, schedule, cgs, shown)
+
+
+def _bench(model_path, target, repeat, seed, input_shapes, schedule, cgs, shown) -> dict:
     from . import compiler
     from .cli import _random_inputs
     t0 = time.perf_counter()
+    shown.set_postfix("compile")
     m = compiler.compile(model_path, target, input_shapes=input_shapes, schedule=schedule, cgs=cgs)
     compile_s = time.perf_counter() - t0
+    shown.update()
     feeds = _random_inputs(m.info, seed)
+    shown.set_postfix("build, run on the emulator with counters")
     with tempfile.TemporaryDirectory() as d:
         stats_path = os.path.join(d, "stats.json")
         m.run(feeds, stats_json=stats_path)
         with open(stats_path) as f:
             counters = json.load(f)
+    shown.update()
+    shown.set_postfix(f"{repeat} timed runs on the emulator")
     m.run(feeds, repeat=repeat)
     ours_ms = m.last_time_ms
+    shown.update()
+    shown.set_postfix("onnxruntime")
     ort_ms = None
     try:
         import onnxruntime as ort
@@ -46,6 +61,7 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
         ort_ms = (time.perf_counter() - t1) / repeat * 1000
     except Exception:  # a model onnxruntime cannot run has no peer time; the counters stand alone
         pass
+    shown.update()
     static = {k.name: k for k in m.kernel_stats}
     kernels: dict[str, dict] = {}
     for launch in counters["launches"]:
@@ -94,12 +110,14 @@ def bench(model_path: str, *, target: str = "sw26010", repeat: int = 3, seed: in
     multi = None
     if m.target.cgs > 1 and modeled:
         from .sim.model import split_efficiency
+        shown.set_postfix("the same on one core group")
         one = bench(model_path, target=m.target.base_name, repeat=1, seed=seed, input_shapes=input_shapes,
                     schedule=schedule)["modeled"]["seconds"]
         multi = {"cgs": m.target.cgs, "seconds": modeled.seconds, "one_cg_seconds": one,
                  "speedup": one / modeled.seconds if modeled.seconds else 0.0,
                  "efficiency": split_efficiency(one, modeled.seconds, m.target.cgs),
                  "per_kernel": [{"kernel": k.kernel, "seconds": k.seconds} for k in modeled.kernels]}
+        shown.update()
     report = {"model": os.path.basename(model_path), "target": target, "schedule": schedule,
             "compile_seconds": round(compile_s, 3),
             "kernels": list(kernels.values()), "totals": tot,

@@ -361,6 +361,11 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def _progress_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress display on stderr (default: on when stderr is a terminal; SWMLIR_PROGRESS=1/0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="swmlir", description="ONNX -> Sunway compiler built on MLIR")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -381,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     c.add_argument("--ranks", type=int, help="MPI package: data parallel over N ranks (a core group each), the "
                                              "model compiled for batch/N; make mpi, make run-mpi (bsub -n N)")
+    _progress_flag(c)
     c.set_defaults(fn=cmd_compile)
     r = sub.add_parser("run", help="compile, run the emitted C on the host emulator, optionally check it")
     r.add_argument("model")
@@ -402,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
     r.add_argument("--ranks", type=int, help="run on N MPI ranks with mpirun: the batch split over them, each "
                                              "rank a slice of batch/N (the batch must divide by N)")
+    _progress_flag(r)
     r.set_defaults(fn=cmd_run)
     b = sub.add_parser("bench", help="per-kernel DMA, flops and LDM counters of a model run on the emulator, and its modeled Sunway time")
     b.add_argument("model")
@@ -416,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plot", help="draw the roofline of the target with one point per kernel (PNG, matplotlib)")
     b.add_argument("--input-shape", action="append")
     b.add_argument("--tuning-db", help="tiles from this tuning database (swmlir tune) where it has them")
+    _progress_flag(b)
     b.set_defaults(fn=cmd_bench)
     o = sub.add_parser("ops", help="the supported-ops table, from the converters and a conformance run")
     o.add_argument("--results", default="docs/conformance.json", help="JSON written by swmlir conformance --json")
@@ -427,7 +435,18 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     k.add_argument("--json", help="write every test's name, status and reason to this file")
     k.add_argument("--timeout", type=float, default=300.0, help="seconds per test")
-    k.add_argument("--quiet", action="store_true", help="only the closing line")
+    k.add_argument("--quiet", action="store_true",
+                   help="no line per failure during the run: the comparison with the expected passes and the "
+                        "closing line only")
+    k.add_argument("--expected", metavar="FILE|none",
+                   help="the expected-pass list to compare with (default: the committed "
+                        "swmlir/testing/conformance_expected.txt, for its target); exit status 1 when a test of "
+                        "it does not pass")
+    from .conformance import EXPECTED
+    k.add_argument("--write-expected", nargs="?", metavar="FILE", const=str(EXPECTED),
+                   help="write the tests that passed as the expected-pass list (default: the committed one); "
+                        "with --filter only the matching names of the list change; exit status 0")
+    _progress_flag(k)
     k.set_defaults(fn=lambda a: __import__("swmlir.conformance", fromlist=["main"]).main(a))
     from .io import add_parser as add_io_parser
     add_io_parser(sub)   # swmlir io pack|unpack: .npz <-> the input/output files of an emitted program
@@ -440,6 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from . import progress
+    progress.configure(getattr(args, "progress", None))
     try:
         return args.fn(args)
     except CompileError as e:

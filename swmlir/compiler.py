@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from mlir import ir
 
-from . import pipeline
+from . import pipeline, progress
 from .codegen import files as cfiles
 from .codegen.kernel_c import add_kernel_entries
 from .codegen.translate import mlir_to_c
@@ -54,7 +54,7 @@ class CompiledModel:
             p = os.path.join(out_dir, name)
             os.makedirs(os.path.dirname(p), exist_ok=True)   # runtime/include/... (codegen/files.py)
             with open(p, "wb") as f:
-                f.write(data if isinstance(data, bytes) else data.encode())
+                _write(f, data if isinstance(data, bytes) else data.encode(), name)
             paths.append(p)
         return paths
 
@@ -177,6 +177,19 @@ class CompiledModel:
         return out
 
 
+def _write(f, data: bytes, name: str) -> None:
+    """Write a file's bytes; a large one (the weights of a large model) in pieces, with a progress display."""
+    from .codegen.weights import LARGE_WEIGHTS
+    if len(data) < LARGE_WEIGHTS or not progress.enabled():
+        f.write(data)
+        return
+    view, step = memoryview(data), 16 << 20
+    with progress.bar(len(data), f"writing {name}", "B", unit_scale=True, delay=0.5, leave=False) as shown:
+        for i in range(0, len(data), step):
+            f.write(view[i:i + step])
+            shown.update(len(view[i:i + step]))
+
+
 def _load(model, base_dir=None):
     """The model validated, with its external data read from inside its folder (frontend.onnx.validate)."""
     from .frontend.onnx.validate import load_model
@@ -207,8 +220,11 @@ def _graph_stage(proto, optimize: bool, timings: dict | None, input_shapes=None)
         proto = shapes.run(expand_functions.run(proto))
         if optimize:
             from . import graph
-            proto = graph.optimize(proto, timing=(lambda n, sec: timings.__setitem__(n, sec))
-                                   if timings is not None else None)
+            def timing(name, seconds):
+                if timings is not None:
+                    timings[name] = seconds
+                progress.current().note(f"onnx {name}")
+            proto = graph.optimize(proto, timing=timing)
     except (CompileError, KeyboardInterrupt):
         raise
     except Exception as e:
@@ -239,8 +255,12 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
         from .frontend.onnx import import_onnx
         from .frontend.onnx.builders import RESOURCE_SINK
         resources: dict = {}
+        shown = progress.current()   # the compile's display, when compile() runs this (progress.py)
+        shown.begin("load")
         proto = _load(model, base_dir)
+        shown.begin("onnx graph")
         proto = _graph_stage(proto, optimize, timings, input_shapes)
+        shown.begin("import")
         # the arrays of the constants made while importing and scheduling (sunway-pack-weights): the weights
         # file is written from them, not from the printed module's hex
         token = RESOURCE_SINK.set(resources)
@@ -259,6 +279,7 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
             def tick(name, seconds):
                 if timings is not None:
                     timings[name] = timings.get(name, 0.0) + seconds
+                shown.note(name, stage=name.partition(":")[0])   # "schedule: sunway-schedule{...}"
 
             pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize, schedule=schedule)
         finally:
@@ -307,6 +328,20 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         raise CompileError(f"unknown schedule '{schedule}'; schedules: {', '.join(pipeline.SCHEDULES)}",
                            stage="schedule")
     tgt = get_target(target)
+    name = os.path.basename(os.fspath(model)) if isinstance(model, (str, os.PathLike)) else "model"
+    # a display by stage on a terminal, for compiles long enough to need one (2 s; progress.py)
+    with progress.compiling(COMPILE_STAGES + (["emit llvm"] if llvm else []), f"compile {name}", delay=2.0,
+                            leave=False):
+        return _compile(model, tgt, input_shapes, optimize, schedule, base_dir, tuning_db, llvm)
+
+
+# the stages of compile() as its progress display counts them
+COMPILE_STAGES = ["load", "onnx graph", "import", "graph", "schedule", "bufferize", "sunway", "weights", "emit"]
+
+
+def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, base_dir, tuning_db,
+             llvm: bool) -> CompiledModel:
+    shown = progress.current()
     timings: dict[str, float] = {}
     ctx, module, info = lower_to_stage(model, "sunway", target=tgt, input_shapes=input_shapes, timings=timings,
                                        optimize=optimize, schedule=schedule, base_dir=base_dir,
@@ -320,14 +355,18 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         from . import llvmir
         llvm_split = (llvmir.clone_module(host), llvmir.clone_module(kernels)) if llvm else None
         t0 = time.perf_counter()
+        shown.begin("weights")
         weights = weights_file(host, getattr(info, "resources", None))
         from .codegen.weights import manifest
         weights_txt = manifest(host.operation)
-        run_pipeline(kernels, pipeline.kernel_loops(tgt.name, schedule))
+        shown.begin("emit")
+        def note(name, seconds):
+            shown.note(f"emit: {name}")
+        run_pipeline(kernels, pipeline.kernel_loops(tgt.name, schedule), timing=note)
         kmix = kernel_mixes(kernels, tgt)
-        run_pipeline(kernels, pipeline.KERNEL_EMIT)
+        run_pipeline(kernels, pipeline.KERNEL_EMIT, timing=note)
         kernel_list = add_kernel_entries(kernels)
-        run_pipeline(host, pipeline.HOST_EMIT)
+        run_pipeline(host, pipeline.HOST_EMIT, timing=note)
         arena = ir.IntegerAttr(host.operation.attributes["swmlir.arena_bytes"]).value
         intermediates = ir.IntegerAttr(host.operation.attributes["swmlir.intermediate_bytes"]).value
         slave_c = mlir_to_c(str(kernels))
@@ -335,6 +374,7 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
         timings["emit"] = time.perf_counter() - t0
         if llvm_split:
             t0 = time.perf_counter()
+            shown.begin("emit llvm")
             llvm_files = dict(zip((llvmir.HOST_LL, llvmir.SLAVE_LL), llvmir.emit(*llvm_split, tgt.name, schedule)))
             timings["emit llvm"] = time.perf_counter() - t0
     header = "/* Generated by swmlir for target {} ({}). */\n".format(tgt.name, tgt.description)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from mlir import ir
 
+from swmlir import progress
 from swmlir.codegen import c_names
 from swmlir.errors import LoweringError
 
 ALIGN = 128
+LARGE_WEIGHTS = 64 << 20   # weights from this size on have a progress display of their own (on a terminal)
 
 
 def align(n: int, a: int = ALIGN) -> int:
@@ -133,9 +135,14 @@ def weights_file(module: ir.Module, arrays: dict | None = None) -> bytes:
         return b""
     blobs = _Blobs(module, arrays)
     chunks = []
-    for op in globals_:
-        data = global_bytes(op, blobs)
-        chunks.append(data + b"\0" * (align(len(data)) - len(data)))
+    total = sum(e.nbytes for e in weight_layout(module.operation))
+    # through the weights of a large model, on a terminal (swmlir.progress; small weights show nothing)
+    with progress.bar(total, "weights", "B", unit_scale=True, delay=0.5, leave=False,
+                      on=progress.enabled() and total >= LARGE_WEIGHTS) as shown:
+        for op in globals_:
+            data = global_bytes(op, blobs)
+            chunks.append(data + b"\0" * (align(len(data)) - len(data)))
+            shown.update(len(data))
     return b"".join(chunks)
 
 
