@@ -36,24 +36,25 @@ def _view_bytes(t: ir.MemRefType) -> int:
     return math.prod(t.shape) * elem_bytes(t.element_type)
 
 
-def _enclosing_trips(op: ir.Operation, kfn: ir.Operation) -> int:
-    """Iterations of the static scf.for loops around `op` inside a work item (a split-K reduction-tile loop);
-    the work-item loop itself starts at the CPE id and is counted by the work items."""
-    trips = 1
-    p = op.parent
-    while p is not None and p != kfn:
-        if p.name == "scf.for":
-            lb, ub, step = (constant_int(v) for v in p.operands[:3])
-            if None not in (lb, ub, step) and step:
-                trips *= max(0, -(-(ub - lb) // step))
-        p = p.parent
-    return trips
+def _offset_from(v: ir.Value, start: ir.Value) -> int | None:
+    """c where `v` is start + c (an index addition of a constant), else None."""
+    op = v.owner.operation if not isinstance(v.owner, ir.Block) else None
+    if op is None or op.name != "arith.addi":
+        return None
+    a, b = op.operands
+    if a == start:
+        return constant_int(b)
+    if b == start:
+        return constant_int(a)
+    return None
 
 
-def _executions(op: ir.Operation, kfn: ir.Operation) -> int:
+def _executions(op: ir.Operation, kfn: ir.Operation, cpes: int) -> int:
     """How often `op` runs in one launch, over all CPEs: inside the work-item loop once per work item (times the
-    static loops around it), before it once per CPE (a tile sunway-hoist-invariant-dma fetches once)."""
-    n, cpes = 1, None
+    static loops around it), before it once per CPE (a tile sunway-hoist-invariant-dma fetches once). A work-item
+    loop that sunway-double-buffer rewrote runs the same items on every CPE: its prologue and epilogue once per
+    CPE, its loop (from the CPE's first item to that + a constant) the same count on every CPE."""
+    n, per_cpe = 1, True
     p = op.parent
     while p is not None and p != kfn:
         if p.name == "scf.for":
@@ -62,12 +63,13 @@ def _executions(op: ir.Operation, kfn: ir.Operation) -> int:
                 n *= max(0, -(-(ub - lb) // step))
             elif ub is not None and step and is_work_item_start(p.operands[0]):
                 n *= ub      # the work items, dealt over the CPEs
-                cpes = 0
+                per_cpe = False
+            elif step and is_work_item_start(p.operands[0]):
+                span = _offset_from(p.operands[1], p.operands[0])
+                if span is not None:
+                    n *= max(0, -(-span // step))
         p = p.parent
-    if cpes is None:  # outside the work-item loop: every CPE runs it
-        loops = [l for l in collect(kfn, "scf.for") if is_work_item_start(l.operands[0])]
-        n *= constant_int(loops[0].operands[2]) if loops else 1
-    return n
+    return n * cpes if per_cpe else n
 
 
 def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
@@ -79,9 +81,9 @@ def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
     for k in funcs(module.operation, kernels=True):
         items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1
         arg_bytes = arg_struct_bytes(len(k.regions[0].blocks[0].arguments))
-        get = sum(_view_bytes(op.operands[0].type) * _executions(op, k) for op in collect(k, "sunway.dma_get"))
-        put = sum(_view_bytes(op.operands[1].type) * _executions(op, k) for op in collect(k, "sunway.dma_put"))
-        n_dma = sum(_executions(op, k) for op in collect(k, ("sunway.dma_get", "sunway.dma_put")))
+        get = sum(_view_bytes(op.operands[0].type) * _executions(op, k, cpes) for op in collect(k, "sunway.dma_get"))
+        put = sum(_view_bytes(op.operands[1].type) * _executions(op, k, cpes) for op in collect(k, "sunway.dma_put"))
+        n_dma = sum(_executions(op, k, cpes) for op in collect(k, ("sunway.dma_get", "sunway.dma_put")))
         if arg_bytes:
             get += arg_bytes * cpes
             n_dma += cpes
@@ -96,13 +98,13 @@ def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
             useful = (ir.FloatAttr(g.attributes[USEFUL_FRACTION_ATTR]).value
                       if USEFUL_FRACTION_ATTR in g.attributes else 1.0)
             try:
-                flops += round(per_point * math.prod(loop_nest_of(g).sizes) * _enclosing_trips(g, k) * useful)
+                flops += round(per_point * math.prod(loop_nest_of(g).sizes) * _executions(g, k, cpes) * useful)
             except ValueError:
                 pass
         ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
         args = sum(_view_bytes(a.type) for a in k.regions[0].blocks[0].arguments if isinstance(a.type, ir.MemRefType))
         out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
-                               get, put, n_dma, flops * items, args, contraction))
+                               get, put, n_dma, flops, args, contraction))
     return out
 
 

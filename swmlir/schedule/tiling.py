@@ -174,6 +174,12 @@ def _cost(nest, forall, reduction, tiles, ldm, cpes, ldm_budget, transfers_of, d
             # compute (the gathers are CPE work: they do not overlap)
             overlapped = once + step_get + (steps - 1) * max(step_get, step_compute) + step_compute
             options.append((overlapped, ldm + second_buffers, share, fixed))
+        if double_buffer and steps == 1 and rounds >= 2 and items % cpes == 0 and cpes == 64 and not share:
+            # sunway-double-buffer on the work-item loop (one core group, every CPE the same item count, tiles
+            # not shared): the next item's gets overlap this item's compute and puts; per item on average
+            overlapped = (rounds * (once + step_compute) + step_get
+                          + (rounds - 1) * max(0.0, step_get - step_compute)) / rounds
+            options.append((overlapped, ldm + second_buffers, share, fixed))
     best = None
     for per_item, need, share, once_per_cpe in options:
         cost = rounds * per_item + once_per_cpe

@@ -111,13 +111,23 @@ func.func private @odd_steps(%A: memref<8x192xf32>, %C: memref<8xf32, 2>) attrib
 
 // -----
 
-// Left alone: a loop whose body puts as well as gets (a work-item loop), and a kernel whose second buffers
-// would not fit in the LDM (two 32 KB tiles on SW26010's 56 KB budget).
+// A loop whose body puts as well as gets (a work item's output) is double-buffered too: the puts and their
+// waits stay after each step's compute, on a reply word of their own. Left alone: a kernel whose second
+// buffers would not fit in the LDM (two 32 KB tiles on SW26010's 56 KB budget).
 
 // CHECK-LABEL: func.func private @with_put
-//   CHECK-NOT:   sunway.double_buffered
-//       CHECK:   scf.for
-//       CHECK:     "sunway.dma_put"
+//  CHECK-SAME:   sunway.double_buffered = 2
+//       CHECK:   %[[R0:.*]] = "sunway.reply"
+//       CHECK:   %[[R1:.*]] = "sunway.reply"
+//       CHECK:   %[[RP:.*]] = "sunway.reply"
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %{{.*}}, %[[R0]])
+//       CHECK:   "sunway.dma_get"(%{{.*}}, %{{.*}}, %[[R1]])
+//       CHECK:   "sunway.dma_wait"(%[[R0]]
+//       CHECK:   "sunway.dma_put"(%{{.*}}, %{{.*}}, %[[RP]])
+//       CHECK:   "sunway.dma_wait"(%[[RP]]
+//       CHECK:   "sunway.dma_wait"(%[[R1]]
+//       CHECK:   "sunway.dma_put"(%{{.*}}, %{{.*}}, %[[RP]])
+//       CHECK:   "sunway.dma_wait"(%[[RP]]
 // CHECK-LABEL: func.func private @too_big
 //   CHECK-NOT:   sunway.double_buffered
 // PRO-LABEL: func.func private @too_big
@@ -202,6 +212,52 @@ func.func private @released_stage(%X: memref<64x16xf32>, %C: memref<16x16xf32, 2
       %s = arith.addf %a, %b : f32
       linalg.yield %s : f32
     }
+  }
+  return
+}
+
+// -----
+
+// A work-item loop (sunway-map-cpes: from the CPE id, step 64) of 256 items: 4 per CPE on every CPE, so the
+// loop is double-buffered like a split-K loop, its bounds offsets of the CPE's first item: the first item's
+// gets before the loop, a loop of one pair (items t+0, t+64 fetching t+128), the last pair after it.
+
+// CHECK-LABEL: func.func private @work_items
+//  CHECK-SAME:   sunway.double_buffered = 4
+//       CHECK:   %[[ID:.*]] = "sunway.cpe_id"
+//       CHECK:   "sunway.dma_get"
+//       CHECK:   %[[END:.*]] = arith.addi %[[ID]], %c128
+//       CHECK:   scf.for %{{.*}} = %[[ID]] to %[[END]] step %c128
+//       CHECK:     "sunway.dma_get"
+//       CHECK:     "sunway.dma_put"
+//       CHECK:     "sunway.dma_get"
+//       CHECK:     "sunway.dma_put"
+//       CHECK:   }
+//       CHECK:   "sunway.dma_get"
+//       CHECK:   "sunway.dma_put"
+//       CHECK:   "sunway.dma_put"
+//   CHECK-NOT:   "sunway.dma_get"
+//       CHECK:   return
+func.func private @work_items(%A: memref<256x64xf32>, %B: memref<256x64xf32>) attributes {sunway.kernel} {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %id = "sunway.cpe_id"() : () -> index
+  scf.for %t = %id to %c256 step %c64 {
+    %r = "sunway.reply"() : () -> memref<i32, 2>
+    %va = memref.subview %A[%t, 0] [1, 64] [1, 1] : memref<256x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    %la = "sunway.ldm_alloc"() : () -> memref<1x64xf32, 2>
+    "sunway.dma_get"(%va, %la, %r) : (memref<1x64xf32, strided<[64, 1], offset: ?>>, memref<1x64xf32, 2>, memref<i32, 2>) -> ()
+    "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+    %lo = "sunway.ldm_alloc"() : () -> memref<1x64xf32, 2>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%la : memref<1x64xf32, 2>) outs(%lo : memref<1x64xf32, 2>) {
+    ^bb0(%x: f32, %z: f32):
+      %s = arith.mulf %x, %x : f32
+      linalg.yield %s : f32
+    }
+    %vb = memref.subview %B[%t, 0] [1, 64] [1, 1] : memref<256x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    "sunway.dma_put"(%lo, %vb, %r) : (memref<1x64xf32, 2>, memref<1x64xf32, strided<[64, 1], offset: ?>>, memref<i32, 2>) -> ()
+    "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
   }
   return
 }
