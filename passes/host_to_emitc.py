@@ -8,6 +8,10 @@ directly into EmitC on byte pointers:
   views               -> the same pointer plus the view's static byte offset
   memref.copy         -> memcpy of a contiguous buffer
   sunway.spawn / join -> `struct <kernel>_args a = {...}; athread_spawn(<kernel>, &a); athread_join();`
+Every tensor handed to a kernel (an input or output, a weight, an arena slot) is registered where it is defined:
+`swmlir_register_tensor(p, bytes, "weight w0");` (swmlir_runtime.h: under the emulator a DMA must stay inside the
+tensor it starts in; nothing on the machine). Arena slots are registered at their allocation, where the memory plan
+has ended every slot they share bytes with.
 It also writes swmlir_init (athread_init, weights, arena), swmlir_run_packed and swmlir_finalize (athread_halt).
 For a CRTS target (SW26010-Pro, runtime_api "crts"; the `target` option, else the module's swmlir.target
 attribute) the file includes crts.h instead of athread.h and swmlir_init starts the CPEs with CRTS_init();
@@ -80,6 +84,30 @@ def kernel_struct(name: str) -> str:
     return f"struct {name}_args"
 
 
+def _kernel_tensors(block: ir.Block) -> set:
+    """The root buffers (function arguments, memref.alloc, memref.get_global results) that a sunway.spawn receives,
+    through views and extract_aligned_pointer_as_index."""
+    roots = set()
+    for op in block.operations:
+        if op.operation.name != "sunway.spawn":
+            continue
+        for v in op.operation.operands:
+            while True:
+                d = defining_op(v)
+                if d is None or d.name not in ("memref.extract_aligned_pointer_as_index", "memref.subview",
+                                               "memref.collapse_shape", "memref.expand_shape"):
+                    break
+                v = d.operands[0]
+            roots.add(v)
+    return roots
+
+
+def _register_tensor(p: ir.Value, nbytes: int, name: str) -> None:
+    """`swmlir_register_tensor(p, nbytes, "name");`: `name` has only characters safe in a C string (from
+    c_names.fragment and shapes)."""
+    call("swmlir_register_tensor", [p], args=[idx(0), opaque(str(nbytes)), opaque(f'\\"{name}\\"')])
+
+
 @register_pass("sunway-host-to-emitc",
                "Rewrite the host function (allocations, views, copies, kernel launches) into the C API via EmitC",
                options={"num_inputs": (-1, "leading function arguments that are model inputs (-1: read "
@@ -103,6 +131,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
     weights_bytes = sum(align(e.nbytes) for e in layout.values())
     args = list(host.regions[0].blocks[0].arguments)
     offsets, arena, intermediates = plan(host.regions[0].blocks[0], memref_bytes)
+    to_kernels = _kernel_tensors(host.regions[0].blocks[0])
     loc = host.location
     with ir.InsertionPoint(body), loc:
         if cgs > 1:   # the emulator's athread_init_cgs reads it; on the machine the job's -mpecg N sets the CGs
@@ -122,6 +151,10 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
     with ir.InsertionPoint(entry), loc:
         for a, p in zip(args, entry.arguments):
             ptr[a] = cast(p, ptr_t("char"))
+        for i, a in enumerate(args):
+            if a in to_kernels:
+                which = f"input {i}" if i < num_inputs else f"output {i - num_inputs}"
+                _register_tensor(ptr[a], memref_bytes(a.type), f"{which} ({_shape(a.type)})")
         weights = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), "swmlir_weights").result
         arena_g = emitc.GetGlobalOp(T(f"!emitc.lvalue<{ptr_t('char')}>"), "swmlir_arena").result
         wbase = emitc.LoadOp(ptr_t("char"), weights).result
@@ -146,6 +179,9 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                     _comment(f"/* intermediate {_shape(t)}: arena bytes [{offsets[op]}, "
                                      f"{offsets[op] + memref_bytes(t)}) */")
                     ptr[op.results[0]] = offset_ptr(abase, offsets[op])
+                    if op.results[0] in to_kernels:
+                        _register_tensor(ptr[op.results[0]], memref_bytes(t),
+                                         f"intermediate {_shape(t)} at arena byte {offsets[op]}")
                 elif name == "memref.get_global":
                     g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
                     if g not in layout:
@@ -155,6 +191,9 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                     _comment(f"/* weight {c_names.comment(e.label or g)} {_shape(op.results[0].type)}: "
                              f"weights file bytes [{e.offset}, {e.offset + e.nbytes}) */")
                     ptr[op.results[0]] = offset_ptr(wbase, e.offset)
+                    if op.results[0] in to_kernels:
+                        _register_tensor(ptr[op.results[0]], e.nbytes,
+                                         f"weight {c_names.fragment(e.label or g) or c_names.fragment(g) or 'w'}")
                 elif name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
                     ptr[op.results[0]] = offset_ptr(ptr[op.operands[0]], _byte_offset(op))
                 elif name == "memref.extract_aligned_pointer_as_index":

@@ -8,7 +8,8 @@ Runs after the kernels' linalg ops are loops, right before convert-to-emitc:
   cpe_row / cpe_col      athread_get_id(-1) / 8, % 8                CRTS_rid / CRTS_cid
   cg_id                  swmlir_cg_id() (swmlir_slave.h; the        CRTS_cgn
                            emulator's CG: see there)
-  ldm_alloc              memref.alloca (a local array: the CPE stack is in LDM), both APIs
+  ldm_alloc              memref.alloca (a local array: the CPE stack is in LDM) + `swmlir_ldm_array(buf, bytes);`
+                         (swmlir_slave.h: the emulator registers the LDM buffer; nothing on the machine), both APIs
   reply                  `volatile int reply = 0;`                  `crts_rply_t rply = 0;`
   dma_get, contiguous    athread_get(PE_MODE, mem, ldm, len,        CRTS_dma_iget(ldm, mem, len, &rply)
                            &reply, 0, 0, 0)
@@ -127,6 +128,16 @@ def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict, api: str) -> No
             ir.InsertionPoint.current.__exit__(None, None, None)
     pending[_key(reply)] = pending.get(_key(reply), 0) + math.prod(c for c, _, _ in outer)
     op.erase()
+
+
+def _register_ldm_array(buffer: ir.Value) -> None:
+    """`swmlir_ldm_array(buf, bytes);` after the local array: the emulator's record of the LDM buffer (swmlir_slave.h;
+    nothing on the machine), so that it counts in the LDM in use and a DMA or SIMD access overflowing it is caught."""
+    t = buffer.type
+    arr_t = _type(f"!emitc.array<{'x'.join(str(d) for d in t.shape)}x{t.element_type}>")
+    arr = ir.Operation.create("builtin.unrealized_conversion_cast", results=[arr_t], operands=[buffer]).results[0]
+    emitc.CallOpaqueOp([], "swmlir_ldm_array", [arr],
+                       args=ir.ArrayAttr.get([_idx(0), _opaque(str(math.prod(t.shape) * elem_bytes(t.element_type)))]))
 
 
 def _lower_allgather(op: ir.Operation) -> None:
@@ -249,6 +260,7 @@ def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
             op.results[0].set_type(plain)
             with ir.InsertionPoint(op), op.location:
                 new = memref.AllocaOp(plain, [], [])  # convert-memref-to-emitc refuses aligned allocas
+                _register_ldm_array(new.result)
             op.results[0].replace_all_uses_with(new.result)
             op.erase()
         for op in collect(kfn, "sunway.barrier"):

@@ -10,8 +10,13 @@
  *  - a CPE's LDM is its thread stack (kernel-local arrays live there, as on the real CPE, where the slave stack
  *    is in LDM) plus its ldm_malloc heap plus its __thread_local data. The "top" of the LDM is the frame address
  *    just above the kernel's frame; a DMA into a local array at p means top - p bytes of stack are in use;
- *  - a DMA is a synchronous copy, checked (LDM side in this CPE's LDM, main-memory side inside one registered
- *    buffer and not in any LDM, LDM use <= SWMLIR_LDM_BYTES) and counted;
+ *  - a DMA is a synchronous copy, checked (LDM side in this CPE's LDM and, when it starts in one of the kernel's
+ *    registered LDM arrays, inside that array; main-memory side inside one registered buffer and not in any LDM,
+ *    and inside the registered tensor it starts in (weights, arena slots, inputs, outputs); the reply word 4-byte
+ *    aligned; addresses and sizes at the granularity of the element moved; LDM use <= SWMLIR_LDM_BYTES) and
+ *    counted;
+ *  - a kernel's LDM arrays (swmlir_ldm_array, emitted after each local array) count in its LDM use as soon as they
+ *    are declared, whether or not a DMA touches them;
  *  - main memory shared with the kernels (swmlir_alloc's buffers, the spawn argument) is closed to CPE code from
  *    athread_spawn to athread_join: DMA goes through a second mapping of it, a direct load or store (gld/gst on the
  *    machine) is an error naming the kernel, the CPE, the address and its buffer. The argument struct is read by
@@ -41,6 +46,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#define SWMLIR_EMU_IMPL 1 /* the headers' call-site macros (athread_get -> swmlir_emu_athread_get_t, ...) stay off */
 
 /* the emulator's stand-ins for the vendor headers, apart from the portable include/ (never on the Sunway
  * build's include path) */
@@ -176,6 +183,14 @@ typedef struct {
     size_t off, size, asked; /* offset in the heap, rounded size, size asked for */
 } ldm_block_t;
 
+/* A local array of the kernel (swmlir_ldm_array): its place on the CPE stack, its C name, its shadow tag. */
+typedef struct {
+    char *lo;
+    size_t bytes;
+    const char *name; /* a string literal of the kernel's code */
+    unsigned short tag;
+} ldm_array_t;
+
 typedef struct {
     pthread_cond_t cv;
     int expected, arrived, finished; /* CPEs in the barrier's group, waiting now, returned from the kernel */
@@ -192,6 +207,9 @@ typedef struct {
     ldm_block_t *blocks;       /* live heap blocks, sorted by offset */
     size_t nblocks, capblocks, heap_high;
     char *tls_lo;              /* this thread's __thread_local block */
+    ldm_array_t *arrays;       /* the kernel's registered LDM arrays, sorted by address, disjoint (this launch) */
+    size_t narrays, caparrays;
+    unsigned short next_tag;   /* the shadow tag the next new array gets (never 0) */
     int in_kernel;
     char *mesh_buf;            /* the buffer this CPE shares in the mesh allgather it is in */
     volatile int *rma_wait_on; /* CRTS_rma_wait_value: the reply word and the count this CPE waits for, and */
@@ -265,6 +283,26 @@ static struct {
     size_t n, cap;
     size_t foreign; /* ranges outside the main-memory object (swmlir_register_buffer): not guarded */
 } R = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+
+/* Registered tensors (swmlir_register_tensor: the weights, arena slots, inputs and outputs the host hands to kernels),
+ * inside registered buffers. Sorted by start and disjoint: a registration replaces the tensors it overlaps. Under
+ * R.lock. */
+typedef struct {
+    uintptr_t lo, hi;
+    char name[96];
+} tensor_t;
+
+static struct {
+    tensor_t *v;
+    size_t n, cap;
+} T;
+
+/* The SIMD helpers' inline check (slave.h's swmlir_emu_ldm_check): one tag per 4 bytes of the CPE stacks, the tag of
+ * the registered LDM array there or 0. Each CPE writes the part of its own stack. */
+#define SHADOW_GRANULE 4
+swmlir_emu_ldm_shadow_t swmlir_emu_ldm_shadow;
+static unsigned short *shadow_tags;
+static size_t shadow_bytes;
 
 static const char *const mode_names[] = {"PE_MODE", "BCAST_MODE", "ROW_MODE", "BROW_MODE", "RANK_MODE"};
 
@@ -487,6 +525,45 @@ void swmlir_emu_register_range(const void *p, size_t bytes)
     register_range(p, bytes, NULL);
 }
 
+/* Drop the tensors that start in [lo, hi) (under the write lock). */
+static void drop_tensors(uintptr_t lo, uintptr_t hi)
+{
+    size_t i, k = 0;
+    for (i = 0; i < T.n; i++)
+        if (T.v[i].lo < lo || T.v[i].lo >= hi)
+            T.v[k++] = T.v[i];
+    T.n = k;
+}
+
+void swmlir_emu_register_tensor(const void *p, size_t bytes, const char *name)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + bytes;
+    size_t i, k = 0;
+
+    if (!p || !bytes)
+        return;
+    pthread_rwlock_wrlock(&R.lock);
+    for (i = 0; i < T.n; i++) /* the tensors it overlaps are dead: the memory plan gave their bytes to this one */
+        if (T.v[i].hi <= lo || T.v[i].lo >= hi)
+            T.v[k++] = T.v[i];
+    T.n = k;
+    if (T.n == T.cap) {
+        size_t cap = T.cap ? 2 * T.cap : 64;
+        tensor_t *v = (tensor_t *)realloc(T.v, cap * sizeof *v);
+        if (!v)
+            emu_fail(NULL, "swmlir_register_tensor", "out of host memory");
+        T.v = v;
+        T.cap = cap;
+    }
+    for (i = T.n; i > 0 && T.v[i - 1].lo > lo; i--)
+        T.v[i] = T.v[i - 1];
+    T.v[i].lo = lo;
+    T.v[i].hi = hi;
+    snprintf(T.v[i].name, sizeof T.v[i].name, "%s", name && *name ? name : "a tensor");
+    T.n++;
+    pthread_rwlock_unlock(&R.lock);
+}
+
 void swmlir_emu_unregister_range(const void *p)
 {
     size_t i;
@@ -494,6 +571,7 @@ void swmlir_emu_unregister_range(const void *p)
     pthread_rwlock_wrlock(&R.lock);
     for (i = R.n; i > 0; i--)
         if (R.v[i - 1].lo == (uintptr_t)p) {
+            drop_tensors(R.v[i - 1].lo, R.v[i - 1].hi > R.v[i - 1].lo ? R.v[i - 1].hi : R.v[i - 1].lo + 1);
             memmove(&R.v[i - 1], &R.v[i], (R.n - i) * sizeof *R.v);
             R.n--;
             if (!in_object((uintptr_t)p))
@@ -985,6 +1063,57 @@ static int ldm_owner(const char *a)
     return -1;
 }
 
+/* Index of the last registered LDM array of c starting at or before p, or -1. */
+static long array_floor(const cpe_t *c, const char *p)
+{
+    long lo = 0, hi = (long)c->narrays - 1, best = -1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (c->arrays[mid].lo <= p) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
+}
+
+/* [p, p + n) on the CPE stack against the kernel's registered LDM arrays: starting in one, it must end in it (else it
+ * overflows into the next array, or past the end into other stack data); starting in none, it must not run into
+ * one. Nothing is checked when the kernel registered no array (hand-written kernels). */
+static void check_arrays(cpe_t *c, const char *call, const char *what, const char *p, size_t n)
+{
+    long i;
+    const ldm_array_t *a, *next;
+
+    if (!c->narrays)
+        return;
+    i = array_floor(c, p);
+    next = (size_t)(i + 1) < c->narrays ? &c->arrays[i + 1] : NULL;
+    if (next && next->lo >= p + n)
+        next = NULL; /* the range does not reach the next array */
+    if (i >= 0 && p < c->arrays[i].lo + c->arrays[i].bytes) {
+        a = &c->arrays[i];
+        if (p + n <= a->lo + a->bytes)
+            return;
+        if (next)
+            emu_fail(c, call,
+                     "%s [%p,+%zu) starts at byte %zu of LDM array %s [%p,+%zu) and runs %zu bytes past its end, "
+                     "%zu of them into LDM array %s [%p,+%zu)",
+                     what, (const void *)p, n, (size_t)(p - a->lo), a->name, (void *)a->lo, a->bytes,
+                     (size_t)(p + n - (a->lo + a->bytes)), (size_t)(p + n - next->lo), next->name,
+                     (void *)next->lo, next->bytes);
+        emu_fail(c, call, "%s [%p,+%zu) starts at byte %zu of LDM array %s [%p,+%zu) and runs %zu bytes past its end",
+                 what, (const void *)p, n, (size_t)(p - a->lo), a->name, (void *)a->lo, a->bytes,
+                 (size_t)(p + n - (a->lo + a->bytes)));
+    }
+    if (next)
+        emu_fail(c, call, "%s [%p,+%zu) starts in no LDM array of the kernel and runs %zu bytes into LDM array %s "
+                 "[%p,+%zu)", what, (const void *)p, n, (size_t)(p + n - next->lo), next->name, (void *)next->lo,
+                 next->bytes);
+}
+
 /* [p, p + n) must be in this CPE's LDM: its stack below the LDM top, a live ldm_malloc block, or its
  * __thread_local data. Updates the LDM use of the launch. */
 static void check_ldm(cpe_t *c, const char *call, const char *what, char *p, size_t n)
@@ -998,6 +1127,7 @@ static void check_ldm(cpe_t *c, const char *call, const char *what, char *p, siz
             emu_fail(c, call,
                      "%s [%p,+%zu) ends %td bytes above the LDM top (it is not inside the kernel's stack frames)",
                      what, (void *)p, n, p + n - c->top);
+        check_arrays(c, call, what, p, n);
         if (p < c->stack_low)
             c->stack_low = p;
     } else if (p >= c->heap && p < c->heap + E.ldm_bytes) {
@@ -1025,6 +1155,164 @@ static void check_ldm(cpe_t *c, const char *call, const char *what, char *p, siz
     ldm_account(c, call);
 }
 
+/* Index of the last tensor starting at or before a, or -1 (under R.lock). */
+static long tensor_floor(uintptr_t a)
+{
+    long lo = 0, hi = (long)T.n - 1, best = -1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (T.v[mid].lo <= a) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
+}
+
+/* The tensors of the main-memory side [a, a + span) of a DMA (before the buffer check: an overrun of a tensor is
+ * reported as such even when it also leaves the buffer). Starting in a registered tensor, the range must end in
+ * it. Starting in none, it must not start in a buffer that holds tensors. Nothing is checked when no tensor is
+ * registered (hand-written hosts, the LLVM IR output's host). */
+static void check_tensors(cpe_t *c, const char *call, uintptr_t a, size_t span)
+{
+    uintptr_t b = a + span;
+    tensor_t t, next;
+    range_t buf;
+    long i, k;
+    int over = 0, stray = 0;
+
+    pthread_rwlock_rdlock(&R.lock);
+    if (!T.n) {
+        pthread_rwlock_unlock(&R.lock);
+        return;
+    }
+    i = tensor_floor(a);
+    memset(&next, 0, sizeof next);
+    if ((size_t)(i + 1) < T.n)
+        next = T.v[i + 1];
+    if (i >= 0 && a < T.v[i].hi) {
+        t = T.v[i];
+        over = b > t.hi;
+    } else {
+        memset(&buf, 0, sizeof buf); /* the innermost buffer holding a */
+        for (k = range_floor(a); k >= 0; k--)
+            if (a < R.v[k].hi && (!buf.hi || R.v[k].hi - R.v[k].lo < buf.hi - buf.lo))
+                buf = R.v[k];
+        memset(&t, 0, sizeof t);
+        if (i >= 0)
+            t = T.v[i];
+        stray = buf.hi && ((i >= 0 && t.lo >= buf.lo && t.hi <= buf.hi) || (next.hi && next.lo < buf.hi));
+    }
+    pthread_rwlock_unlock(&R.lock);
+    if (over)
+        emu_fail(c, call, "main-memory range [%p,+%zu) starts at byte %zu of %s [%p,+%zu) and runs %zu bytes past its "
+                 "end%s%s", (void *)a, span, (size_t)(a - t.lo), t.name, (void *)t.lo, (size_t)(t.hi - t.lo),
+                 (size_t)(b - t.hi), next.hi && next.lo < b ? ", into " : "", next.hi && next.lo < b ? next.name : "");
+    if (stray) {
+        char where[160];
+        if (i >= 0 && t.lo >= buf.lo)
+            snprintf(where, sizeof where, "%zu bytes past the end of %s", (size_t)(a - t.hi), t.name);
+        else
+            snprintf(where, sizeof where, "%zu bytes before %s", (size_t)(next.lo - a), next.name);
+        emu_fail(c, call, "main-memory range [%p,+%zu) is in %s [%p,+%zu) but starts in none of its tensors (%s)",
+                 (void *)a, span, buf.label[0] ? buf.label : "a buffer", (void *)buf.lo, (size_t)(buf.hi - buf.lo),
+                 where);
+    }
+}
+
+/* The shadow tags of [lo, lo + bytes) on a CPE stack. */
+static void shadow_fill(const char *lo, size_t bytes, unsigned short tag)
+{
+    size_t first, last, i;
+    if (!shadow_tags || !bytes)
+        return;
+    first = (size_t)(lo - E.stacks) / SHADOW_GRANULE;
+    last = (size_t)(lo + bytes - 1 - E.stacks) / SHADOW_GRANULE;
+    for (i = first; i <= last; i++)
+        shadow_tags[i] = tag;
+}
+
+static unsigned short shadow_at(const char *p)
+{
+    return shadow_tags && p >= E.stacks && p < E.stacks + E.stacks_len
+               ? shadow_tags[(size_t)(p - E.stacks) / SHADOW_GRANULE]
+               : 0;
+}
+
+/* swmlir_ldm_array: the local array [p, p + bytes) of the running kernel, called `name` in its C. On the CPE stack
+ * only (elsewhere -- a sanitizer's fake stack -- nothing is registered). It counts in the LDM in use at once. The
+ * same array again (a loop's scope) keeps its record; one in the place of others (scopes that ended) replaces
+ * them. */
+void swmlir_emu_ldm_array(const void *p, size_t bytes, const char *name)
+{
+    cpe_t *c = require_cpe("swmlir_ldm_array");
+    char *lo = (char *)p;
+    size_t i, k = 0, stack, heap, use;
+    unsigned short tag;
+
+    if (!bytes || lo < c->stack_lo || lo >= c->top)
+        return;
+    if (lo + bytes > c->top)
+        emu_fail(c, "swmlir_ldm_array", "LDM array %s [%p,+%zu) ends %td bytes above the LDM top", name, p, bytes,
+                 lo + bytes - c->top);
+    for (i = 0; i < c->narrays; i++)
+        if (c->arrays[i].lo == lo && c->arrays[i].bytes == bytes) {
+            c->arrays[i].name = name ? name : "?";
+            return; /* counted when first registered */
+        }
+    for (i = 0; i < c->narrays; i++) { /* arrays of a scope that ended: this one has their place */
+        if (c->arrays[i].lo + c->arrays[i].bytes <= lo || c->arrays[i].lo >= lo + bytes)
+            c->arrays[k++] = c->arrays[i];
+        else
+            shadow_fill(c->arrays[i].lo, c->arrays[i].bytes, 0);
+    }
+    c->narrays = k;
+    if (c->narrays == c->caparrays) {
+        size_t cap = c->caparrays ? 2 * c->caparrays : 32;
+        ldm_array_t *v = (ldm_array_t *)realloc(c->arrays, cap * sizeof *v);
+        if (!v)
+            emu_fail(c, "swmlir_ldm_array", "out of host memory");
+        c->arrays = v;
+        c->caparrays = cap;
+    }
+    /* a tag that neither neighbour in the shadow has, so that an access across the boundary sees two tags */
+    do {
+        tag = c->next_tag ? c->next_tag : 1;
+        c->next_tag = (unsigned short)(tag + 1);
+    } while (tag == shadow_at(lo - 1) || tag == shadow_at(lo + bytes));
+    shadow_fill(lo, bytes, tag);
+    for (i = c->narrays; i > 0 && c->arrays[i - 1].lo > lo; i--)
+        c->arrays[i] = c->arrays[i - 1];
+    c->arrays[i].lo = lo;
+    c->arrays[i].bytes = bytes;
+    c->arrays[i].name = name ? name : "?";
+    c->arrays[i].tag = tag;
+    c->narrays++;
+    if (lo < c->stack_low)
+        c->stack_low = lo;
+    use = ldm_in_use(c, &stack, &heap);
+    if (use > E.ldm_bytes)
+        emu_fail(c, "swmlir_ldm_array",
+                 "LDM overflow: local array %s of %zu bytes brings the LDM in use to %zu bytes > %zu (stack %zu + "
+                 "ldm_malloc %zu + __thread_local %zu; LDM size from SWMLIR_LDM_BYTES)",
+                 c->arrays[i].name, bytes, use, E.ldm_bytes, stack, heap, E.tls_bytes);
+    ldm_account(c, "swmlir_ldm_array");
+}
+
+/* The SIMD helpers' loads and stores whose first and last bytes have different shadow tags (swmlir_emu_ldm_check):
+ * the exact check against the kernel's LDM arrays. */
+void swmlir_emu_ldm_access(const void *p, size_t n, const char *call)
+{
+    cpe_t *c = self_cpe();
+    const char *a = (const char *)p;
+
+    if (!c || !c->in_kernel || a < c->stack_lo || a >= c->top)
+        return;
+    check_arrays(c, call, "vector", a, n);
+}
+
 static void check_main(cpe_t *c, const char *call, const char *mem, size_t span)
 {
     range_t near;
@@ -1036,6 +1324,7 @@ static void check_main(cpe_t *c, const char *call, const char *mem, size_t span)
     if (owner >= 0)
         emu_fail(c, call, "main-memory range [%p,+%zu) points into the LDM of CPE %d", (const void *)mem, span,
                  owner);
+    check_tensors(c, call, (uintptr_t)mem, span);
     if (!range_check((uintptr_t)mem, (uintptr_t)mem + span, &near, &any)) {
         if (near.lo)
             emu_fail(c, call,
@@ -1051,9 +1340,40 @@ static void check_main(cpe_t *c, const char *call, const char *mem, size_t span)
  * DMA
  * ---------------------------------------------------------------------------------------------------------- */
 
+#define CRTS_FIELD_LIMIT (1 << 18) /* CRTS descriptors keep size and bsize in 18 bits (reference/sunway.md 2.1) */
+
+/* The rules of reference/sunway.md (1.3, 2.1, 3.2) and, where it gives none, the element's granularity. It gives no
+ * alignment or granularity rule for the LDM and main-memory addresses or for len / stride / bsize (128-byte aligned
+ * buffers are common practice there, not a rule), so those are checked against the element the call site moves
+ * (elem, from the pointer types: slave.h's SWMLIR_EMU_ELEM; 1 = bytes, nothing to check). */
+static void check_dma_words(cpe_t *c, const char *call, const char *mem, const char *ldm, int len, void *reply,
+                            int stride, int bsize, size_t elem)
+{
+    if (reply && (uintptr_t)reply % 4 != 0) /* 1.3: an LDM variable, 4-byte aligned */
+        emu_fail(c, call, "reply word %p is not 4-byte aligned (the DMA engine writes an aligned LDM word)", reply);
+    if (strncmp(call, "CRTS_", 5) == 0 && (len >= CRTS_FIELD_LIMIT || bsize >= CRTS_FIELD_LIMIT))
+        emu_fail(c, call, "%s %d does not fit the 18-bit field of a CRTS DMA descriptor (at most %d bytes)",
+                 len >= CRTS_FIELD_LIMIT ? "len" : "bsize", len >= CRTS_FIELD_LIMIT ? len : bsize,
+                 CRTS_FIELD_LIMIT - 1);
+    if (elem <= 1)
+        return;
+    if ((uintptr_t)ldm % elem || (uintptr_t)mem % elem) {
+        int in_ldm = (uintptr_t)ldm % elem != 0;
+        emu_fail(c, call, "%s address %p is not a multiple of %zu bytes, the size of the element moved (it is %zu "
+                 "bytes past one)", in_ldm ? "LDM" : "main-memory", in_ldm ? (const void *)ldm : (const void *)mem,
+                 elem, (size_t)((in_ldm ? (uintptr_t)ldm : (uintptr_t)mem) % elem));
+    }
+    if (len % (long)elem || bsize % (long)elem || stride % (long)elem) {
+        const char *word = len % (long)elem ? "len" : bsize % (long)elem ? "bsize" : "stride";
+        emu_fail(c, call, "%s %d is not a multiple of %zu bytes, the size of the element moved (len %d, stride %d, "
+                 "bsize %d)", word, word[0] == 'l' ? len : word[0] == 'b' ? bsize : stride, elem, len, stride, bsize);
+    }
+}
+
 /* One request of `call` (athread_get/put or a CRTS_dma_* form). reply == NULL: a blocking CRTS form, which has no
- * reply word of the caller's. */
-static int dma(const char *call, int is_get, char *mem, char *ldm, int len, void *reply, int stride, int bsize)
+ * reply word of the caller's. elem: the element the call site moves, in bytes (1: bytes, or unknown). */
+static int dma(const char *call, int is_get, char *mem, char *ldm, int len, void *reply, int stride, int bsize,
+               size_t elem)
 {
     cpe_t *c = require_cpe(call);
     size_t nblocks, block, pitch, span, i;
@@ -1075,6 +1395,7 @@ static int dma(const char *call, int is_get, char *mem, char *ldm, int len, void
     span = (nblocks - 1) * pitch + block;
     if (!mem || !ldm)
         emu_fail(c, call, "null pointer (main memory %p, LDM %p)", (void *)mem, (void *)ldm);
+    check_dma_words(c, call, mem, ldm, len, reply, stride, bsize, elem);
 
     if (reply)
         check_ldm(c, call, "reply word", (char *)reply, sizeof(int));
@@ -1113,17 +1434,31 @@ static void athread_dma_args(const char *call, dma_mode mode, void *reply)
         emu_fail(c, call, "null reply word");
 }
 
-int athread_get(dma_mode mode, void *src_mem, void *dst_ldm, int len, void *reply, char mask, int stride, int bsize)
+/* The call sites of kernel code come here through slave.h's macros, with the element they move; the functions
+ * themselves (the LLVM IR output calls them) move bytes. */
+int swmlir_emu_athread_get_t(size_t elem, dma_mode mode, void *src_mem, void *dst_ldm, int len, void *reply,
+                             char mask, int stride, int bsize)
 {
     (void)mask; /* row mask: broadcast modes only */
     athread_dma_args("athread_get", mode, reply);
-    return dma("athread_get", 1, (char *)src_mem, (char *)dst_ldm, len, reply, stride, bsize);
+    return dma("athread_get", 1, (char *)src_mem, (char *)dst_ldm, len, reply, stride, bsize, elem);
+}
+
+int swmlir_emu_athread_put_t(size_t elem, dma_mode mode, void *src_ldm, void *dst_mem, int len, void *reply,
+                             int stride, int bsize)
+{
+    athread_dma_args("athread_put", mode, reply);
+    return dma("athread_put", 0, (char *)dst_mem, (char *)src_ldm, len, reply, stride, bsize, elem);
+}
+
+int athread_get(dma_mode mode, void *src_mem, void *dst_ldm, int len, void *reply, char mask, int stride, int bsize)
+{
+    return swmlir_emu_athread_get_t(1, mode, src_mem, dst_ldm, len, reply, mask, stride, bsize);
 }
 
 int athread_put(dma_mode mode, void *src_ldm, void *dst_mem, int len, void *reply, int stride, int bsize)
 {
-    athread_dma_args("athread_put", mode, reply);
-    return dma("athread_put", 0, (char *)dst_mem, (char *)src_ldm, len, reply, stride, bsize);
+    return swmlir_emu_athread_put_t(1, mode, src_ldm, dst_mem, len, reply, stride, bsize);
 }
 
 /* CRTS DMA: the same requests in the CRTS argument order (LDM first for gets, main memory first for puts); the
@@ -1135,46 +1470,69 @@ static void *crts_reply(const char *call, crts_rply_t *rply)
     return (void *)(uintptr_t)rply; /* the word is written once the copy is done, as athread_get's */
 }
 
+/* The CRTS forms, by the order of crts.h's SWMLIR_EMU_CRTS_* (i-forms first, then the blocking ones). */
+static const struct {
+    const char *call;
+    int is_get, strided, blocking;
+} crts_forms[] = {
+    {"CRTS_dma_iget", 1, 0, 0},        {"CRTS_dma_iput", 0, 0, 0},
+    {"CRTS_dma_iget_stride", 1, 1, 0}, {"CRTS_dma_iput_stride", 0, 1, 0},
+    {"CRTS_dma_get", 1, 0, 1},         {"CRTS_dma_put", 0, 0, 1},
+    {"CRTS_dma_get_stride", 1, 1, 1},  {"CRTS_dma_put_stride", 0, 1, 1},
+};
+
+int swmlir_emu_crts_dma_t(size_t elem, int form, void *mem, void *ldm, int len, int bsize, int stride,
+                          crts_rply_t *rply)
+{
+    const char *call;
+
+    if (form < 0 || (size_t)form >= sizeof crts_forms / sizeof crts_forms[0])
+        emu_fail(require_cpe("CRTS_dma"), "CRTS_dma", "unknown form %d", form);
+    call = crts_forms[form].call;
+    if (!crts_forms[form].strided)
+        bsize = stride = 0;
+    return dma(call, crts_forms[form].is_get, (char *)mem, (char *)ldm, len,
+               crts_forms[form].blocking ? NULL : crts_reply(call, rply), stride, bsize, elem);
+}
+
 int CRTS_dma_iget(void *ldm, const void *mem, int len, crts_rply_t *rply)
 {
-    return dma("CRTS_dma_iget", 1, (char *)mem, (char *)ldm, len, crts_reply("CRTS_dma_iget", rply), 0, 0);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_IGET, (void *)mem, ldm, len, 0, 0, rply);
 }
 
 int CRTS_dma_iput(void *mem, const void *ldm, int len, crts_rply_t *rply)
 {
-    return dma("CRTS_dma_iput", 0, (char *)mem, (char *)ldm, len, crts_reply("CRTS_dma_iput", rply), 0, 0);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_IPUT, mem, (void *)ldm, len, 0, 0, rply);
 }
 
 int CRTS_dma_iget_stride(void *ldm, const void *mem, int len, int bsize, int stride, crts_rply_t *rply)
 {
-    return dma("CRTS_dma_iget_stride", 1, (char *)mem, (char *)ldm, len,
-               crts_reply("CRTS_dma_iget_stride", rply), stride, bsize);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_IGET_STRIDE, (void *)mem, ldm, len, bsize, stride, rply);
 }
 
 int CRTS_dma_iput_stride(void *mem, const void *ldm, int len, int bsize, int stride, crts_rply_t *rply)
 {
-    return dma("CRTS_dma_iput_stride", 0, (char *)mem, (char *)ldm, len,
-               crts_reply("CRTS_dma_iput_stride", rply), stride, bsize);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_IPUT_STRIDE, mem, (void *)ldm, len, bsize, stride, rply);
 }
 
 int CRTS_dma_get(void *ldm, const void *mem, int len)
 {
-    return dma("CRTS_dma_get", 1, (char *)mem, (char *)ldm, len, NULL, 0, 0);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_GET, (void *)mem, ldm, len, 0, 0, NULL);
 }
 
 int CRTS_dma_put(void *mem, const void *ldm, int len)
 {
-    return dma("CRTS_dma_put", 0, (char *)mem, (char *)ldm, len, NULL, 0, 0);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_PUT, mem, (void *)ldm, len, 0, 0, NULL);
 }
 
 int CRTS_dma_get_stride(void *ldm, const void *mem, int len, int bsize, int stride)
 {
-    return dma("CRTS_dma_get_stride", 1, (char *)mem, (char *)ldm, len, NULL, stride, bsize);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_GET_STRIDE, (void *)mem, ldm, len, bsize, stride, NULL);
 }
 
 int CRTS_dma_put_stride(void *mem, const void *ldm, int len, int bsize, int stride)
 {
-    return dma("CRTS_dma_put_stride", 0, (char *)mem, (char *)ldm, len, NULL, stride, bsize);
+    return swmlir_emu_crts_dma_t(1, SWMLIR_EMU_CRTS_PUT_STRIDE, mem, (void *)ldm, len, bsize, stride, NULL);
 }
 
 int CRTS_dma_wait_value(crts_rply_t *rply, int value)
@@ -1622,6 +1980,15 @@ int athread_init(void)
     if (E.stacks == MAP_FAILED || E.heaps == MAP_FAILED)
         emu_fail(NULL, "athread_init", "cannot map the CPE stacks and LDM heaps (%zu bytes)",
                  E.stacks_len + E.heaps_len);
+    /* the shadow of the stacks (one tag per 4 bytes, and room for an access that ends past the last one) */
+    shadow_bytes = (E.stacks_len / SHADOW_GRANULE + page) * sizeof *shadow_tags;
+    shadow_tags = (unsigned short *)mmap(NULL, shadow_bytes, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (shadow_tags == MAP_FAILED)
+        emu_fail(NULL, "athread_init", "cannot map the shadow of the CPE stacks (%zu bytes)", shadow_bytes);
+    swmlir_emu_ldm_shadow.base = E.stacks;
+    swmlir_emu_ldm_shadow.len = E.stacks_len;
+    swmlir_emu_ldm_shadow.tags = shadow_tags;
     if (!once_done) { /* things that survive athread_halt */
         pthread_key_create(&E.self_key, NULL);
         E.key_made = 1;
@@ -1720,7 +2087,11 @@ int swmlir_emu_spawn(void (*fn)(void *), void *arg, size_t arg_bytes, const char
     n = E.next_nthreads;
     for (i = 0; i < n; i++) {
         counters_clear(&E.cpes[i].c);
-        E.cpes[i].nblocks = 0; /* the LDM heap starts empty at every launch */
+        E.cpes[i].nblocks = 0; /* the LDM heap starts empty at every launch, and no LDM array is registered */
+        while (E.cpes[i].narrays > 0) {
+            const ldm_array_t *l = &E.cpes[i].arrays[--E.cpes[i].narrays];
+            shadow_fill(l->lo, l->bytes, 0);
+        }
         E.cpes[i].heap_high = 0;
     }
     /* Barrier groups: the whole spawn, and the CPEs of each row / column taking part. */
@@ -1832,6 +2203,11 @@ int athread_halt(void)
     pthread_mutex_lock(&E.mu);
     munmap(E.stacks, E.stacks_len);
     munmap(E.heaps, E.heaps_len);
+    memset(&swmlir_emu_ldm_shadow, 0, sizeof swmlir_emu_ldm_shadow);
+    munmap(shadow_tags, shadow_bytes);
+    shadow_tags = NULL;
+    for (i = 0; i < NCPE; i++)
+        E.cpes[i].narrays = 0;
     E.stacks = E.heaps = NULL;
     E.stacks_len = E.heaps_len = 0;
     for (i = 0; i < NCPE; i++)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -554,7 +555,9 @@ def direct_exe(tmp_path_factory):
     (2, 9, "store", ["byte 12 of a buffer from swmlir_alloc [", "+4096)"]),
     (3, None, "load", ["byte 16 of the argument struct [", "+24)"]),
     (4, None, "load", ["byte 128 of the table"]),
-    (5, None, "load", ["byte 32 of the table"]),
+    # the 16 bytes [32, 48) of the SIMD load: the compiler may split it (the emulator's check of the store between
+    # the load and its use keeps the vector in two 8-byte registers)
+    (5, None, "load", [re.compile(r"byte (3[2-9]|4[0-7]) of the table \[")]),
 ])
 def test_direct_main_memory_access_is_an_error(direct_exe, mode, cpe, kind, words):
     p = run(direct_exe, mode)
@@ -566,7 +569,7 @@ def test_direct_main_memory_access_is_an_error(direct_exe, mode, cpe, kind, word
     assert f", direct {kind}: address 0x" in line
     assert "only by DMA" in line
     for w in words:
-        assert w in line
+        assert w.search(line) if isinstance(w, re.Pattern) else w in line, (w, line)
 
 
 def test_dma_only_kernel_and_the_host_waiting_for_the_kernel(direct_exe, tmp_path):

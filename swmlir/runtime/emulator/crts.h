@@ -93,6 +93,29 @@ int CRTS_dma_get(void *ldm, const void *mem, int len);
 int CRTS_dma_put(void *mem, const void *ldm, int len);
 int CRTS_dma_get_stride(void *ldm, const void *mem, int len, int bsize, int stride);
 int CRTS_dma_put_stride(void *mem, const void *ldm, int len, int bsize, int stride);
+/* The same calls with the element at the call site (SWMLIR_EMU_ELEM of slave.h): the macros below make every
+ * CRTS_dma_* of kernel code one of these, so that the emulator checks the element's granularity. */
+int swmlir_emu_crts_dma_t(size_t elem, int form, void *mem, void *ldm, int len, int bsize, int stride,
+                          crts_rply_t *rply);
+enum { SWMLIR_EMU_CRTS_IGET, SWMLIR_EMU_CRTS_IPUT, SWMLIR_EMU_CRTS_IGET_STRIDE, SWMLIR_EMU_CRTS_IPUT_STRIDE,
+       SWMLIR_EMU_CRTS_GET, SWMLIR_EMU_CRTS_PUT, SWMLIR_EMU_CRTS_GET_STRIDE, SWMLIR_EMU_CRTS_PUT_STRIDE };
+#ifndef SWMLIR_EMU_IMPL
+#define SWMLIR_EMU_CRTS_(form, mem, ldm, len, bsize, stride, rply)                                           \
+    swmlir_emu_crts_dma_t(SWMLIR_EMU_ELEM(ldm, mem), SWMLIR_EMU_CRTS_##form, (void *)(mem), (void *)(ldm),   \
+                          (len), (bsize), (stride), (rply))
+#define CRTS_dma_iget(ldm, mem, len, rply) SWMLIR_EMU_CRTS_(IGET, mem, ldm, len, 0, 0, rply)
+#define CRTS_dma_iput(mem, ldm, len, rply) SWMLIR_EMU_CRTS_(IPUT, mem, ldm, len, 0, 0, rply)
+#define CRTS_dma_iget_stride(ldm, mem, len, bsize, stride, rply)                                              \
+    SWMLIR_EMU_CRTS_(IGET_STRIDE, mem, ldm, len, bsize, stride, rply)
+#define CRTS_dma_iput_stride(mem, ldm, len, bsize, stride, rply)                                              \
+    SWMLIR_EMU_CRTS_(IPUT_STRIDE, mem, ldm, len, bsize, stride, rply)
+#define CRTS_dma_get(ldm, mem, len) SWMLIR_EMU_CRTS_(GET, mem, ldm, len, 0, 0, (crts_rply_t *)0)
+#define CRTS_dma_put(mem, ldm, len) SWMLIR_EMU_CRTS_(PUT, mem, ldm, len, 0, 0, (crts_rply_t *)0)
+#define CRTS_dma_get_stride(ldm, mem, len, bsize, stride)                                                     \
+    SWMLIR_EMU_CRTS_(GET_STRIDE, mem, ldm, len, bsize, stride, (crts_rply_t *)0)
+#define CRTS_dma_put_stride(mem, ldm, len, bsize, stride)                                                     \
+    SWMLIR_EMU_CRTS_(PUT_STRIDE, mem, ldm, len, bsize, stride, (crts_rply_t *)0)
+#endif
 /* Spin until *rply >= value. DMAs complete when issued here, so a wait for more than *rply holds would spin
  * forever: the emulator reports it as an error. */
 int CRTS_dma_wait_value(crts_rply_t *rply, int value);

@@ -51,6 +51,20 @@ void swmlir_unregister_buffer(const void *p);
  * No-op on the real machine. */
 void swmlir_name_buffer(const void *p, const char *name);
 
+/* A tensor the host hands to kernels, inside a buffer: a weight's bytes in the weights, an arena slot, an input or
+ * output. The emitted host registers each one it passes to a kernel, before the kernel runs (`name`: what it is, in
+ * error messages). Under the emulator a DMA whose main-memory range starts in a registered tensor must end in it,
+ * and one into a buffer that holds tensors must start in one of them: a DMA past a weight that stays inside the
+ * weights is an error naming the weight. A registration replaces the tensors it overlaps (the memory plan reuses
+ * the bytes of dead intermediates); those of a buffer end when it is freed or unregistered. A macro: nothing at all
+ * on the machine. */
+#ifdef SWMLIR_EMULATOR
+void swmlir_emu_register_tensor(const void *p, size_t bytes, const char *name);
+#define swmlir_register_tensor(p, bytes, name) swmlir_emu_register_tensor((p), (bytes), (name))
+#else
+#define swmlir_register_tensor(p, bytes, name) ((void)(p))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,16 @@ static inline void swmlir_dma_wait(volatile int *reply, int count)
     *reply = 0;
 }
 
+/* An LDM buffer of the kernel: the compiler emits `swmlir_ldm_array(buf, bytes);` after each local array. Under the
+ * emulator the array is registered with its C name: it counts in the LDM in use whether or not a DMA touches it,
+ * and a DMA or SIMD access that starts in it must end in it (overflowing into the next array is an error naming
+ * both). Nothing on the machine. */
+#ifdef SWMLIR_EMULATOR
+#define swmlir_ldm_array(array, bytes) swmlir_emu_ldm_array((array), (bytes), #array)
+#else
+#define swmlir_ldm_array(array, bytes) ((void)(array))
+#endif
+
 /* The core group of the calling CPE, in kernels distributed over several core groups (swmlir compile --cgs N:
  * work item t runs on the CPE of global id t mod (N * 64), global id = CG * 64 + CPE). Under CRTS it is CRTS_cgn
  * (the emitted C uses that name directly); with athread on the emulator, the CG it runs the kernel on. The
@@ -51,7 +61,9 @@ static inline float swmlir_f32_from_bits(int bits)
  * single-precision vector (4 floats), floatv8 SW26010-Pro's 512-bit one. On the machine they come from the vendor's
  * <simd.h> (build slave code with -msimd); the emulator defines them as GCC vectors of the same lane count.
  * Loads and stores are the unaligned forms: LDM tiles are not 32-byte aligned at every block offset. load_splat
- * loads one float into every lane (simd_loade), one instruction where a load and a splat would be two.
+ * loads one float into every lane (simd_loade), one instruction where a load and a splat would be two. Under the
+ * emulator a load or store is checked against the kernel's LDM arrays (swmlir_ldm_array): one that starts in an
+ * array and runs out of it is an error; the sum's spill of its own lanes (store_unchecked) is not an LDM buffer.
  */
 #ifdef SWMLIR_EMULATOR
 #if defined(__GNUC__) && !defined(__clang__)
@@ -61,8 +73,19 @@ static inline float swmlir_f32_from_bits(int bits)
 typedef float floatv4 __attribute__((vector_size(16)));
 typedef float floatv8 __attribute__((vector_size(32)));
 #define SWMLIR_SIMD_DEFINE(N)                                                                                 \
-    static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; memcpy(&v, p, sizeof v); return v; } \
-    static inline void swmlir_f##N##_store(float *p, floatv##N v) { memcpy(p, &v, sizeof v); }             \
+    static inline floatv##N swmlir_f##N##_load(const float *p)                                               \
+    {                                                                                                         \
+        floatv##N v;                                                                                          \
+        swmlir_emu_ldm_check(p, sizeof v, "swmlir_f" #N "_load");                                            \
+        memcpy(&v, p, sizeof v);                                                                              \
+        return v;                                                                                             \
+    }                                                                                                         \
+    static inline void swmlir_f##N##_store_unchecked(float *p, floatv##N v) { memcpy(p, &v, sizeof v); }   \
+    static inline void swmlir_f##N##_store(float *p, floatv##N v)                                            \
+    {                                                                                                         \
+        swmlir_emu_ldm_check(p, sizeof v, "swmlir_f" #N "_store");                                           \
+        memcpy(p, &v, sizeof v);                                                                              \
+    }                                                                                                         \
     static inline floatv##N swmlir_f##N##_splat(float x) { floatv##N v; int i; for (i = 0; i < N; i++) v[i] = x; return v; } \
     static inline floatv##N swmlir_f##N##_load_splat(const float *p) { return swmlir_f##N##_splat(*p); }
 #else
@@ -70,6 +93,7 @@ typedef float floatv8 __attribute__((vector_size(32)));
 #define SWMLIR_SIMD_DEFINE(N)                                                                                 \
     static inline floatv##N swmlir_f##N##_load(const float *p) { floatv##N v; simd_loadu(v, (float *)p); return v; } \
     static inline void swmlir_f##N##_store(float *p, floatv##N v) { simd_storeu(v, p); }                   \
+    static inline void swmlir_f##N##_store_unchecked(float *p, floatv##N v) { simd_storeu(v, p); }         \
     static inline floatv##N swmlir_f##N##_splat(float x) { return (floatv##N)x; }                         \
     static inline floatv##N swmlir_f##N##_load_splat(const float *p) { floatv##N v; simd_loade(v, (float *)p); return v; }
 #endif
@@ -79,7 +103,7 @@ typedef float floatv8 __attribute__((vector_size(32)));
     {                                                                                                         \
         float lane[N], s = 0.0f;                                                                              \
         int i;                                                                                                \
-        swmlir_f##N##_store(lane, v);                                                                         \
+        swmlir_f##N##_store_unchecked(lane, v);                                                               \
         for (i = 0; i < N; i++)                                                                               \
             s += lane[i];                                                                                     \
         return s;                                                                                             \

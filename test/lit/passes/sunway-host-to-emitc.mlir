@@ -22,6 +22,7 @@
 //  CHECK-SAME:   (%[[X:.*]]: !emitc.ptr<!emitc.opaque<"void">>, %[[Y:.*]]: !emitc.ptr<!emitc.opaque<"void">>)
 //   CHECK-NOT:   memref.
 //   CHECK-NOT:   "sunway.
+//       CHECK:   call_opaque "swmlir_register_tensor"(%{{.*}}) {args = [0 : index, #emitc.opaque<"128">, #emitc.opaque<"\22input 0 (4x8xf32)\22">]}
 //       CHECK:   call_opaque "athread_spawn"(%{{.*}}) {args = [#emitc.opaque<"main_k0_conv">, 0 : index]}
 //       CHECK:   call_opaque "athread_join"()
 //       CHECK:   call_opaque "memcpy"(%{{.*}}, %{{.*}}) {args = [0 : index, 1 : index, #emitc.opaque<"64">]}
@@ -41,11 +42,20 @@
 //  C-SAME:   void* [[XV:v[0-9]+]], void* [[YV:v[0-9]+]])
 //       C:   char* [[X:v[0-9]+]] = (char*) [[XV]];
 //       C:   char* [[Y:v[0-9]+]] = (char*) [[YV]];
-//       C:   char* [[W:v[0-9]+]] = swmlir_weights;
-//       C:   char* [[A:v[0-9]+]] = swmlir_arena;
+// Every tensor handed to a kernel is registered where it is defined, with its bytes and a name (under the emulator a
+// DMA must stay inside the tensor it starts in; nothing on the machine): the input, the arena slots, the weights.
+// %y only receives a host copy: not registered. %c is a kernel's input, filled by a host copy.
+//  C-NEXT:   swmlir_register_tensor([[X]], 128, "input 0 (4x8xf32)");
+//  C-NEXT:   char* [[W:v[0-9]+]] = swmlir_weights;
+//  C-NEXT:   char* [[A:v[0-9]+]] = swmlir_arena;
+//       C:   swmlir_register_tensor([[A]], 128, "intermediate 4x8xf32 at arena byte 0");
 //       C:   char* [[B:v[0-9]+]] = [[A]] + 128;
+//  C-NEXT:   swmlir_register_tensor([[B]], 40, "intermediate 10xf32 at arena byte 128");
 //       C:   char* [[CC:v[0-9]+]] = [[A]] + 256;
+//  C-NEXT:   swmlir_register_tensor([[CC]], 64, "intermediate 2x8xf32 at arena byte 256");
+//       C:   swmlir_register_tensor([[W]], 12, "weight w0");
 //       C:   char* [[W1:v[0-9]+]] = [[W]] + 128;
+//  C-NEXT:   swmlir_register_tensor([[W1]], 16, "weight w1");
 // The kernel's arguments go in its struct, in the order of sunway.spawn's operands.
 //       C:   struct main_k0_conv_args [[S0:v[0-9]+]];
 //       C:   void* [[T0:v[0-9]+]] = (void*) [[X]];
@@ -127,7 +137,8 @@ func.func @main(%x: memref<4x8xf32>, %y: memref<10xf32>) attributes {swmlir.num_
 // -----
 
 // The static memory plan: a buffer's bytes are reused once its last use has passed. %t1 is dead when %t3 is
-// allocated, so %t3 takes its place: an arena of 512 bytes for 768 bytes of intermediates.
+// allocated, so %t3 takes its place: an arena of 512 bytes for 768 bytes of intermediates. No kernel: no tensor
+// is registered.
 
 // CHECK-LABEL: module attributes
 //  CHECK-SAME:   swmlir.arena_bytes = 512 : i64

@@ -34,6 +34,7 @@
 //       C:   crts_rply_t [[R:v[0-9]+]] = 0;
 //       C:   crts_rply_t* [[RP:v[0-9]+]] = &[[R]];
 //       C:   float [[L:v[0-9]+]][1][128];
+//  C-NEXT:   swmlir_ldm_array([[L]], 512);
 //       C:   float* [[MAIN:v[0-9]+]] = {{v[0-9]+}} + {{v[0-9]+}};
 //       C:   float* [[LDM:v[0-9]+]] = {{v[0-9]+}} + {{v[0-9]+}};
 //       C:   CRTS_dma_iget([[LDM]], [[MAIN]], 512, [[RP]]);

@@ -4,7 +4,9 @@
 // RUN:   convert-to-emitc, reconcile-unrealized-casts, canonicalize)" | mlir-translate --mlir-to-cpp | FileCheck %s --check-prefix=C
 
 // A contiguous view is one request: len = 128 floats = 512 bytes, stride = bsize = 0. The LDM buffer becomes a
-// local array (the CPE stack is in the LDM), the reply word a volatile int, the CPE id athread_get_id(-1).
+// local array (the CPE stack is in the LDM), registered with its bytes by swmlir_ldm_array (swmlir_slave.h: the
+// emulator's record of the LDM buffer, nothing on the machine), the reply word a volatile int, the CPE id
+// athread_get_id(-1).
 // athread_get(mode, main, ldm, len, reply, mask, stride, bsize); athread_put(mode, ldm, main, len, reply, stride, bsize).
 
 // CHECK-LABEL: func.func private @contiguous
@@ -14,6 +16,8 @@
 //       CHECK:   %[[RV:.*]] = "emitc.variable"() <{value = #emitc.opaque<"0">}> : () -> !emitc.lvalue<!emitc.opaque<"volatile int">>
 //       CHECK:   %[[R:.*]] = emitc.address_of %[[RV]]
 //       CHECK:   %[[L:.*]] = memref.alloca() : memref<1x128xf32>
+//  CHECK-NEXT:   %[[LA:.*]] = builtin.unrealized_conversion_cast %[[L]] : memref<1x128xf32> to !emitc.array<1x128xf32>
+//  CHECK-NEXT:   emitc.call_opaque "swmlir_ldm_array"(%[[LA]]) {args = [0 : index, #emitc.opaque<"512">]}
 //       CHECK:   arith.muli %[[ID]], %{{.*}} : index
 //       CHECK:   emitc.call_opaque "athread_get"(%{{.*}}, %{{.*}}, %{{.*}}) {args = [#emitc.opaque<"PE_MODE">, 0 : index, 1 : index, #emitc.opaque<"512">, 2 : index, #emitc.opaque<"0">, #emitc.opaque<"0">, #emitc.opaque<"0">]}
 //       CHECK:   emitc.call_opaque "swmlir_dma_wait"(%[[R]]) {args = [0 : index, #emitc.opaque<"1">]}
@@ -28,6 +32,7 @@
 //       C:   volatile int [[R:v[0-9]+]] = 0;
 //       C:   volatile int* [[RP:v[0-9]+]] = &[[R]];
 //       C:   float [[L:v[0-9]+]][1][128];
+//  C-NEXT:   swmlir_ldm_array([[L]], 512);
 //       C:   float* [[A0:v[0-9]+]] = &[[A]][{{.*}}];
 //       C:   float* [[MAIN:v[0-9]+]] = [[A0]] + {{v[0-9]+}};
 //       C:   float* [[L0:v[0-9]+]] = &[[L]][{{.*}}];
@@ -121,7 +126,8 @@ func.func private @column(%a: memref<100x10xf32>, %j: index) attributes {sunway.
 //  CHECK-NEXT:   emitc.call_opaque "swmlir_dma_wait"(%{{.*}}) {args = [0 : index, #emitc.opaque<"2">]}
 
 // C-LABEL: static void box_3d(
-//       C:   float {{v[0-9]+}}[2][3][4];
+//       C:   float [[L:v[0-9]+]][2][3][4];
+//  C-NEXT:   swmlir_ldm_array([[L]], 96);
 //       C:   for (size_t [[K:i[0-9]+]] = {{v[0-9]+}}; [[K]] < {{v[0-9]+}}; [[K]] += {{v[0-9]+}}) {
 //       C:     athread_get(PE_MODE, {{v[0-9]+}}, {{v[0-9]+}}, 48, {{v[0-9]+}}, 0, 16, 16);
 //  C-NEXT:   }
