@@ -11,7 +11,8 @@ gathered, put and waited for in turn).
 
 It rewrites only where the performance model says it pays: the put's bytes at the curve's bandwidth for the
 longer blocks plus the register communication (sim.mix.gather_rows_cycles) against the put as it was.
-Conditions, else the put is left alone: the target has register communication (SW26010); one core group; the put
+Conditions, else the put is left alone: the target has register communication (SW26010, the athread API; a
+CRTS target has no RMA form of the op yet); one core group; the put
 is in a work-item loop of a static item count that is a multiple of 8, or before it, and a wait for it alone
 follows it; the LDM tile is a whole buffer of shape [1.., R, W] with R a multiple of 8 and W*element size a
 multiple of 32 bytes; its destination is a subview whose offsets are the same within every mesh row but the last,
@@ -203,7 +204,7 @@ def gather_kernel(kfn: ir.Operation, tgt) -> int:
 def gather_put_rows(module: ir.Operation, *, target: str = "sw26010") -> None:
     ensure_sunway(module)
     tgt = get_target(target)
-    if tgt.mesh_comm != "rlc":
+    if tgt.mesh_comm != "rlc" or tgt.runtime_api == "crts":   # register communication: the athread API only
         return
     for kfn in funcs(module, kernels=True):
         n = gather_kernel(kfn, tgt)

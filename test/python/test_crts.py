@@ -122,8 +122,8 @@ def test_same_counters_as_the_athread_api(tmp_path):
 def test_shared_tiles_through_rma_match_onnxruntime(tmp_path):
     """sunway-share-tiles runs only where the schedule costs register communication (sw26010); the RMA allgather
     of CRTS is checked on a twin of sw26010 that emits CRTS: the tiles shared over rows and columns by
-    CRTS_rma_row/col_ibcast give onnxruntime's result, and the same DMA and mesh bytes as register
-    communication (the RMA form adds one row or column barrier per allgather)."""
+    CRTS_rma_row/col_ibcast give onnxruntime's result, and the same gets as register communication (the RMA
+    form adds one row or column barrier per allgather)."""
     twin = dataclasses.replace(TARGETS["sw26010"], name="sw26010-crts-twin", runtime_api="crts")
     model = matmul_model(256, 256, 256)
     x = np.random.default_rng(4).standard_normal((256, 256)).astype(np.float32)
@@ -138,9 +138,12 @@ def test_shared_tiles_through_rma_match_onnxruntime(tmp_path):
         np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
         got[m.target.runtime_api] = json.loads(stats.read_text())["totals"]
     rma, rlc = got["crts"], got["athread"]
-    for k in ("get_requests", "put_requests", "get_bytes", "put_bytes", "block_sizes", "mesh_bytes"):
+    # the gets and their sharing are the same; the puts are not: on athread sunway-gather-put-rows regroups the
+    # output tiles into whole rows by register communication first (no CRTS form of that op yet)
+    for k in ("get_requests", "get_bytes", "put_bytes"):
         assert rma[k] == rlc[k], k
-    assert rma["mesh_bytes"] > 0 and rlc["syncs"] == 0 and rma["syncs"] > 0
+    assert rma["mesh_bytes"] > 0 and rlc["mesh_bytes"] > rma["mesh_bytes"]
+    assert rlc["syncs"] == 0 and rma["syncs"] > 0
 
 
 # ------------------------------------------------------------------------------------ the emulator's CRTS API
