@@ -594,13 +594,14 @@ void swmlir_emu_name_range(const void *p, const char *name)
     pthread_rwlock_unlock(&R.lock);
 }
 
-/* Index of the last range starting at or before a, or -1. */
-static long range_floor(uintptr_t a)
+/* Index of the last of n entries sorted by their leading `uintptr_t lo` (range_t, tensor_t: `elem` bytes each)
+ * that starts at or before a, or -1. */
+static long floor_index(const void *v, size_t n, size_t elem, uintptr_t a)
 {
-    long lo = 0, hi = (long)R.n - 1, best = -1;
+    long lo = 0, hi = (long)n - 1, best = -1;
     while (lo <= hi) {
         long mid = (lo + hi) / 2;
-        if (R.v[mid].lo <= a) {
+        if (*(const uintptr_t *)((const char *)v + (size_t)mid * elem) <= a) {
             best = mid;
             lo = mid + 1;
         } else {
@@ -608,6 +609,12 @@ static long range_floor(uintptr_t a)
         }
     }
     return best;
+}
+
+/* Index of the last range starting at or before a, or -1. */
+static long range_floor(uintptr_t a)
+{
+    return floor_index(R.v, R.n, sizeof *R.v, a);
 }
 
 /* 1 if [a, b) lies in one registered range, or if nothing is registered (no check then). On failure, *near is
@@ -1158,17 +1165,7 @@ static void check_ldm(cpe_t *c, const char *call, const char *what, char *p, siz
 /* Index of the last tensor starting at or before a, or -1 (under R.lock). */
 static long tensor_floor(uintptr_t a)
 {
-    long lo = 0, hi = (long)T.n - 1, best = -1;
-    while (lo <= hi) {
-        long mid = (lo + hi) / 2;
-        if (T.v[mid].lo <= a) {
-            best = mid;
-            lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return best;
+    return floor_index(T.v, T.n, sizeof *T.v, a);
 }
 
 /* The tensors of the main-memory side [a, a + span) of a DMA (before the buffer check: an overrun of a tensor is
