@@ -16,7 +16,8 @@ are not in the MLIR 22 wheels' bindings, so this pass rewrites, in kernel functi
   math.erf x : f32                            -> x * P(x^2/8 - 1), x clamped to [-4, 4], P of degree 16 fitted
                                                  below (absolute error below 2e-7; erf(4) is 1 - 1.5e-8)
 
-The reciprocal forms differ from a true division by at most one rounding (~1 ulp); the exponential's relative
+The reciprocal forms differ from a true division by at most one rounding (~1 ulp), so a quotient that is
+rounded to an integer (a quantization's round(x / scale)) keeps its division, unless 1/c is exact; the exponential's relative
 error is below 2e-7 over the whole float range it keeps (fitted on Chebyshev nodes of [-ln2/2, ln2/2]), and exp
 of x < -86.6 returns exp(-86.6) ~ 2.4e-38 instead of a smaller number or 0. Every model's results are still
 checked against onnxruntime. Ops on vectors and other float types are left alone.
@@ -120,11 +121,32 @@ def _invariant_load(v: ir.Value, loop: ir.Operation) -> ir.Operation | None:
     return load
 
 
+_ROUNDING = ("math.roundeven", "math.round", "math.floor", "math.ceil", "math.trunc", "arith.fptosi",
+             "arith.fptoui")
+_PASS_THROUGH = ("arith.addf", "arith.subf", "arith.maximumf", "arith.minimumf", "arith.maxnumf", "arith.minnumf",
+                 "arith.negf", "arith.select")
+
+
+def _feeds_rounding(v: ir.Value, depth: int = 4) -> bool:
+    """Whether `v` reaches a rounding to an integer (a quantization: round(x / scale) + zero point) through a few
+    additions or clamps: there one ulp of a reciprocal can move a value across a rounding boundary."""
+    for use in v.uses:
+        user = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+        if user.name in _ROUNDING:
+            return True
+        if depth and user.name in _PASS_THROUGH and any(_feeds_rounding(r, depth - 1) for r in user.results):
+            return True
+    return False
+
+
 def _rewrite_division(op: ir.Operation) -> bool:
     num, den = op.operands
     if not isinstance(op.results[0].type, ir.F32Type):
         return False
     c = _constant(den)
+    exact = c is not None and c != 0.0 and math.isfinite(c) and math.frexp(abs(c))[0] == 0.5  # a power of two
+    if not exact and _feeds_rounding(op.results[0]):
+        return False   # rounded to an integer: keep the correctly rounded quotient
     if c is not None:
         if c == 0.0 or math.isinf(c) or math.isnan(c):
             return False

@@ -42,3 +42,31 @@ func.func @host(%a: f32, %b: f32) -> f32 {
   %q = arith.divf %e, %b : f32
   return %q : f32
 }
+
+// A quantization, round(x / scale) + zero point: one ulp of a reciprocal could move the quotient across a
+// rounding boundary, so the division stays; a division by 2 (an exact reciprocal) still multiplies.
+// CHECK-LABEL: func.func private @quantize
+//       CHECK:   scf.for
+//       CHECK:     arith.divf %{{.*}}, %{{.*}} : f32
+//       CHECK:     math.roundeven
+//       CHECK:     arith.mulf %{{.*}}, %cst{{.*}} : f32
+//   CHECK-NOT:     arith.divf
+func.func private @quantize(%x: memref<64xf32, 2>, %scale: memref<1xf32, 2>, %y: memref<64xf32, 2>, %z: memref<64xf32, 2>) attributes {sunway.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %zp = arith.constant 3.0 : f32
+  %two = arith.constant 2.0 : f32
+  scf.for %i = %c0 to %c64 step %c1 {
+    %v = memref.load %x[%i] : memref<64xf32, 2>
+    %s = memref.load %scale[%c0] : memref<1xf32, 2>
+    %q = arith.divf %v, %s : f32
+    %r = math.roundeven %q : f32
+    %o = arith.addf %r, %zp : f32
+    memref.store %o, %y[%i] : memref<64xf32, 2>
+    %h = arith.divf %v, %two : f32
+    %hr = math.roundeven %h : f32
+    memref.store %hr, %z[%i] : memref<64xf32, 2>
+  }
+  return
+}
