@@ -81,3 +81,25 @@ def check_against_onnxruntime(model: onnx.ModelProto, inputs: dict[str, np.ndarr
         assert got.dtype == want.dtype, f"output '{name}': dtype {got.dtype}, onnxruntime gives {want.dtype}"
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"output '{name}'")
     return ours
+
+
+_U8S8_EXACT: bool | None = None
+
+
+def onnxruntime_u8s8_exact() -> bool:
+    """Whether onnxruntime's uint8 x int8 MatMulInteger is exact on this CPU. On x86 without VNNI its kernels
+    add pairs of u8*s8 products in int16 with saturation (vpmaddubsw), so 255*127 + 255*127 gives 32767: tests
+    whose reference is onnxruntime on such products can then not tell our exact result from its saturated one."""
+    global _U8S8_EXACT
+    if _U8S8_EXACT is None:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+        g = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "probe",
+                              [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 2]),
+                               helper.make_tensor_value_info("b", TensorProto.INT8, [2, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 1])])
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 10)])
+        sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        y = sess.run(None, {"a": np.full((1, 2), 255, np.uint8), "b": np.full((2, 1), 127, np.int8)})[0]
+        _U8S8_EXACT = int(y.reshape(-1)[0]) == 2 * 255 * 127
+    return _U8S8_EXACT
