@@ -20,7 +20,6 @@ which is the row's first one + p*W.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from mlir import ir
@@ -33,7 +32,7 @@ from swmlir.sim.mix import gather_rows_cycles
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs, index_const
+from ._util import constant_int, ensure_sunway, funcs, index_const
 from .check_ldm import kernel_ldm_bytes
 from .share_tiles import _work_item_loop, evaluate
 

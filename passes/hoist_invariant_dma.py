@@ -11,7 +11,6 @@ reads) before the loop, with a reply word and a wait of its own.
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import arith
 
 from . import register_pass
 from ._util import collect, constant_int, ensure_sunway, funcs, index_const, is_work_item_start

@@ -25,7 +25,6 @@ Module attributes `swmlir.arena_bytes` / `swmlir.weights_bytes` / `swmlir.interm
 """
 from __future__ import annotations
 
-import math
 
 from mlir import ir
 from mlir.dialects import emitc
@@ -40,7 +39,7 @@ from swmlir.targets import module_target
 from . import register_pass
 from ._emitc import T, call, cast, idx, include, literal, opaque, ptr_t, variable
 from ._emitc import func as efunc
-from ._util import defining_op, funcs, memref_bytes, sym_name
+from ._util import defining_op, funcs, memref_bytes
 
 I64 = "i64"
 

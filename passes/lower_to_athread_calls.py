@@ -80,7 +80,7 @@ class _Calls:
         ins, outs = self.signatures[name]
         if name not in self.declared:
             with ir.InsertionPoint.at_block_begin(self.module.regions[0].blocks[0]), ir.Location.unknown():
-                decl = func.FuncOp(name, ir.FunctionType.get(ins, outs), visibility="private")
+                func.FuncOp(name, ir.FunctionType.get(ins, outs), visibility="private")
             self.declared.add(name)
         call = func.CallOp(outs, ir.FlatSymbolRefAttr.get(name), list(args))
         return call.results[0] if outs else None

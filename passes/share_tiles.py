@@ -19,7 +19,6 @@ Kernels whose loops sunway-double-buffer rewrote are not touched (the schedule c
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from mlir import ir

@@ -287,7 +287,7 @@ drives one core group (`-cgsp 64`): a node of {target.name} has {target.cgs_per_
 {target.cgs_per_chip}k ranks.
 """
     else:
-        sunway = f"`make mpi` builds it (the CMake build below), `make run-mpi` runs it with mpirun.\n"
+        sunway = "`make mpi` builds it (the CMake build below), `make run-mpi` runs it with mpirun.\n"
     return f"""
 ## Many nodes: the MPI variant (data parallel over the batch)
 

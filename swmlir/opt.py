@@ -10,7 +10,6 @@ the verifier runs after each, and errors are diagnostics at a location of the in
 """
 from __future__ import annotations
 
-import os
 import re
 import sys
 from dataclasses import dataclass, field

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from ._graph import bounded_memory, constants, default_opset, graph_inputs, has_subgraphs, infer_shapes_light, set_initializer
 

@@ -90,7 +90,6 @@ class Group:
         if self.epilogues and len(reducing) == 1 and not nests[self.root].reduction_dims:
             c = reducing[0]
             rank = c.results[0].type.rank
-            init = c.operands[len(c.operands) - 1]
             rest = [m for m in self.members if m != c]
             if (len(c.results) == 1 and all(nests[c].parallel[:rank]) and not any(nests[c].parallel[rank:])
                     and all(all(nests[m].parallel) for m in rest)

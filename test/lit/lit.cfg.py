@@ -1,6 +1,6 @@
 # lit configuration for swmlir: FileCheck tests of the Sunway dialect, our passes and the ONNX importer.
 #
-#   /work/venv/bin/lit -v test/lit              (or: pytest test/python/test_lit.py)
+#   .venv/bin/lit -v test/lit              (or: pytest test/python/test_lit.py)
 #
 # Tests are `.mlir` files (`// RUN: swmlir-opt %s --<pass> | FileCheck %s`) and `.py` files
 # (`# RUN: %python %s | FileCheck %s`). Tools come from the installed MLIR/LLVM wheels; `swmlir-opt` is this

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import onnx.backend.test
-import pytest
 
 from swmlir.backend import SwmlirBackend
 

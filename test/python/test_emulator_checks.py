@@ -167,7 +167,7 @@ def test_a_dma_overflowing_an_emitted_ldm_array_is_stopped_naming_it(mlp_package
     d, m, _ = mlp_package
     slave = (d / "model_slave.c").read_text()
     kernel, _, _, rows, _ = _kernel0(slave)
-    first = re.search(rf"athread_get\(PE_MODE, (v\d+), (v\d+), 80, ", slave)
+    first = re.search(r"athread_get\(PE_MODE, (v\d+), (v\d+), 80, ", slave)
     line = _stopped(_run_edited(d, m, "overflow", slave.replace(first.group(0),
                                                                 first.group(0).replace(", 80, ", ", 160, "), 1)),
                     kernel, "athread_get")

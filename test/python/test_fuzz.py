@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 
-import onnx
 import pytest
-from onnx import helper
 
 import swmlir
 from swmlir.errors import CompileError, InvalidModelError

@@ -4,7 +4,6 @@ run with the sanitizers' default options, matched with onnxruntime."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest

@@ -1,7 +1,6 @@
 """The compiler's DMA counts of a configuration (swmlir.tune.cost.predicted_dma, the bytes and requests the
 analytic cost charges) against the emulator's exact counters of the compiled kernel."""
 import json
-import os
 
 import numpy as np
 import pytest

@@ -323,7 +323,6 @@ def take(x: ir.Value, axis: int, idx: np.ndarray, *, name: str = "indices") -> i
         raise ValueError("empty index list")
     if idx.min() < 0 or idx.max() >= n:
         raise ValueError(f"indices out of range [0, {n})")
-    out_shape = _with_axis(s, axis, [len(idx)])
     inner = math.prod(s) // n
     runs = plan_runs(idx)
     select_cost = len(idx) * n * inner

@@ -4,7 +4,7 @@
 # branches capture stays as an initializer.
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from shape_graph import F, I64, const, node, show
+from shape_graph import F, const, node, show
 import numpy as np
 from onnx import helper
 from swmlir.graph import shapes

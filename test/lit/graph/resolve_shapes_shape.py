@@ -3,7 +3,7 @@
 # symbolic dims of the graph input first; start/end (opset 15) slice the shape, negative ends included.
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Inputs"))
-from shape_graph import F, I64, node, resolve, show
+from shape_graph import F, node, resolve, show
 
 m = resolve([node("Shape", ["x"], ["s"]), node("Shape", ["x"], ["s1"], start=1),
              node("Shape", ["x"], ["s2"], start=-2, end=-1), node("Reshape", ["x", "s"], ["y"]),

@@ -52,7 +52,7 @@ def conv_nd(xp: ir.Value, w: ir.Value, strides: list[int], dilations: list[int],
     sx, sw = b.shape_of(xp), b.shape_of(w)
     elem = b.elem_of(xp)
     r = len(sx) - 2
-    n, c = sx[0], sx[1]
+    n = sx[0]
     f, cg = sw[0], sw[1]
     ks = list(sw[2:])
     if group == 1 and is_float(elem) and r in _NAMED_CONV:

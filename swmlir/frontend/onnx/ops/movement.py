@@ -217,7 +217,6 @@ def concat(ctx, node):
 def slice_value(x: ir.Value, index_lists: list[np.ndarray], *, materialize: bool = True) -> ir.Value:
     """x restricted to one arithmetic progression of indices per axis (any sign of step); a bare slice of x when
     that is all it is and `materialize` is false."""
-    s = b.shape_of(x)
     starts, steps, sizes, flip = [], [], [], []
     for axis, idx in enumerate(index_lists):
         n = len(idx)

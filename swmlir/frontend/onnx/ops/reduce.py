@@ -25,12 +25,11 @@ from __future__ import annotations
 import math as pymath
 from typing import Callable, Sequence
 
-import numpy as np
 from mlir import ir
 from mlir.dialects import arith, linalg, math
 
 from .. import builders as b
-from ..dtypes import input_dtype as onnx_dtype, input_is_unsigned as is_unsigned
+from ..dtypes import input_is_unsigned as is_unsigned
 from ..dtypes import is_float, is_int
 from ..registry import converter
 

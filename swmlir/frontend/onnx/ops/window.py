@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlir import ir
 
 from ..dtypes import input_dtype as dtype_of, input_is_unsigned as is_unsigned  # noqa: F401  (used as window.*)
 
