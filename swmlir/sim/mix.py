@@ -60,6 +60,8 @@ class Mix:
     chain_bound_cycles: float = 0.0   # of `cycles`, spent where a latency chain, not issue, is the limit
     lanes: int = 1
     issue_cycles: float = 0.0    # of one block alone (not summed): max(P0, P1) of its own ops, without chains
+    p0_cycles: float = 0.0       # of one block alone (not summed): its P0 issue cycles
+    p1_cycles: float = 0.0       # of one block alone (not summed): its P1 issue cycles
     notes: list[str] = field(default_factory=list)
 
     def scaled_add(self, other: "Mix", k: int) -> None:
@@ -246,7 +248,7 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
     serial = m.libm * c.libm_cycles + m.mesh_cycles + m.vector_sums * lanes * c.fp_latency
     rec = max(recurrence(block, loop, c), body_path(block, c)) if loop is not None else 0
     issue = max(p0, p1)
-    m.issue_cycles = issue
+    m.issue_cycles, m.p0_cycles, m.p1_cycles = issue, p0, p1
     m.cycles = max(issue, rec) + serial
     m.chain_bound_cycles = m.cycles if rec > issue else 0.0
     m.scaled_add(nested, 1)
