@@ -590,12 +590,54 @@ def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True
     scripts, chosen = build_schedule(module, target, fuse, tiles)
     for script in scripts:
         _apply(module, script)
+    return_unpromoted_values(module)
     merge_repeated_promotions(module)
     # no cse here: it would merge equal tensor.empty / extract_slice destinations of different insert chains,
     # and bufferization would then copy between them on the host
     PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
     if tiles == "model" and reuse_input_tiles(module):
         PassManager.parse("builtin.module(canonicalize)", module.context).run(module)
+
+
+def _ldm_promotion(op) -> bool:
+    """A materialize_in_destination into an LDM alloc_tensor (what promote_tensor makes)."""
+    if isinstance(op, ir.Block) or op.operation.name != "bufferization.materialize_in_destination":
+        return False
+    dest = op.operation.operands[1].owner
+    return (not isinstance(dest, ir.Block) and dest.operation.name == "bufferization.alloc_tensor"
+            and "memory_space" in dest.operation.attributes
+            and ir.IntegerAttr(dest.operation.attributes["memory_space"]).value == 2)
+
+
+def return_unpromoted_values(module: ir.Operation) -> int:
+    """promote_tensor redirects every use of the value it promotes. A tile operand the forall does not slice (a
+    one-element constant read through a constant index, a whole small input) is promoted where it is defined,
+    outside the forall, so a func.return of that value would return its LDM copy, which belongs to no CPE: the
+    host drops it (sunway-outline-kernels) and the graph output was never written. The return (through the
+    reshapes between) gets the value itself back. Returns how many results were restored."""
+    restored = 0
+    for f in _funcs(module):
+        block = f.regions[0].blocks[0]
+        ret = block.operations[len(block.operations) - 1].operation
+        if ret.name != "func.return":
+            continue
+        for i, v in enumerate(list(ret.operands)):
+            chain, p = [], v.owner        # the reshapes between the promotion and the return, outermost first
+            while not isinstance(p, ir.Block) and p.operation.name in ("tensor.expand_shape", "tensor.collapse_shape"):
+                chain.append(p.operation)
+                p = p.operation.operands[0].owner
+            if not _ldm_promotion(p):
+                continue
+            src = p.operation.operands[0]
+            while _ldm_promotion(src.owner):          # promoted twice
+                src = src.owner.operation.operands[0]
+            for r in reversed(chain):
+                c = r.clone(ir.InsertionPoint(ret))
+                c.operands[0] = src
+                src = c.results[0]
+            ret.operands[i] = src
+            restored += 1
+    return restored
 
 
 def merge_repeated_promotions(module: ir.Operation) -> int:

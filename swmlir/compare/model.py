@@ -5,12 +5,12 @@ its BatchNormalization computes the BatchNormalization's output, compared with o
 a node of the optimized graph computes is made a graph output: a graph output is never shared in the arena and
 the host writes each to its own file, so every stage keeps the value of every node. A value of the user's model
 that the graph passes removed is reported as fused into the first node downstream that is still computed, or as
-dead when no graph output depends on it; one they folded to a constant is compared as that constant (it is not
-made an output: each stage reads it as it is stored, and its readers show whether a stage passes it on right).
+dead when no graph output depends on it; one they folded to a constant (an initializer of the optimized graph)
+is made a graph output too, so each stage returns it as it stores it (the weights file, at stage c).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class Value:
     node: str          # the node's label, as the importer names it in errors (its name, else OpType_index)
     op: str
     name: str          # the value's name in the graph
-    kind: str          # KEPT / CONSTANT (compared) or FUSED / DEAD (not computed by swmlir)
+    kind: str          # KEPT / CONSTANT (compared: graph outputs of the debug build) or FUSED / DEAD (not computed)
     fused_into: str = ""   # FUSED: the node whose output includes this value
     inputs: tuple[str, ...] = ()   # the node's inputs (to tell a divergence from one it inherits)
 
@@ -35,7 +35,6 @@ class DebugModel:
     proto: onnx.ModelProto         # the optimized model, every compared value a graph output
     values: list[Value]
     outputs: list[str]             # the debug model's graph outputs, in order (what each stage writes)
-    constants: dict = field(default_factory=dict)   # CONSTANT value name -> its TensorProto (the folded value)
     original: onnx.ModelProto | None = None   # the user's model, validated (stage fused builds it as it is)
 
 
@@ -95,14 +94,13 @@ def debug_model(original: onnx.ModelProto, optimized: onnx.ModelProto) -> DebugM
     outputs = [o.name for o in proto.graph.output]
     have = set(outputs)
     for v in values:
-        if v.kind == KEPT and v.name not in have:
-            # no type: the importer takes the computed one, validation and onnxruntime accept it
+        if v.kind in (KEPT, CONSTANT) and v.name not in have:
+            # no type: the importer takes the computed one (an initializer's own), validation and onnxruntime
+            # accept it
             proto.graph.output.append(onnx.ValueInfoProto(name=v.name))
             outputs.append(v.name)
             have.add(v.name)
-    folded = {v.name for v in values if v.kind == CONSTANT}
-    constants = {t.name: t for t in graph.initializer if t.name in folded}
-    return DebugModel(proto, values, outputs, constants, original)
+    return DebugModel(proto, values, outputs, original)
 
 
 def with_all_outputs(model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto:

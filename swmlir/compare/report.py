@@ -140,7 +140,7 @@ class Report:
         if "fused" in self.stages:
             legend += "; stage fused: the model as compiled normally, only its outputs kept (-: not kept)"
         if any(r.kind == "constant" for r in self.rows):
-            legend += "; constants: values the graph passes folded, compared as stored"
+            legend += "; constants: values the graph passes folded, compared as each stage returns them"
         out.append(legend)
         fused = sum(r.kind == FUSED for r in self.rows)
         dead = sum(r.kind == DEAD for r in self.rows)

@@ -104,21 +104,27 @@ def test_graph_and_bufferize_stages_run_on_llvm():
     assert all(c.status == "match" for x in r.rows for c in x.cells.values())
 
 
-def test_values_folded_to_constants_are_compared_as_stored():
-    """A Constant node and a Sqrt of it fold to one initializer: compared as stored, not made an output of the debug
-    build (a one-element constant returned as an output and read by kernels comes back 0 from the emitted C)."""
+def test_values_folded_to_constants_are_compared_as_each_stage_returns_them():
+    """A Constant node and a Sqrt of it fold to one initializer: an output of the debug build too, which every stage
+    returns as it stores it (a one-element constant returned as an output and read by kernels came back 0 from the
+    emitted C: test_end_to_end.py::test_constants_that_are_outputs_and_read_by_kernels)."""
     nodes = [helper.make_node("Constant", [], ["k"], name="k", value=onnx.numpy_helper.from_array(
                  np.array([0.354], np.float32))),
              helper.make_node("Sqrt", ["k"], ["s"], name="sqrt"),
              helper.make_node("Mul", ["x", "s"], ["a"], name="m1"),
              helper.make_node("Mul", ["a", "s"], ["y"], name="m2")]
     model = make_model(nodes, {"x": [1, 2, 8, 8]}, {"y": [1, 2, 8, 8]}, opset=13)
-    r = swmlir.compare(model, inputs(), stages="onnx-graph,c")
+    from swmlir import compiler
+    from swmlir.compare.model import debug_model
+    proto = compiler._load(model, None)
+    assert "s" in debug_model(proto, compiler._graph_stage(proto, True, None, None)).outputs
+    r = swmlir.compare(model, inputs(), stages="onnx-graph,import,c,fused")
     assert r.ok, r.table()
     rows = {x.node: x for x in r.rows}
     assert (rows["k"].kind, rows["k"].fused_into, rows["sqrt"].kind) == ("fused", "sqrt", "constant")
-    assert rows["sqrt"].cells["c"].status == "match" and rows["sqrt"].shape == [1]
-    assert r.summary() == "3 nodes compared at 2 stages, 3 match; all match"
+    assert [rows["sqrt"].cells[s].status for s in ("onnx-graph", "import", "c", "fused")] == ["match"] * 3 + ["not kept"]
+    assert rows["sqrt"].shape == [1]
+    assert r.summary() == "3 nodes compared at 4 stages, 3 match; all match"
 
 
 def test_planted_converter_is_the_first_divergence_at_import(monkeypatch):

@@ -127,6 +127,53 @@ def test_transformer_encoder_block():
     _check(transformer_encoder(), {"x": x})
 
 
+def _check_all(model, feeds):
+    """Every output, checked against onnxruntime (the count too)."""
+    got = swmlir.compile(model).run(feeds)
+    ref = onnxruntime_outputs(model, feeds)
+    assert len(got) == len(ref) == len(model.graph.output)
+    for o, g, r in zip(model.graph.output, got, ref):
+        np.testing.assert_allclose(g, r, rtol=RTOL, atol=ATOL, err_msg=f"output {o.name}")
+
+
+def test_constants_that_are_outputs_and_read_by_kernels():
+    """Constants (a Constant node, initializers listed as graph outputs) that kernels also read are the model's
+    outputs as stored. A one-element one is read by its kernel through a constant index and promoted to LDM
+    outside the kernel; its graph output was that LDM copy, which the host dropped: it came back 0."""
+    import onnx
+    from onnx import TensorProto, helper
+    from onnx.numpy_helper import from_array
+    f32 = np.float32
+    consts = {"c1": np.array([0.75], f32), "c34": np.arange(1, 13, dtype=f32).reshape(3, 4) / 8,
+              "c0": np.array(-1.5, f32)}
+    inits = {"i1": np.array([2.5], f32), "i34": np.arange(12, dtype=f32).reshape(3, 4) - 5}
+    nodes = [helper.make_node("Constant", [], [k], name=k, value=from_array(v)) for k, v in consts.items()]
+    x = "x"
+    for k in [*consts, *inits]:
+        nodes.append(helper.make_node("Mul", [x, k], [f"m_{k}"], name=f"m_{k}"))
+        nodes.append(helper.make_node("Sigmoid", [f"m_{k}"], [f"s_{k}"], name=f"s_{k}"))   # one kernel each
+        x = f"s_{k}"
+    outs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, [2, 3, 4])]
+    outs += [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in {**consts, **inits}.items()]
+    graph = helper.make_graph(nodes, "consts", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+                              outs, initializer=[from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    _check_all(model, {"x": np.random.default_rng(1).standard_normal((2, 3, 4)).astype(f32)})
+
+
+def test_one_element_input_that_is_an_output_and_read_by_a_kernel():
+    from onnx import TensorProto, helper
+    v = helper.make_tensor_value_info
+    graph = helper.make_graph([helper.make_node("Mul", ["x", "s"], ["y"], name="m"),
+                               helper.make_node("Identity", ["s"], ["o"], name="id")], "passthrough",
+                              [v("x", TensorProto.FLOAT, [2, 3, 4]), v("s", TensorProto.FLOAT, [1])],
+                              [v("y", TensorProto.FLOAT, [2, 3, 4]), v("o", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    rng = np.random.default_rng(2)
+    _check_all(model, {"x": rng.standard_normal((2, 3, 4)).astype(np.float32), "s": np.array([0.9], np.float32)})
+
+
 def test_a_schedule_that_cannot_fit_in_ldm_is_an_error_naming_the_op():
     import dataclasses
 

@@ -310,3 +310,54 @@ func.func @epilogue(%a: tensor<64x4096xf32>, %b: tensor<4096x64xf32>) -> tensor<
   } -> tensor<64x64xf32>
   return %r : tensor<64x64xf32>
 }
+
+// -----
+
+// A tile operand the forall does not slice (a one-element constant, read through a constant index) is promoted
+// where it is defined, outside the forall; promote_tensor redirects every use of it, but the graph output (the
+// return) must keep the value itself, not its LDM copy (which the host would drop: the output never written).
+
+// CHECK-LABEL: func.func @returned_constant
+//       CHECK:   %[[K:.*]] = arith.constant dense<5.000000e-01> : tensor<1xf32>
+//       CHECK:   %[[KL:.*]] = bufferization.alloc_tensor() {memory_space = 2 : i64} : tensor<1xf32>
+//       CHECK:   %[[KIN:.*]] = bufferization.materialize_in_destination %[[K]] in %[[KL]]
+//       CHECK:   %[[R:.*]] = scf.forall
+//       CHECK:     linalg.generic
+//  CHECK-SAME:       ins(%{{.*}}, %[[KIN]] : tensor<1x1x1xf32>, tensor<1xf32>)
+//       CHECK:   return %[[R]], %[[K]] :
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#c0 = affine_map<(d0, d1, d2) -> (0)>
+func.func @returned_constant(%x: tensor<2x3x4xf32>) -> (tensor<2x3x4xf32>, tensor<1xf32>) {
+  %k = arith.constant dense<5.0e-01> : tensor<1xf32>
+  %e = tensor.empty() : tensor<2x3x4xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #c0, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %k : tensor<2x3x4xf32>, tensor<1xf32>) outs(%e : tensor<2x3x4xf32>) attrs = {swmlir.node = "m"} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x4xf32>
+  return %r, %k : tensor<2x3x4xf32>, tensor<1xf32>
+}
+
+// -----
+
+// The same for a one-element input that is also an output (an Identity folded away), returned through a reshape.
+
+// CHECK-LABEL: func.func @returned_input
+//  CHECK-SAME:   (%{{.*}}: tensor<2x3x4xf32>, %[[S:.*]]: tensor<1xf32>)
+//       CHECK:   %[[R:.*]] = scf.forall
+//       CHECK:   %[[S2:.*]] = tensor.expand_shape %[[S]] {{\[\[}}0, 1]] output_shape [1, 1]
+//       CHECK:   return %[[R]], %[[S2]] :
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#c0 = affine_map<(d0, d1, d2) -> (0)>
+func.func @returned_input(%x: tensor<2x3x4xf32>, %s: tensor<1xf32>) -> (tensor<2x3x4xf32>, tensor<1x1xf32>) {
+  %e = tensor.empty() : tensor<2x3x4xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #c0, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %s : tensor<2x3x4xf32>, tensor<1xf32>) outs(%e : tensor<2x3x4xf32>) attrs = {swmlir.node = "m"} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x4xf32>
+  %s2 = tensor.expand_shape %s [[0, 1]] output_shape [1, 1] : tensor<1xf32> into tensor<1x1xf32>
+  return %r, %s2 : tensor<2x3x4xf32>, tensor<1x1xf32>
+}
