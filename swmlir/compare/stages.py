@@ -357,7 +357,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
     from mlir.runtime import get_ranked_memref_descriptor
 
     from .. import compiler
-    from ..testing.jit import _find_main, _runtime_libs, ops_not_llvm
+    from ..testing.jit import _find_main, _runtime_libs, ops_not_llvm, run_to_llvm
     ctx, module, info = compiler.lower_to_stage(debug.proto, stage, target=target, input_shapes=input_shapes,
                                                 schedule=schedule, tuning_db=tuning_db)
     before, after = _jit_pipelines(stage)
@@ -371,7 +371,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
             drop_memory_spaces(module)
             no_alias_arguments(main)
             module.operation.verify()
-            PassManager.parse(f"builtin.module({after})").run(module.operation)
+            run_to_llvm(module, after)
             left = ops_not_llvm(module)
             if left:   # translating them would fail with nothing said: say which
                 raise CompileError(f"lowering the {stage} IR to LLVM left ops {', '.join(left)}", stage="compare")

@@ -56,11 +56,112 @@ def lower_to_llvm(module: ir.Module) -> tuple[ir.Module, list[ir.RankedTensorTyp
         for op in module.body.operations:  # a deep copy; resource blobs live in the context and are shared
             op.operation.clone(ip=ir.InsertionPoint(lowered.body))
         _find_main(lowered).attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
-        PassManager.parse(f"builtin.module({LOWER_TO_LLVM})").run(lowered.operation)
+        run_to_llvm(lowered, LOWER_TO_LLVM)
         leftover = ops_not_llvm(lowered)
         if leftover:  # translating these would crash the process: refuse in Python
             raise RuntimeError(f"ops left after lowering to LLVM: {leftover}")
     return lowered, ins, outs
+
+
+def run_to_llvm(module: ir.Module, pipeline: str) -> None:
+    """Run `pipeline` (a comma-separated pass list that contains finalize-memref-to-llvm) on `module`, with the
+    memrefs of i1 widened to i8 (widen_i1_memrefs) just before that pass."""
+    from ..pass_pipeline import split_top_level
+    steps = split_top_level(pipeline)
+    cut = steps.index("finalize-memref-to-llvm")
+    if cut:
+        PassManager.parse(f"builtin.module({','.join(steps[:cut])})").run(module.operation)
+    with module.context, ir.Location.unknown():
+        if widen_i1_memrefs(module):
+            module.operation.verify()
+    PassManager.parse(f"builtin.module({','.join(steps[cut:])})").run(module.operation)
+
+
+def _widened(t: ir.Type) -> ir.Type | None:
+    """memref<...xi1> -> memref<...xi8> (shape, layout and memory space kept); None for any other type."""
+    if isinstance(t, ir.MemRefType) and isinstance(t.element_type, ir.IntegerType) \
+            and ir.IntegerType(t.element_type).width == 1:
+        return ir.MemRefType.get(t.shape, ir.IntegerType.get_signless(8), t.layout, t.memory_space)
+    return None
+
+
+def _widened_function_type(ft: ir.FunctionType) -> ir.FunctionType:
+    def each(ts):
+        return [_widened(t) or t for t in ts]
+    return ir.FunctionType.get(each(ft.inputs), each(ft.results))
+
+
+def _widened_bools(attr: ir.Attribute, t: ir.MemRefType) -> ir.Attribute:
+    """A memref.global's initial value of i1 as i8 (0 / 1 a byte)."""
+    tensor_t = ir.RankedTensorType.get(t.shape, ir.IntegerType.get_signless(8))
+    dense = ir.DenseIntElementsAttr(attr)
+    if dense.is_splat:
+        return ir.DenseElementsAttr.get_splat(tensor_t, ir.IntegerAttr.get(tensor_t.element_type,
+                                                                           int(bool(dense.get_splat_value()))))
+    values = np.array([bool(dense[i]) for i in range(len(dense))], np.int8).reshape(t.shape)
+    return ir.DenseElementsAttr.get(values, type=tensor_t)
+
+
+def widen_i1_memrefs(module: ir.Module) -> int:
+    """Every memref of i1 becomes a memref of i8 (one byte per boolean, numpy's bool layout): loads truncate to i1,
+    stores extend from it; values, block arguments, function types and globals follow. Why: upstream's
+    finalize-memref-to-llvm of MLIR 22 asserts (`integralElementType.getWidth() >= 8`, aborting the process) on
+    a load or store of i1, which any model with a boolean tensor (a Where's condition, an Equal) has once
+    bufferized. Returns how many values changed type."""
+    from mlir.dialects import arith
+    i1, i8 = ir.IntegerType.get_signless(1), ir.IntegerType.get_signless(8)
+    changed = 0
+    loads, stores, funcs, globals_ = [], [], [], []
+
+    def visit(op):
+        nonlocal changed
+        for r in op.results:
+            t = _widened(r.type)
+            if t is not None:
+                r.set_type(t)
+                changed += 1
+        for region in op.regions:
+            for block in region.blocks:
+                for a in block.arguments:
+                    t = _widened(a.type)
+                    if t is not None:
+                        a.set_type(t)
+                        changed += 1
+        if op.name == "memref.load" and op.results[0].type == i1:
+            loads.append(op)
+        elif op.name == "memref.store" and op.operands[0].type == i1:
+            stores.append(op)
+        elif op.name in ("func.func", "llvm.func") and "function_type" in op.attributes:
+            funcs.append(op)
+        elif op.name == "memref.global":
+            globals_.append(op)
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    for op in loads:
+        r = op.results[0]
+        r.set_type(i8)
+        narrow = arith.TruncIOp(i1, r, ip=ir.InsertionPoint.after(op), loc=op.location)
+        r.replace_all_uses_except(narrow.result, narrow.operation)
+    for op in stores:
+        op.operands[0] = arith.ExtUIOp(i8, op.operands[0], ip=ir.InsertionPoint(op), loc=op.location).result
+    for op in funcs:
+        attr = op.attributes["function_type"]
+        if isinstance(ir.TypeAttr(attr).value, ir.FunctionType):
+            ft = ir.FunctionType(ir.TypeAttr(attr).value)
+            new = _widened_function_type(ft)
+            if new != ft:
+                op.attributes["function_type"] = ir.TypeAttr.get(new)
+    for op in globals_:
+        t = ir.MemRefType(ir.TypeAttr(op.attributes["type"]).value)
+        wide = _widened(t)
+        if wide is None:
+            continue
+        op.attributes["type"] = ir.TypeAttr.get(wide)
+        if "initial_value" in op.attributes and not isinstance(op.attributes["initial_value"], ir.UnitAttr):
+            op.attributes["initial_value"] = _widened_bools(op.attributes["initial_value"], t)
+        changed += 1
+    return changed
 
 
 def ops_not_llvm(module: ir.Module) -> list[str]:

@@ -104,6 +104,68 @@ def test_graph_and_bufferize_stages_run_on_llvm():
     assert all(c.status == "match" for x in r.rows for c in x.cells.values())
 
 
+def bool_model() -> onnx.ModelProto:
+    """Booleans everywhere: an input, a computed mask, a constant that is no splat, a graph output."""
+    nodes = [helper.make_node("Greater", ["x", "zero"], ["g"], name="greater"),
+             helper.make_node("And", ["g", "m"], ["a"], name="and"),
+             helper.make_node("Xor", ["a", "k"], ["b"], name="xor"),
+             helper.make_node("Neg", ["x"], ["n"], name="neg"),
+             helper.make_node("Where", ["b", "x", "n"], ["y"], name="where")]
+    inits = {"zero": np.zeros(1, np.float32), "k": np.array([1, 0, 0, 1, 1, 1, 0, 1], np.bool_)}
+    return make_model(nodes, {"x": [2, 8], "m": ([2, 8], np.bool_)}, {"y": [2, 8], "b": ([2, 8], np.bool_)},
+                      opset=13, initializers=inits)
+
+
+def test_boolean_tensors_run_on_llvm():
+    """MLIR 22's finalize-memref-to-llvm asserts on loads and stores of i1 (the process aborts); the JIT widens
+    boolean memrefs to bytes first (swmlir.testing.jit.widen_i1_memrefs), so every LLVM stage runs them."""
+    rng = np.random.default_rng(3)
+    feeds = {"x": rng.standard_normal((2, 8)).astype(np.float32), "m": rng.integers(0, 2, (2, 8)).astype(np.bool_)}
+    model = bool_model()
+    # the reference JIT itself, in a process of its own (an assertion would abort this one)
+    code = """
+import sys, numpy as np
+from mlir import ir
+sys.path.insert(0, sys.argv[1])
+from test_compare import bool_model
+from swmlir.cli import onnxruntime_outputs
+from swmlir.frontend.onnx import import_onnx
+from swmlir.testing.jit import run_linalg
+rng = np.random.default_rng(3)
+feeds = {"x": rng.standard_normal((2, 8)).astype(np.float32), "m": rng.integers(0, 2, (2, 8)).astype(np.bool_)}
+with ir.Context():
+    module, _ = import_onnx(bool_model())
+    got = run_linalg(module, [feeds["x"], feeds["m"]])
+for g, want in zip(got, onnxruntime_outputs(bool_model(), feeds), strict=True):
+    assert g.dtype == want.dtype and (g == want).all(), (g, want)
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__))],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    r = swmlir.compare(model, feeds, stages="import,graph,schedule,bufferize")
+    assert not r.stage_errors and r.ok, r.table()
+    assert cell(r, "xor", "bufferize").status == "match" and next(x for x in r.rows if x.node == "xor").dtype == "bool"
+
+
+def test_fp16_attention_runs_at_every_stage():
+    """The ONNX node test test_attention_4d_fp16_expanded (a boolean mask: Equal, Where) aborted stages import and
+    schedule in finalize-memref-to-llvm; every stage runs now."""
+    import warnings
+
+    import onnx.backend.test.case.node as node
+
+    from swmlir.conformance import _arrays
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        case = next(c for c in node.collect_testcases("Attention") if c.name == "test_attention_4d_fp16_expanded")
+    feeds = dict(zip([i.name for i in case.model.graph.input], _arrays(case.data_sets[0][0])))
+    r = swmlir.compare(case.model, feeds, stages="import,schedule,bufferize", rtol=1e-3, atol=1e-3)
+    assert not r.stage_errors, r.stage_errors
+    assert cell(r, "Equal_61", "import").status == "match"
+    assert r.ok, r.table()
+
+
 def test_values_folded_to_constants_are_compared_as_each_stage_returns_them():
     """A Constant node and a Sqrt of it fold to one initializer: an output of the debug build too, which every stage
     returns as it stores it (a one-element constant returned as an output and read by kernels came back 0 from the
