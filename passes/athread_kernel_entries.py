@@ -1,5 +1,5 @@
 """sunway-athread-kernel-entries: the athread entry `slave_<k>(void *arg)` of every CPE kernel, in the LLVM
-dialect (the LLVM IR output's twin of swmlir/codegen/kernel_c.py).
+dialect (the LLVM IR output's twin of swmlir/codegen/kernel_c.py), for both slave APIs.
 
 Runs on the kernel module after the conversion to the LLVM dialect (bare-pointer calling convention: a kernel
 `k` is `llvm.func @k(ptr, ptr, ...)`). athread_spawn passes one pointer, the address of the struct of addresses
@@ -11,6 +11,9 @@ main-memory datum, then calls the kernel body with the fields:
       athread_get(PE_MODE, %arg, %a, 8 * N, %r, 0, 0, 0); swmlir_llvm_dma_wait(%r, 1)
       llvm.call @k_body(load %a[0], ..., load %a[N-1])
     }
+
+Under CRTS (the target's runtime_api; the `target` option, else the module's swmlir.target attribute) the fetch is
+`CRTS_dma_iget(%a, %arg, 8 * N, %r); CRTS_dma_wait_value(%r, 1)`, as the C entries of that target do.
 
 The body is renamed `<k>_body` and gets internal linkage. `slave_` is the prefix the Sunway slave compiler adds
 to every CPE symbol (athread.h's `SLAVE_FUN`); nothing adds it to LLVM IR, so the entry carries it. Kernel
@@ -25,6 +28,7 @@ from mlir.dialects import llvm
 
 from swmlir.codegen.kernel_c import ARG_POINTER_BYTES
 from swmlir.errors import LoweringError
+from swmlir.targets import module_target
 
 from . import register_pass
 from ._util import KERNEL_ATTR
@@ -61,8 +65,11 @@ def _probe_stack(fn: ir.Operation) -> None:
 
 @register_pass("sunway-athread-kernel-entries",
                "Add the athread entry slave_<k>(void *) of each CPE kernel (LLVM dialect): fetch the argument "
-               "struct by DMA, call the body")
-def athread_kernel_entries(module: ir.Operation) -> None:
+               "struct by DMA (athread_get, or CRTS_dma_iget under CRTS), call the body",
+               options={"target": ("", "target whose runtime_api decides the API (default: the module's "
+                                       "swmlir.target attribute, else sw26010)")})
+def athread_kernel_entries(module: ir.Operation, *, target: str = "") -> None:
+    crts = module_target(module, target).runtime_api == "crts"
     body = module.regions[0].blocks[0]
     existing = {ir.StringAttr(op.operation.attributes["sym_name"]).value for op in body.operations
                 if "sym_name" in op.operation.attributes}
@@ -72,7 +79,10 @@ def athread_kernel_entries(module: ir.Operation) -> None:
         raise LoweringError("sunway-athread-kernel-entries runs on kernels converted to the LLVM dialect "
                             "(func.func kernels are left: run convert-func-to-llvm first)", stage="emit")
     ptr, i8, i32 = llvm.PointerType.get(), _i(8), _i(32)
-    if kernels:
+    if kernels and crts:
+        _declare(body, existing, "CRTS_dma_iget", [ptr, ptr, i32, ptr], i32)
+        _declare(body, existing, "CRTS_dma_wait_value", [ptr, i32], i32)
+    elif kernels:
         _declare(body, existing, "athread_get", [i32, ptr, ptr, i32, ptr, i8, i32, i32], i32)
         _declare(body, existing, "swmlir_llvm_dma_wait", [ptr, i32], None)
     for k in kernels:
@@ -99,11 +109,18 @@ def athread_kernel_entries(module: ir.Operation) -> None:
                     a = llvm.AllocaOp(ptr, one, ir.TypeAttr.get(arr), alignment=8).result
                     reply = llvm.AllocaOp(ptr, one, ir.TypeAttr.get(i32), alignment=4).result
                     llvm.StoreOp(_const(i32, 0), reply)
-                    llvm.call(i32, [_const(i32, PE_MODE), block.arguments[0], a,
-                                    _const(i32, ARG_POINTER_BYTES * n), reply, _const(i8, 0), _const(i32, 0),
-                                    _const(i32, 0)], [], [], callee=ir.FlatSymbolRefAttr.get("athread_get"))
-                    llvm.call(None, [reply, _const(i32, 1)], [], [],
-                              callee=ir.FlatSymbolRefAttr.get("swmlir_llvm_dma_wait"))
+                    length = _const(i32, ARG_POINTER_BYTES * n)
+                    if crts:   # CRTS_dma_iget(ldm, mem, len, &rply); CRTS_dma_wait_value(&rply, 1)
+                        llvm.call(i32, [a, block.arguments[0], length, reply], [], [],
+                                  callee=ir.FlatSymbolRefAttr.get("CRTS_dma_iget"))
+                        llvm.call(i32, [reply, _const(i32, 1)], [], [],
+                                  callee=ir.FlatSymbolRefAttr.get("CRTS_dma_wait_value"))
+                    else:
+                        llvm.call(i32, [_const(i32, PE_MODE), block.arguments[0], a, length, reply,
+                                        _const(i8, 0), _const(i32, 0), _const(i32, 0)], [], [],
+                                  callee=ir.FlatSymbolRefAttr.get("athread_get"))
+                        llvm.call(None, [reply, _const(i32, 1)], [], [],
+                                  callee=ir.FlatSymbolRefAttr.get("swmlir_llvm_dma_wait"))
                     for i in range(n):
                         field = llvm.GEPOp(ptr, a, [], [0, i], ir.TypeAttr.get(arr), None).result
                         args.append(llvm.LoadOp(types[i], field, alignment=8).result)

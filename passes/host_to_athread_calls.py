@@ -19,6 +19,27 @@ declares them: the generic driver (runtime/driver.c) links against either host. 
 the host runtime's (runtime/swmlir_runtime.c). Module attributes swmlir.arena_bytes / weights_bytes /
 intermediate_bytes record the sizes, as sunway-host-to-emitc does.
 
+The host API follows the target (the `target` option, else the module's swmlir.target attribute), with the calls
+the vendor's headers expand the C host's macros to (reference/sunway.md 2.1; SW26010-Pro's athread.h):
+                 athread (SW26010)                       CRTS (SW26010-Pro)
+  init           athread_init()                          CRTS_init()
+  spawn          __real_athread_spawn(slave_k, arg)      __real_athread_spawn(slave_k, arg, 1) (flush the dcache)
+  join           athread_join()                          athread_join()
+  finalize       athread_halt()                          nothing (athread_halt is an empty macro on Pro)
+On several core groups (a target `<name>:cgs<N>`, --cgs N): init athread_init_cgs() (on Pro followed by
+CRTS_init(), as its athread_init_cgs macro does), spawn __real_athread_spawn_cgs(slave_k, arg, 1), join
+athread_join_cgs(); SW26010's athread has none of these (one MPI rank per CG there): for sw26010 that form is the
+emulator's, as in the C host. The job's CG count is the machine's (`-mpecg N`); the emulator's build of the LLVM
+output gets it as -DSWMLIR_CGS=N (swmlir/llvmir).
+
+Every tensor handed to a kernel is registered, as the C host does with swmlir_register_tensor:
+`swmlir_llvm_register_tensor(p, bytes, name)` (swmlir/llvmir/swmlir_llvm_host.c: the emulator's record, nothing on
+the machine), with the C host's names ("input 0 (1x4xf32)", "weight w1", "intermediate 8x8xf32 at arena byte
+128"). Inputs, outputs and the argument slot at the start of swmlir_run, a weight where it is taken, an arena slot
+before every launch that receives it: the slots a launch receives are live together, so a slot registered there
+replaces only dead ones of the bytes it shares (the emulator forgets tensors a new one overlaps), whatever the
+memory plan's order.
+
 The argument struct lives in the arena rather than on the host stack (as the C host has it) so that it is in
 main memory the emulator knows without a size: `__real_athread_spawn(fn, arg)` has no size argument.
 """
@@ -31,12 +52,14 @@ from mlir.dialects import arith, func, llvm
 from swmlir.codegen.kernel_c import ARG_POINTER_BYTES
 from swmlir.codegen.memory_plan import ALIGN, plan
 from swmlir.codegen.weights import align, weight_layout
+from swmlir.codegen import c_names
 from swmlir.errors import LoweringError
+from swmlir.targets import module_target
 
 from . import register_pass
 from .athread_kernel_entries import ENTRY_PREFIX, _fn_type
-from .host_to_emitc import _byte_offset, _is_contiguous
-from ._util import funcs, memref_bytes
+from .host_to_emitc import _byte_offset, _is_contiguous, _kernel_tensors, _shape
+from ._util import defining_op, funcs, memref_bytes
 
 
 def _i(bits: int) -> ir.Type:
@@ -47,25 +70,66 @@ def _ptr() -> ir.Type:
     return llvm.PointerType.get()
 
 
-def _signatures() -> dict:
+def _signatures(crts: bool = False, cgs: int = 1) -> dict:
+    """The external functions the host calls, for the API (athread or CRTS) and core-group count."""
     p, i32, i64 = _ptr(), _i(32), _i(64)
-    return {
-        "athread_init": ([], [i32]),
-        "athread_join": ([], [i32]),
-        "athread_halt": ([], [i32]),
-        "__real_athread_spawn": ([p, p], [i32]),
+    sig = {}
+    if cgs > 1:
+        sig.update({"athread_init_cgs": ([], [i32]), "__real_athread_spawn_cgs": ([p, p, i32], [i32]),
+                    "athread_join_cgs": ([], [i32])})
+        if crts:
+            sig["CRTS_init"] = ([], [i32])
+    elif crts:
+        sig.update({"CRTS_init": ([], [i32]), "__real_athread_spawn": ([p, p, i32], [i32]),
+                    "athread_join": ([], [i32])})
+    else:
+        sig.update({"athread_init": ([], [i32]), "__real_athread_spawn": ([p, p], [i32]),
+                    "athread_join": ([], [i32])})
+    if not crts:
+        sig["athread_halt"] = ([], [i32])
+    sig.update({
         "swmlir_load_weights": ([p, i64], [p]),
         "swmlir_alloc": ([i64], [p]),
         "swmlir_free": ([p], []),
         "swmlir_name_buffer": ([p, p], []),
+        "swmlir_llvm_register_tensor": ([p, i64, p], []),
         "memcpy": ([p, p, i64], [p]),
-    }
+    })
+    return sig
 
 
 def _call(name: str, *args: ir.Value) -> ir.Value | None:
-    ins, outs = _signatures()[name]
+    ins, outs = _SIGNATURES[name]
     call = func.CallOp(outs, ir.FlatSymbolRefAttr.get(name), list(args))
     return call.results[0] if outs else None
+
+
+_SIGNATURES: dict = {}   # of the module being rewritten (set by the pass)
+
+
+class _Names:
+    """The tensors' names as constant C strings (one llvm.mlir.global per distinct text)."""
+
+    def __init__(self, block: ir.Block):
+        self.block, self.names = block, {}
+
+    def __call__(self, text: str) -> ir.Value:
+        if text not in self.names:
+            name = f"swmlir_tensor_name_{len(self.names)}"
+            with ir.InsertionPoint.at_block_begin(self.block), ir.Location.unknown():
+                _string(name, text)
+            self.names[text] = name
+        return llvm.AddressOfOp(_ptr(), self.names[text]).result
+
+
+def _root(v: ir.Value) -> ir.Value:
+    """The buffer under a chain of views and extract_aligned_pointer_as_index (as _kernel_tensors walks it)."""
+    while True:
+        d = defining_op(v)
+        if d is None or d.name not in ("memref.extract_aligned_pointer_as_index", "memref.subview",
+                                       "memref.collapse_shape", "memref.expand_shape"):
+            return v
+        v = d.operands[0]
 
 
 def _c(value: int, bits: int = 64) -> ir.Value:
@@ -120,8 +184,16 @@ def _define(name: str, args: list[ir.Type], results: list[ir.Type]):
                "Rewrite the host function (allocations, views, copies, kernel launches) into the C API on pointers "
                "with calls of the athread host API and the swmlir runtime (for the LLVM IR output)",
                options={"num_inputs": (-1, "leading function arguments that are model inputs (-1: read "
-                                           "the swmlir.num_inputs attribute)")})
-def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None:
+                                           "the swmlir.num_inputs attribute)"),
+                        "target": ("", "target whose runtime_api (athread or crts) and core-group count decide "
+                                       "the host API (default: the module's swmlir.target attribute, else sw26010)")})
+def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1, target: str = "") -> None:
+    global _SIGNATURES
+    tgt = module_target(module, target)
+    if tgt.runtime_api not in ("athread", "crts"):
+        raise LoweringError(f"runtime API '{tgt.runtime_api}' of the target is not athread or crts", stage="emit")
+    crts, cgs = tgt.runtime_api == "crts", tgt.cgs
+    _SIGNATURES = _signatures(crts, cgs)
     hosts = funcs(module, kernels=False)
     hosts = [h for h in hosts if h.regions[0].blocks]   # not the declarations
     if len(hosts) != 1:
@@ -141,10 +213,12 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
     slot = align(planned, ALIGN)   # the argument struct of the kernel being launched
     arena = slot + ARG_POINTER_BYTES * max([len(op.operands) for op in spawns] or [0])
     kernels = sorted({ir.FlatSymbolRefAttr(op.attributes["kernel"]).value for op in spawns})
+    to_kernels = _kernel_tensors(block0)
+    names = _Names(body)
     p = _ptr()
     loc = host.location
     with ir.InsertionPoint(body), loc:
-        for name, (ins, outs) in _signatures().items():
+        for name, (ins, outs) in _SIGNATURES.items():
             func.FuncOp(name, ir.FunctionType.get(ins, outs), visibility="private")
         for k in kernels:   # the entries of the kernel module (sunway-athread-kernel-entries)
             llvm.LLVMFuncOp(f"{ENTRY_PREFIX}{k}", _fn_type(None, [p]))
@@ -160,6 +234,16 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
             ptr[a] = v
         wbase = _load_global("swmlir_weights")
         abase = _load_global("swmlir_arena")
+
+        def register(q: ir.Value, nbytes: int, what: str) -> None:
+            _call("swmlir_llvm_register_tensor", q, _c(nbytes), names(what))
+
+        for i, a in enumerate(args):
+            if a in to_kernels:
+                which = f"input {i}" if i < num_inputs else f"output {i - num_inputs}"
+                register(ptr[a], memref_bytes(a.type), f"{which} ({_shape(a.type)})")
+        if spawns:   # the argument struct the kernel entries fetch: main memory in the arena, past every slot
+            register(_gep(abase, slot), arena - slot, "the kernel arguments")
         for op in list(block0.operations):
             op = op.operation
             name = op.name
@@ -178,6 +262,10 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
                         raise LoweringError(f"global {g} has no initial value", op=name, stage="emit",
                                             location=op.location)
                     ptr[op.results[0]] = _gep(wbase, layout[g].offset)
+                    if op.results[0] in to_kernels:
+                        e = layout[g]
+                        register(ptr[op.results[0]], e.nbytes,
+                                 f"weight {c_names.fragment(e.label or g) or c_names.fragment(g) or 'w'}")
                 elif name in ("memref.subview", "memref.collapse_shape", "memref.expand_shape"):
                     ptr[op.results[0]] = _gep(ptr[op.operands[0]], _byte_offset(op))
                 elif name == "memref.extract_aligned_pointer_as_index":
@@ -190,6 +278,14 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
                     _call("memcpy", ptr[dst], ptr[src], _c(memref_bytes(src.type)))
                 elif name == "sunway.spawn":
                     kernel = ir.FlatSymbolRefAttr(op.attributes["kernel"]).value
+                    seen = set()
+                    for v in op.operands:   # the arena slots it receives (live now; see the module docstring)
+                        r = _root(v)
+                        d = defining_op(r)
+                        if d is not None and d.name == "memref.alloc" and r not in seen:
+                            seen.add(r)
+                            register(ptr[r], memref_bytes(r.type),
+                                     f"intermediate {_shape(r.type)} at arena byte {offsets[d]}")
                     args_ptr = _gep(abase, slot)
                     for i, v in enumerate(op.operands):
                         field = _gep(args_ptr, ARG_POINTER_BYTES * i)
@@ -203,18 +299,19 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
                             word = ir.IntegerAttr(owner.operation.attributes["value"]).value
                             llvm.StoreOp(_c(word), field, alignment=8)
                     fn = llvm.AddressOfOp(p, f"{ENTRY_PREFIX}{kernel}").result
-                    _call("__real_athread_spawn", fn, args_ptr)
+                    flush = [_c(1, 32)] if crts or cgs > 1 else []   # Pro's flush_slave_dcache argument
+                    _call("__real_athread_spawn_cgs" if cgs > 1 else "__real_athread_spawn", fn, args_ptr, *flush)
                 elif name == "sunway.join":
-                    _call("athread_join")
+                    _call("athread_join_cgs" if cgs > 1 else "athread_join")
                 else:
                     raise LoweringError(f"unexpected op on the host: {name}", op=name, stage="emit",
                                         location=op.location)
         func.ReturnOp([])
 
     with ir.InsertionPoint(body), loc:
-        _init_function(weights_bytes, arena)
+        _init_function(weights_bytes, arena, crts, cgs)
         _packed_function(num_inputs, len(args) - num_inputs)
-        _finalize_function()
+        _finalize_function(crts)
     host.erase()
     for op in list(body.operations):
         if op.operation.name == "memref.global":
@@ -223,12 +320,17 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1) -> None
         module.attributes[f"swmlir.{key}"] = ir.IntegerAttr.get(_i(64), v)
 
 
-def _init_function(weights_bytes: int, arena_bytes: int) -> None:
+def _init_function(weights_bytes: int, arena_bytes: int, crts: bool = False, cgs: int = 1) -> None:
     """int swmlir_init(const char *weights_path): start the CPEs, load the weights, allocate the arena."""
     p = _ptr()
     f, e = _define("swmlir_init", [p], [_i(32)])
     with ir.InsertionPoint(e):
-        _call("athread_init")
+        if cgs > 1:
+            _call("athread_init_cgs")
+        if crts:
+            _call("CRTS_init")
+        elif cgs == 1:
+            _call("athread_init")
         w = _call("swmlir_load_weights", e.arguments[0], _c(weights_bytes))
         a = _call("swmlir_alloc", _c(max(arena_bytes, 1)))
         _call("swmlir_name_buffer", a, llvm.AddressOfOp(p, "swmlir_arena_name").result)  # emulator messages
@@ -253,10 +355,11 @@ def _packed_function(n_in: int, n_out: int) -> None:
         func.ReturnOp([])
 
 
-def _finalize_function() -> None:
+def _finalize_function(crts: bool = False) -> None:
     f, e = _define("swmlir_finalize", [], [])
     with ir.InsertionPoint(e):
         for g in ("swmlir_arena", "swmlir_weights"):
             _call("swmlir_free", _load_global(g))
-        _call("athread_halt")
+        if not crts:   # SW26010-Pro's athread_halt is an empty macro: no function to call
+            _call("athread_halt")
         func.ReturnOp([])

@@ -96,7 +96,8 @@ class CompiledModel:
         try:
             self.save(self._workdir)
             self._llvm_exe = llvmir.build_emulated_executable(
-                self._workdir, ldm_bytes=self.target.ldm_bytes, helpers_dir=os.path.join(self._workdir, "runtime"))
+                self._workdir, ldm_bytes=self.target.ldm_bytes, helpers_dir=os.path.join(self._workdir, "runtime"),
+                crts=self.target.runtime_api == "crts", cgs=self.target.cgs)
         except RuntimeError as e:
             self.close()
             raise RuntimeFailure(f"building the emitted LLVM IR failed: {e}") from None
@@ -317,9 +318,6 @@ def compile(model, target: str | Target = "sw26010", *, input_shapes: dict | Non
     `<name>:cgs<N>` (swmlir.targets.with_cgs). 1 (the default): the single-CG output."""
     if cgs != 1:
         target = with_cgs(target, cgs)
-        if llvm and get_target(target).cgs > 1:
-            raise CompileError("--emit llvm / llvm=True: kernels on several core groups (--cgs) have no LLVM IR "
-                               "output yet; the C output has them", stage="emit")
     if ranks is not None:
         from . import mpi
         return mpi.compile(model, ranks, target, input_shapes=input_shapes, optimize=optimize, schedule=schedule,

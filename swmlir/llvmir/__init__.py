@@ -3,18 +3,24 @@ their build against the host emulator with the LLVM tools of the pinned wheels (
 
 Both files come from the same sunway-level IR as the C output (after the split stage), through MLIR's LLVM
 dialect: the kernels go through the same loops and SIMD micro-kernels (swmlir.pipeline.kernel_loops), then
-sunway-lower-to-athread-calls makes the sunway ops calls of the athread slave API, the upstream conversions
+sunway-lower-to-athread-calls makes the sunway ops calls of the target's slave API, the upstream conversions
 lower the rest (vector<4xf32> stays an LLVM vector: what a Sunway cross-compiler would see as floatv4), and
 sunway-athread-kernel-entries adds the `slave_<k>(void *)` entries; the host goes through
 sunway-host-to-athread-calls (the C host's memory plan and weights layout) and the same conversions. The calls
-are of external functions only: the athread API (athread_get / athread_put / athread_get_id / athread_syn on the
-CPEs; athread_init / __real_athread_spawn / athread_join / athread_halt on the MPE), the host runtime
-(runtime/swmlir_runtime.c) and libm, plus the two out-of-line slave helpers of swmlir_llvm_slave.c.
+are of external functions only, the same calls as the C output of the target: the athread API on SW26010
+(athread_get / athread_put / athread_get_id / athread_syn on the CPEs; athread_init / __real_athread_spawn /
+athread_join / athread_halt on the MPE), the CRTS API on SW26010-Pro (CRTS_dma_iget / iput[_stride] with reply
+words, CRTS_dma_wait_value, CRTS_ssync_array on the CPEs; CRTS_init, __real_athread_spawn(k, arg, 1),
+athread_join on the MPE), on several core groups athread_init_cgs / __real_athread_spawn_cgs /
+athread_join_cgs; the host runtime (runtime/swmlir_runtime.c) and libm; and the out-of-line helpers of
+swmlir_llvm_slave.c (DMA wait, mesh exchanges, CRTS ids, LDM array records, and on the machine the CRTS macros as
+functions) and swmlir_llvm_host.c (tensor records).
 
 The modules carry no target triple or data layout: llc here compiles them for x86-64 (the emulator); there is
 no sw_64 backend in the wheels. Building with the emulator links the two objects with driver.c,
-swmlir_llvm_slave.c, swmlir_llvm_emulator.c (__real_athread_spawn over the emulator's swmlir_emu_spawn), the
-emulator and the runtime.
+swmlir_llvm_slave.c, swmlir_llvm_host.c, swmlir_llvm_emulator.c (__real_athread_spawn[_cgs] and
+athread_init_cgs over the emulator's swmlir_emu_spawn[_cgs] / swmlir_emu_init_cgs), the emulator and the
+runtime; for a CRTS target the helpers are built with -DSWMLIR_CRTS, for N core groups with -DSWMLIR_CGS=N.
 """
 from __future__ import annotations
 
@@ -31,8 +37,9 @@ from swmlir.errors import LoweringError
 _HERE = Path(__file__).resolve().parent
 HOST_LL, SLAVE_LL = "model_host.ll", "model_slave.ll"
 SLAVE_HELPERS_C = "swmlir_llvm_slave.c"
+HOST_HELPERS_C = "swmlir_llvm_host.c"
 EMULATOR_SPAWN_C = "swmlir_llvm_emulator.c"
-HELPER_FILES = (SLAVE_HELPERS_C, EMULATOR_SPAWN_C)
+HELPER_FILES = (SLAVE_HELPERS_C, HOST_HELPERS_C, EMULATOR_SPAWN_C)
 
 
 def helper_files() -> dict[str, str]:
@@ -88,10 +95,12 @@ def _run(cmd: list[str]) -> None:
 
 
 def build_emulated_executable(folder: str, *, ldm_bytes: int, helpers_dir: str | None = None,
-                              output: str = "model_llvm", opt: str = "-O2") -> str:
+                              output: str = "model_llvm", opt: str = "-O2", crts: bool = False,
+                              cgs: int = 1) -> str:
     """Build `folder`/model_host.ll and model_slave.ll (llc -filetype=obj) with driver.c (which includes the
-    folder's model.h), the two C helpers (from `helpers_dir`, default this package), the emulator and the
-    runtime (gcc); returns the executable. RuntimeError with the tool's messages on failure."""
+    folder's model.h), the C helpers (from `helpers_dir`, default this package), the emulator and the
+    runtime (gcc); returns the executable. `crts`: the output is for a CRTS target (the helpers' CRTS forms);
+    `cgs`: its core groups (athread_init_cgs's count). RuntimeError with the tool's messages on failure."""
     from swmlir import runtime
     from swmlir.runtime import build as rt
     out = Path(folder)
@@ -100,6 +109,9 @@ def build_emulated_executable(folder: str, *, ldm_bytes: int, helpers_dir: str |
     helpers = Path(helpers_dir) if helpers_dir else _HERE
     cc = rt._compiler()
     defines = ["-DSWMLIR_EMULATOR", f"-DSWMLIR_LDM_BYTES={int(ldm_bytes)}"]
+    api = ["-DSWMLIR_CRTS"] if crts else []
+    if cgs > 1:
+        api.append(f"-DSWMLIR_CGS={int(cgs)}")
     incs = [f"-I{d}" for d in (*runtime.include_dirs(emulator=True), str(out))]
     std = ["-std=gnu99", "-fPIC", "-pthread", opt]
     jobs: list[list[str]] = []
@@ -108,12 +120,14 @@ def build_emulated_executable(folder: str, *, ldm_bytes: int, helpers_dir: str |
         o = str(obj / (Path(ll).stem + ".o"))
         jobs.append([tool("llc"), opt, "-filetype=obj", "--relocation-model=pic", str(out / ll), "-o", o])
         objects.append(o)
-    c_sources = [(runtime.driver_source(), "-DSWMLIR_HOST"), (str(helpers / EMULATOR_SPAWN_C), "-DSWMLIR_HOST"),
-                 (str(helpers / SLAVE_HELPERS_C), "-DSWMLIR_SLAVE"),
-                 *[(src, "") for src in runtime.runtime_sources(emulator=True)]]
+    c_sources = [(runtime.driver_source(), ["-DSWMLIR_HOST"]),
+                 (str(helpers / EMULATOR_SPAWN_C), ["-DSWMLIR_HOST", *api]),
+                 (str(helpers / HOST_HELPERS_C), ["-DSWMLIR_HOST"]),
+                 (str(helpers / SLAVE_HELPERS_C), ["-DSWMLIR_SLAVE", *api]),
+                 *[(src, []) for src in runtime.runtime_sources(emulator=True)]]
     for src, role in c_sources:
         o = str(obj / (Path(src).stem + ".o"))
-        jobs.append([cc, *std, *defines, *([role] if role else []), *incs, "-c", src, "-o", o])
+        jobs.append([cc, *std, *defines, *role, *incs, "-c", src, "-o", o])
         objects.append(o)
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
         for f in [pool.submit(_run, cmd) for cmd in jobs]:
@@ -126,25 +140,42 @@ def build_emulated_executable(folder: str, *, ldm_bytes: int, helpers_dir: str |
 
 def readme_section(target) -> str:
     """What the LLVM IR files of an output folder are and how they build (appended to its README.md)."""
+    crts = target.runtime_api == "crts"
+    cgs = getattr(target, "cgs", 1)
+    if crts:
+        calls = ("the CRTS API (`CRTS_dma_iget` / `CRTS_dma_iput` and their `_stride` forms with `crts_rply_t` reply "
+                 "words, `CRTS_dma_wait_value`, `CRTS_ssync_array` on the CPEs, the ids CRTS_tid / _rid / _cid / _cgn "
+                 "through `swmlir_llvm_crts_*()`; `CRTS_init`, `__real_athread_spawn(slave_k, arg, 1)`, "
+                 "`athread_join` on the MPE)")
+        slave_cc, host_cc = "swgcc -mslave -msimd -DSWMLIR_CRTS", "swgcc -mhost"
+    else:
+        calls = ("the athread API (`athread_get`, `athread_put`, `athread_get_id`, `athread_syn` on the CPEs; "
+                 "`athread_init`, `__real_athread_spawn`, `athread_join`, `athread_halt` on the MPE)")
+        slave_cc, host_cc = "sw5cc -slave -msimd", "sw5cc -host"
+    multi = (f" The kernels run on {cgs} core groups: the host calls `athread_init_cgs`, `__real_athread_spawn_cgs` "
+             "and `athread_join_cgs` (SW26010-Pro's; the job's `-mpecg` gives the count), the kernels deal their work "
+             "items by the global CPE id CG * 64 + CPE." if cgs > 1 else "")
+    api = " -DSWMLIR_CRTS" if crts else ""
+    cgs_def = f" -DSWMLIR_CGS={cgs}" if cgs > 1 else ""
     return f"""
 ## LLVM IR (`--emit llvm`)
 
 `{HOST_LL}` and `{SLAVE_LL}` are the same program as `model_host.c` and `model_slave.c`, emitted through MLIR's
 LLVM dialect: the kernels' SIMD is LLVM vectors (`<4 x float>`), every Sunway operation is a call of an external
-function of the athread API (`athread_get`, `athread_put`, `athread_get_id`, `athread_syn` on the CPEs;
-`athread_init`, `__real_athread_spawn`, `athread_join`, `athread_halt` on the MPE) or of the runtime. The kernel
-entries are named `slave_<kernel>` (the slave compiler's prefix). The files carry no target triple: give them to
-an LLVM-based Sunway cross-compiler, with `runtime/{SLAVE_HELPERS_C}` compiled as slave code (out-of-line DMA wait
-and mesh allgather) and `runtime/swmlir_runtime.c`, `runtime/driver.c` as host code.
+function of {calls} or of the runtime.{multi} The kernel entries are named `slave_<kernel>` (the slave compiler's
+prefix). The files carry no target triple: give them to an LLVM-based Sunway cross-compiler, with
+`runtime/{SLAVE_HELPERS_C}` compiled as slave code (`{slave_cc}`: out-of-line DMA wait, mesh exchanges, CPE ids,
+LDM array records{", and the CRTS macros of crts.h as functions" if crts else ""}), `runtime/{HOST_HELPERS_C}`,
+`runtime/swmlir_runtime.c` and `runtime/driver.c` as host code (`{host_cc}`).
 
 On a laptop, against the emulator (LLVM's `llc`, no clang needed):
 
     llc -O2 -filetype=obj --relocation-model=pic {HOST_LL} -o model_host.o
     llc -O2 -filetype=obj --relocation-model=pic {SLAVE_LL} -o model_slave.o
     E="-DSWMLIR_EMULATOR -DSWMLIR_LDM_BYTES={target.ldm_bytes} -Iruntime/emulator -Iruntime/include -I."
-    gcc -O2 $E -DSWMLIR_SLAVE -c runtime/{SLAVE_HELPERS_C} -o swmlir_llvm_slave.o
-    gcc -O2 -pthread -rdynamic $E -DSWMLIR_HOST model_host.o model_slave.o swmlir_llvm_slave.o \\
-        runtime/driver.c runtime/{EMULATOR_SPAWN_C} runtime/swmlir_runtime.c runtime/emulator.c \\
-        -o model_llvm -lm -ldl
+    gcc -O2 $E -DSWMLIR_SLAVE{api} -c runtime/{SLAVE_HELPERS_C} -o swmlir_llvm_slave.o
+    gcc -O2 -pthread -rdynamic $E -DSWMLIR_HOST{api}{cgs_def} model_host.o model_slave.o swmlir_llvm_slave.o \\
+        runtime/driver.c runtime/{HOST_HELPERS_C} runtime/{EMULATOR_SPAWN_C} runtime/swmlir_runtime.c \\
+        runtime/emulator.c -o model_llvm -lm -ldl
     ./model_llvm model.weights.bin ...           (the same arguments as ./build/model)
 """

@@ -166,5 +166,3 @@ def test_cgs_values():
     for bad in (0, 5, "many"):
         with pytest.raises(CompileError):
             with_cgs("sw26010", bad)
-    with pytest.raises(CompileError, match="LLVM IR"):
-        swmlir.compile(conv_model(), "sw26010", cgs=2, llvm=True)

@@ -18,13 +18,17 @@
 //   CHECK-DAG: func.func private @athread_syn(i32, i32) -> i32
 //   CHECK-DAG: func.func private @swmlir_llvm_dma_wait(!llvm.ptr, i32)
 //   CHECK-DAG: func.func private @swmlir_llvm_mesh_allgather(!llvm.ptr, i32, i32)
+//   CHECK-DAG: func.func private @swmlir_llvm_ldm_array(!llvm.ptr, i64, !llvm.ptr)
 //      LL-DAG: declare i32 @athread_get(i32, ptr, ptr, i32, ptr, i8, i32, i32)
 //      LL-DAG: declare i32 @athread_put(i32, ptr, ptr, i32, ptr, i32, i32)
 //      LL-DAG: declare void @swmlir_llvm_dma_wait(ptr, i32)
+//      LL-DAG: @swmlir_ldm_name_0 = internal constant [17 x i8] c"ldm0 (1x128xf32)\00"
 
 // A contiguous row: one request of 128 floats (512 bytes), stride = bsize = 0, on the address of the view
 // (the buffer's aligned pointer + id * 128 * 4 bytes). The LDM tile is a 32-byte aligned stack array (the CPE
-// stack is in LDM) without memory space 2; the reply word a stack i32 set to 0; the CPE id athread_get_id(-1).
+// stack is in LDM) without memory space 2, recorded for the emulator's LDM checks as the C output's
+// swmlir_ldm_array does (swmlir_llvm_ldm_array(buf, 512 bytes, "ldm0 (1x128xf32)")); the reply word a stack i32
+// set to 0; the CPE id athread_get_id(-1).
 
 // CHECK-LABEL: func.func private @contiguous
 //  CHECK-SAME:   (%[[A:.*]]: memref<64x128xf32>)
@@ -35,12 +39,13 @@
 //       CHECK:   memref.store %c0_i32, %[[RW]][] : memref<i32>
 //       CHECK:   %[[RP:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr
 //       CHECK:   %[[L:.*]] = memref.alloca() {alignment = 32 : i64} : memref<1x128xf32>
+//       CHECK:   memref.extract_aligned_pointer_as_index %[[L]]
+//       CHECK:   %[[LDM:.*]] = llvm.inttoptr
+//       CHECK:   call @swmlir_llvm_ldm_array(%[[LDM]], %c512_i64, %{{.*}})
 //       CHECK:   %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
 //       CHECK:   %[[BYTES:.*]] = arith.muli %[[ID]], %c512 : index
 //       CHECK:   arith.addi %[[BASE]], %[[BYTES]] : index
 //       CHECK:   %[[MAIN:.*]] = llvm.inttoptr
-//       CHECK:   memref.extract_aligned_pointer_as_index %[[L]]
-//       CHECK:   %[[LDM:.*]] = llvm.inttoptr
 //       CHECK:   call @athread_get(%c0_i32, %[[MAIN]], %[[LDM]], %c512_i32, %[[RP]], %c0_i8, %c0_i32, %c0_i32)
 //       CHECK:   call @swmlir_llvm_dma_wait(%[[RP]], %c1_i32)
 //       CHECK:   call @athread_put(%c0_i32, %{{.*}}, %{{.*}}, %c512_i32, %[[RP]], %c0_i32, %c0_i32)
@@ -50,6 +55,7 @@
 
 // LL-LABEL: define internal void @contiguous_body(ptr %0)
 //       LL:   call i32 @athread_get_id(i32 -1)
+//       LL:   call void @swmlir_llvm_ldm_array(ptr %{{.*}}, i64 512, ptr @swmlir_ldm_name_0)
 //       LL:   call i32 @athread_get(i32 0, ptr %{{.*}}, ptr %{{.*}}, i32 512, ptr %{{.*}}, i8 0, i32 0, i32 0)
 //       LL:   call void @swmlir_llvm_dma_wait(ptr %{{.*}}, i32 1)
 //       LL:   call i32 @athread_put(i32 0, ptr %{{.*}}, ptr %{{.*}}, i32 512, ptr %{{.*}}, i32 0, i32 0)
@@ -119,6 +125,9 @@ func.func private @box_3d(%a: memref<4x8x8xf32>, %i: index) attributes {sunway.k
 //       CHECK:   call @athread_syn(%c2_i32, %c65535_i32)
 //       CHECK:   call @swmlir_llvm_mesh_allgather(%{{.*}}, %c32_i32, %c1_i32)
 //       CHECK:   vector.fma %{{.*}} : vector<4xf32>
+// The names of the LDM arrays, for the emulator's messages (one constant string each, at the module's end).
+//       CHECK: llvm.mlir.global internal constant @swmlir_ldm_name_0("ldm0 (1x128xf32)\00")
+//       CHECK: llvm.mlir.global internal constant @swmlir_ldm_name_3("ldm0 (64xf32)\00")
 
 // LL-LABEL: define internal void @mesh_body(ptr %0)
 //       LL:   call i32 @athread_syn(i32 2, i32 65535)
