@@ -1171,7 +1171,7 @@ static long tensor_floor(uintptr_t a)
 /* The tensors of the main-memory side [a, a + span) of a DMA (before the buffer check: an overrun of a tensor is
  * reported as such even when it also leaves the buffer). Starting in a registered tensor, the range must end in
  * it. Starting in none, it must not start in a buffer that holds tensors. Nothing is checked when no tensor is
- * registered (hand-written hosts, the LLVM IR output's host). */
+ * registered (hand-written hosts). */
 static void check_tensors(cpe_t *c, const char *call, uintptr_t a, size_t span)
 {
     uintptr_t b = a + span;

@@ -6,6 +6,7 @@ wheels' llc against the emulator and matched with onnxruntime, with the same DMA
 emulator's tensor and LDM-array checks active on the LLVM build (registrations as in the emitted C)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -20,6 +21,7 @@ import pytest
 import swmlir
 from swmlir import llvmir, runtime
 from swmlir.cli import onnxruntime_outputs
+from swmlir.targets import TARGETS
 from swmlir.testing import networks
 
 pytestmark = pytest.mark.usefixtures("runtime_cache")
@@ -107,6 +109,27 @@ def test_sw26010_on_four_cgs_through_llvm(tmp_path):
             np.testing.assert_allclose(g, r, rtol=RTOL, atol=ATOL)
             np.testing.assert_array_equal(g, c)
         assert all(len(ln["cgs"]) == 4 for ln in stats["llvm"]["launches"])
+
+
+def test_shared_tiles_through_rma_in_llvm_ir(tmp_path):
+    """The mesh allgather under CRTS (RMA row/column broadcasts, swmlir_llvm_mesh_allgather built with
+    -DSWMLIR_CRTS): sunway-share-tiles runs where the schedule costs register communication (sw26010), so a twin of
+    sw26010 that emits CRTS, as test_crts does for the C: the LLVM build gives onnxruntime's result with the C
+    build's counters, RMA bytes and barriers included."""
+    twin = dataclasses.replace(TARGETS["sw26010"], name="sw26010-crts-twin-llvm", runtime_api="crts")
+    model = networks.matmul(256, 256, 256)
+    x = np.random.default_rng(4).standard_normal((256, 256)).astype(np.float32)
+    with swmlir.compile(model, twin, llvm=True) as m:
+        slave = m.files[llvmir.SLAVE_LL]
+        assert slave.count("call void @swmlir_llvm_mesh_allgather(") >= 2, "the schedule no longer shares tiles"
+        assert "CRTS_dma_iget" in slave and "@athread_get(" not in slave
+        outs, stats = _run_both(m, {"x": x}, tmp_path)
+    np.testing.assert_allclose(outs["llvm"][0], onnxruntime_outputs(model, {"x": x})[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(outs["llvm"][0], outs["c"][0])
+    totals = {via: s["totals"] for via, s in stats.items()}
+    for k in ("get_requests", "get_bytes", "put_bytes", "mesh_bytes", "syncs"):
+        assert totals["llvm"][k] == totals["c"][k], k
+    assert totals["llvm"]["mesh_bytes"] > 0 and totals["llvm"]["syncs"] > 0
 
 
 def test_cli_run_via_llvm_on_all_cgs_of_sw26010pro(tmp_path):
