@@ -10,8 +10,8 @@ directly into EmitC on byte pointers:
   sunway.spawn / join -> `struct <kernel>_args a = {...}; athread_spawn(<kernel>, &a); athread_join();`
 Every tensor handed to a kernel (an input or output, a weight, an arena slot) is registered where it is defined:
 `swmlir_register_tensor(p, bytes, "weight w0");` (swmlir_runtime.h: under the emulator a DMA must stay inside the
-tensor it starts in; nothing on the machine). Arena slots are registered at their allocation, where the memory plan
-has ended every slot they share bytes with.
+tensor it starts in; nothing on the machine). Arena slots are registered before the first op that touches their
+bytes (memory_plan.first_touches), where the memory plan has ended every slot they share bytes with.
 It also writes swmlir_init (athread_init, weights, arena), swmlir_run_packed and swmlir_finalize (athread_halt).
 For a CRTS target (SW26010-Pro, runtime_api "crts"; the `target` option, else the module's swmlir.target
 attribute) the file includes crts.h instead of athread.h and swmlir_init starts the CPEs with CRTS_init();
@@ -30,7 +30,7 @@ from mlir import ir
 from mlir.dialects import emitc
 
 from swmlir.codegen import c_names
-from swmlir.codegen.memory_plan import plan
+from swmlir.codegen.memory_plan import first_touches, plan
 from swmlir.codegen.weights import align, weight_layout
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
@@ -130,6 +130,9 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
     weights_bytes = sum(align(e.nbytes) for e in layout.values())
     args = list(host.regions[0].blocks[0].arguments)
     offsets, arena, intermediates = plan(host.regions[0].blocks[0], memref_bytes)
+    starts: dict = {}   # op of the host -> the arena slots whose lifetime begins there
+    for a, first in first_touches(host.regions[0].blocks[0], memref_bytes).items():
+        starts.setdefault(first, []).append(a)
     to_kernels = _kernel_tensors(host.regions[0].blocks[0])
     loc = host.location
     with ir.InsertionPoint(body), loc:
@@ -168,6 +171,11 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
             op = op.operation
             name = op.name
             with op.location:
+                for a in starts.get(op, ()):
+                    if a.results[0] in to_kernels:
+                        t = a.results[0].type
+                        _register_tensor(ptr[a.results[0]], memref_bytes(t),
+                                         f"intermediate {_shape(t)} at arena byte {offsets[a]}")
                 if name in ("arith.constant", "func.return", "memref.dealloc"):
                     continue
                 if name == "memref.alloc":
@@ -178,9 +186,6 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                     _comment(f"/* intermediate {_shape(t)}: arena bytes [{offsets[op]}, "
                                      f"{offsets[op] + memref_bytes(t)}) */")
                     ptr[op.results[0]] = offset_ptr(abase, offsets[op])
-                    if op.results[0] in to_kernels:
-                        _register_tensor(ptr[op.results[0]], memref_bytes(t),
-                                         f"intermediate {_shape(t)} at arena byte {offsets[op]}")
                 elif name == "memref.get_global":
                     g = ir.FlatSymbolRefAttr(op.attributes["name"]).value
                     if g not in layout:

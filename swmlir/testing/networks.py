@@ -110,32 +110,43 @@ def mobilenet_v2(batch: int = 1, size: int = 64, seed: int = 2, opset: int = 13)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
 
 
-def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: int = 1024, seed: int = 3,
-                        opset: int = 17) -> onnx.ModelProto:
-    """One transformer encoder block (post-LN, BERT style): multi-head self-attention with MatMul, Add,
-    Reshape, Transpose, Softmax, Div; LayerNormalization; a GELU written with Erf, Div, Mul, Add."""
-    rng = np.random.default_rng(seed)
+def _encoder_block(rng, inits: list, nodes: list, x: str, y: str, seq: int, hidden: int, heads: int, ffn: int,
+                   p: str = "", pre_ln: bool = False) -> None:
+    """One transformer encoder block from `x` [1, seq, hidden] to `y` (names other than the block's own: a_in,
+    q_mm, h1, res1, f_in, res2 and the like), its initializers and nodes named with the prefix `p`: multi-head
+    self-attention with MatMul, Add, Reshape, Transpose, Softmax, Div; LayerNormalization after each residual add
+    (post-LN, BERT) or before each sub-layer (pre-LN, ViT); a GELU written with Erf."""
     d = hidden // heads
-    inits = []
 
     def lin(name, a, b):
-        inits.extend([_init(f"{name}_w", rng.standard_normal((a, b)) * np.sqrt(1.0 / a)),
-                      _init(f"{name}_b", rng.standard_normal(b) * 0.02)])
+        inits.extend([_init(f"{p}{name}_w", rng.standard_normal((a, b)) * np.sqrt(1.0 / a)),
+                      _init(f"{p}{name}_b", rng.standard_normal(b) * 0.02)])
 
     for n in ("q", "k", "v", "o"):
         lin(n, hidden, hidden)
     lin("ff1", hidden, ffn)
     lin("ff2", ffn, hidden)
-    inits += [_init("ln1_g", 1 + 0.1 * rng.standard_normal(hidden)), _init("ln1_b", 0.1 * rng.standard_normal(hidden)),
-              _init("ln2_g", 1 + 0.1 * rng.standard_normal(hidden)), _init("ln2_b", 0.1 * rng.standard_normal(hidden)),
-              numpy_helper.from_array(np.array([1, seq, heads, d], np.int64), "split_heads"),
-              numpy_helper.from_array(np.array([1, seq, hidden], np.int64), "merge_heads"),
-              _init("scale", np.array(np.sqrt(d))), _init("sqrt2", np.array(np.sqrt(2.0))),
-              _init("one", np.array(1.0)), _init("half", np.array(0.5))]
-    N = helper.make_node
-    nodes = []
+    inits += [_init(f"{p}ln1_g", 1 + 0.1 * rng.standard_normal(hidden)),
+              _init(f"{p}ln1_b", 0.1 * rng.standard_normal(hidden)),
+              _init(f"{p}ln2_g", 1 + 0.1 * rng.standard_normal(hidden)),
+              _init(f"{p}ln2_b", 0.1 * rng.standard_normal(hidden)),
+              numpy_helper.from_array(np.array([1, seq, heads, d], np.int64), f"{p}split_heads"),
+              numpy_helper.from_array(np.array([1, seq, hidden], np.int64), f"{p}merge_heads"),
+              _init(f"{p}scale", np.array(np.sqrt(d))), _init(f"{p}sqrt2", np.array(np.sqrt(2.0))),
+              _init(f"{p}one", np.array(1.0)), _init(f"{p}half", np.array(0.5))]
+
+    def N(op, ins, outs, name, **attrs):
+        return helper.make_node(op, [i if i in (x, y) else p + i for i in ins],
+                                [o if o in (x, y) else p + o for o in outs], name=p + name, **attrs)
+
+    def ln(src, k, dst):
+        return N("LayerNormalization", [src, f"ln{k}_g", f"ln{k}_b"], [dst], name=f"ln{k}", axis=-1, epsilon=1e-5)
+
+    a_in = "a_in" if pre_ln else x
+    if pre_ln:
+        nodes.append(ln(x, 1, a_in))
     for n in ("q", "k", "v"):
-        nodes += [N("MatMul", ["x", f"{n}_w"], [f"{n}_mm"], name=f"{n}_proj"),
+        nodes += [N("MatMul", [a_in, f"{n}_w"], [f"{n}_mm"], name=f"{n}_proj"),
                   N("Add", [f"{n}_mm", f"{n}_b"], [f"{n}_lin"], name=f"{n}_bias"),
                   N("Reshape", [f"{n}_lin", "split_heads"], [f"{n}_heads"], name=f"{n}_split"),
                   N("Transpose", [f"{n}_heads"], [f"{n}_t"], name=f"{n}_transpose",
@@ -148,9 +159,14 @@ def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: 
               N("Reshape", ["ctx_t", "merge_heads"], ["ctx_m"], name="merge"),
               N("MatMul", ["ctx_m", "o_w"], ["o_mm"], name="o_proj"),
               N("Add", ["o_mm", "o_b"], ["o_lin"], name="o_bias"),
-              N("Add", ["x", "o_lin"], ["res1"], name="residual1"),
-              N("LayerNormalization", ["res1", "ln1_g", "ln1_b"], ["h1"], name="ln1", axis=-1, epsilon=1e-5),
-              N("MatMul", ["h1", "ff1_w"], ["f1_mm"], name="ff1"),
+              N("Add", [x, "o_lin"], ["res1"], name="residual1")]
+    if pre_ln:
+        nodes.append(ln("res1", 2, "f_in"))
+        h1, f_in, last = "res1", "f_in", N("Add", ["res1", "f2"], [y], name="residual2")
+    else:
+        nodes.append(ln("res1", 1, "h1"))
+        h1, f_in, last = "h1", "h1", None
+    nodes += [N("MatMul", [f_in, "ff1_w"], ["f1_mm"], name="ff1"),
               N("Add", ["f1_mm", "ff1_b"], ["f1"], name="ff1_bias"),
               N("Div", ["f1", "sqrt2"], ["g_div"], name="gelu_div"),
               N("Erf", ["g_div"], ["g_erf"], name="gelu_erf"),
@@ -158,12 +174,88 @@ def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: 
               N("Mul", ["f1", "g_add"], ["g_mul"], name="gelu_mul"),
               N("Mul", ["g_mul", "half"], ["gelu"], name="gelu_half"),
               N("MatMul", ["gelu", "ff2_w"], ["f2_mm"], name="ff2"),
-              N("Add", ["f2_mm", "ff2_b"], ["f2"], name="ff2_bias"),
-              N("Add", ["h1", "f2"], ["res2"], name="residual2"),
-              N("LayerNormalization", ["res2", "ln2_g", "ln2_b"], ["y"], name="ln2", axis=-1, epsilon=1e-5)]
+              N("Add", ["f2_mm", "ff2_b"], ["f2"], name="ff2_bias")]
+    if pre_ln:
+        nodes.append(last)
+    else:
+        nodes += [N("Add", [h1, "f2"], ["res2"], name="residual2"), ln("res2", 2, y)]
+
+
+def transformer_encoder(seq: int = 128, hidden: int = 256, heads: int = 4, ffn: int = 1024, seed: int = 3,
+                        opset: int = 17) -> onnx.ModelProto:
+    """One transformer encoder block (post-LN, BERT style): multi-head self-attention with MatMul, Add,
+    Reshape, Transpose, Softmax, Div; LayerNormalization; a GELU written with Erf, Div, Mul, Add."""
+    rng = np.random.default_rng(seed)
+    inits, nodes = [], []
+    _encoder_block(rng, inits, nodes, "x", "y", seq, hidden, heads, ffn)
     graph = helper.make_graph(
         nodes, "transformer_encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, hidden])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, seq, hidden])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+def bert_encoder(layers: int = 12, seq: int = 128, hidden: int = 768, heads: int = 12, ffn: int = 3072,
+                 seed: int = 6, opset: int = 17) -> onnx.ModelProto:
+    """A BERT-base-like encoder (defaults: 12 layers, hidden 768, 12 heads, FFN 3072, sequence 128, batch 1): the
+    embedded sequence in, its LayerNorm, then `layers` post-LN blocks of `transformer_encoder`'s form."""
+    rng = np.random.default_rng(seed)
+    inits = [_init("emb_ln_g", 1 + 0.1 * rng.standard_normal(hidden)),
+             _init("emb_ln_b", 0.1 * rng.standard_normal(hidden))]
+    nodes = [helper.make_node("LayerNormalization", ["x", "emb_ln_g", "emb_ln_b"], ["enc0"], name="emb_ln", axis=-1,
+                              epsilon=1e-5)]
+    for i in range(layers):
+        _encoder_block(rng, inits, nodes, f"enc{i}", "y" if i == layers - 1 else f"enc{i + 1}", seq, hidden, heads, ffn,
+                       p=f"l{i}_")
+    graph = helper.make_graph(
+        nodes, "bert_encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, hidden])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, seq, hidden])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
+
+
+def vit(layers: int = 12, image: int = 224, patch: int = 16, hidden: int = 768, heads: int = 12, ffn: int = 3072,
+        classes: int = 1000, seed: int = 7, opset: int = 17, patch_conv: bool = True) -> onnx.ModelProto:
+    """A ViT-B/16-like classifier (defaults): patch embedding by a patch x patch / patch Conv, flattened and
+    transposed to tokens (as torch exports it), or with `patch_conv=False` the same product as patches cut out by
+    Reshape + Transpose through a MatMul; a class token concatenated in front, position embeddings added,
+    `layers` pre-LN blocks, a final LayerNorm, the class token's row through a Gemm."""
+    rng = np.random.default_rng(seed)
+    grid = image // patch
+    tokens = grid * grid + 1
+    w = rng.standard_normal((hidden, 3, patch, patch)) * np.sqrt(1.0 / (3 * patch * patch))
+    inits = [_init("patch_w", w) if patch_conv else _init("patch_wm", w.reshape(hidden, -1).T),
+             _init("patch_b", rng.standard_normal(hidden) * 0.02),
+             numpy_helper.from_array(np.array([1, hidden, grid * grid], np.int64), "to_tokens"),
+             _init("cls", rng.standard_normal((1, 1, hidden)) * 0.02),
+             _init("pos", rng.standard_normal((1, tokens, hidden)) * 0.02),
+             _init("ln_g", 1 + 0.1 * rng.standard_normal(hidden)), _init("ln_b", 0.1 * rng.standard_normal(hidden)),
+             numpy_helper.from_array(np.array([0], np.int64), "zero"),
+             _init("head_w", rng.standard_normal((classes, hidden)) * np.sqrt(1.0 / hidden)),
+             _init("head_b", rng.standard_normal(classes) * 0.02)]
+    N = helper.make_node
+    if patch_conv:
+        nodes = [N("Conv", ["x", "patch_w", "patch_b"], ["patches"], name="patch_embed", kernel_shape=[patch, patch],
+                   strides=[patch, patch]),
+                 N("Reshape", ["patches", "to_tokens"], ["flat"], name="flatten"),
+                 N("Transpose", ["flat"], ["seq"], name="to_seq", perm=[0, 2, 1])]
+    else:
+        inits += [numpy_helper.from_array(np.array([1, 3, grid, patch, grid, patch], np.int64), "cut"),
+                  numpy_helper.from_array(np.array([1, grid * grid, 3 * patch * patch], np.int64), "rows")]
+        nodes = [N("Reshape", ["x", "cut"], ["cut_x"], name="cut_patches"),
+                 N("Transpose", ["cut_x"], ["patch_t"], name="patch_order", perm=[0, 2, 4, 1, 3, 5]),
+                 N("Reshape", ["patch_t", "rows"], ["patch_rows"], name="patch_rows"),
+                 N("MatMul", ["patch_rows", "patch_wm"], ["patch_mm"], name="patch_embed"),
+                 N("Add", ["patch_mm", "patch_b"], ["seq"], name="patch_bias")]
+    nodes += [N("Concat", ["cls", "seq"], ["with_cls"], name="cat_cls", axis=1),
+              N("Add", ["with_cls", "pos"], ["enc0"], name="add_pos")]
+    for i in range(layers):
+        _encoder_block(rng, inits, nodes, f"enc{i}", f"enc{i + 1}", tokens, hidden, heads, ffn, p=f"l{i}_", pre_ln=True)
+    nodes += [N("LayerNormalization", [f"enc{layers}", "ln_g", "ln_b"], ["final"], name="ln", axis=-1, epsilon=1e-5),
+              N("Gather", ["final", "zero"], ["cls_row"], name="take_cls", axis=1),
+              N("Flatten", ["cls_row"], ["cls_flat"], name="cls_flat", axis=1),
+              N("Gemm", ["cls_flat", "head_w", "head_b"], ["logits"], name="head", transB=1)]
+    graph = helper.make_graph(
+        nodes, "vit", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, image, image])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="swmlir")
 
 
