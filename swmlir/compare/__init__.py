@@ -25,7 +25,9 @@ from .metrics import compare as compare_values, max_abs
 from .model import debug_model
 from .report import (DEAD, DIVERGE, EXCEPTED, FAILED, FUSED, INHERITED, MATCH, MISSING, NOT_KEPT,  # noqa: F401
                      Cell, Report, Row)
-from .stages import DEFAULT_STAGES, STAGES, isolated, parse_stages, run_onnxruntime, run_parallel, run_stage
+from . import kernels
+from .stages import (DEFAULT_STAGES, STAGES, isolated, kernel_results, parse_stages, run_kernel_results,
+                     run_onnxruntime, run_parallel, run_stage)
 from .store import Store
 
 __all__ = ["compare", "Report", "Row", "Cell", "STAGES", "DEFAULT_STAGES"]
@@ -87,6 +89,9 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
             return stage, lambda: run_stage(stage, debug, feeds, store, target=tgt, schedule=schedule,
                                             input_shapes=input_shapes, tuning_db=tuning_db), store.folder
 
+        built: dict[str, list] = {}     # stage c / fused -> its kernels (name, group)
+        model_outputs = [o.name for o in proto.graph.output]
+
         def done(stage, err, seconds):
             folder = os.path.join(work, stage)
             report.stage_seconds[stage] = seconds
@@ -95,8 +100,14 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
                 for r in compared:
                     r.cells[stage] = Cell(FAILED)
             else:
-                _compare_stage(stage, compared, Store(folder), ref, ref_max, inputs_of, rtol, atol)
-            shutil.rmtree(folder, ignore_errors=True)   # this stage's values are no longer needed
+                ks = kernels.load(folder)
+                found = kernels.attribute(debug.proto.graph, ks, debug.outputs if stage == "c" else model_outputs) \
+                    if ks is not None else []
+                if ks is not None:
+                    built[stage] = ks
+                _compare_stage(stage, compared, [Store(folder)], ref, ref_max, inputs_of, rtol, atol, found)
+            if stage != "fused" or err:
+                shutil.rmtree(folder, ignore_errors=True)   # this stage's values are no longer needed
             say(f"stage {stage}: {'failed: ' + err if err else 'compared'} ({seconds:.1f} s)")
 
         say(f"stages {', '.join(stage_list)}: running, {max(1, jobs)} at a time")
@@ -104,17 +115,77 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
         report.stage_errors = {s: report.stage_errors[s] for s in stage_list if s in report.stage_errors}
         report.stage_seconds = {s: report.stage_seconds[s] for s in ["onnxruntime", *stage_list]
                                 if s in report.stage_seconds}
+        if "fused" in built and _only_fused_diverges(compared):
+            folder = _folder(work, "fused-kernels")
+            if kernel_results(debug, built["fused"]):
+                say("stage fused diverges alone: the normal build again, the result of each of its kernels kept")
+                t0 = time.perf_counter()
+                err = isolated(lambda: run_kernel_results(debug, feeds, Store(folder), built["fused"], target=tgt,
+                                                          schedule=schedule, input_shapes=input_shapes,
+                                                          tuning_db=tuning_db), folder, timeout)
+                report.stage_seconds["fused (kernel results)"] = time.perf_counter() - t0
+            else:    # every kernel's result is an output of the model: the normal build keeps them all
+                folder, err = os.path.join(work, "fused"), None
+            if err:
+                report.notes.append(f"stage fused: the kernel at fault was not located: {err}")
+            else:
+                found = kernels.attribute(debug.proto.graph, built["fused"], model_outputs)
+                # the verdict from that build alone; the table keeps the normal build's outputs
+                _compare_stage("fused", compared, [Store(folder)], ref, ref_max, inputs_of, rtol, atol, found,
+                               located=True)
+                verdict, at_fault = _fused_verdict(compared, found)
+                _compare_stage("fused", compared, [Store(os.path.join(work, "fused")), Store(folder)], ref, ref_max,
+                               inputs_of, rtol, atol, found, located=True)
+                report.notes.append(verdict)
+                if at_fault is None:
+                    for r in compared:
+                        c = r.cells["fused"]
+                        if c.status in (DIVERGE, INHERITED):
+                            c.kernel = ""
+                            c.note = "its kernel's result matches where every kernel's result is kept"
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report
 
 
-def _compare_stage(stage, rows, store: Store, ref: Store, ref_max, inputs_of, rtol, atol) -> None:
+def _only_fused_diverges(rows) -> bool:
+    """Stage fused has a divergence and no other stage has any."""
+    def bad(c):
+        return c.status in (DIVERGE, INHERITED, MISSING)
+    return any(bad(r.cells["fused"]) for r in rows if "fused" in r.cells) and \
+        not any(bad(c) for r in rows for s, c in r.cells.items() if s != "fused")
+
+
+def _fused_verdict(rows, found) -> tuple[str, str | None]:
+    """The finding of the build that keeps every kernel's result (its cells at stage fused), and the kernel at
+    fault (None: none of its kernels)."""
+    groups = {k.name: k.group for k in found}
+    for r in rows:
+        c = r.cells.get("fused")
+        if c is not None and c.status == DIVERGE and c.kernel:
+            return (f"stage fused: kernel {c.kernel} ({groups.get(c.kernel, '?')}) is the first whose result "
+                    f"diverges while its inputs match (value {r.value} of node {r.node}): the kernel at fault",
+                    c.kernel)
+    if any(r.cells.get("fused") is not None and r.cells["fused"].status in (DIVERGE, INHERITED) for r in rows):
+        return ("stage fused: the build that keeps every kernel's result diverges, but at no kernel's result "
+                "(see the table)", None)
+    return ("stage fused: every kernel's result matches in a build that keeps them all (the same kernels): the "
+            "normal build differs outside its kernels (the arena's sharing of intermediates, the host code)", None)
+
+
+def _compare_stage(stage, rows, stores: list[Store], ref: Store, ref_max, inputs_of, rtol, atol, found=(),
+                   located: bool = False) -> None:
+    """Every row's cell at `stage`, its value taken from the first of `stores` that has it. found: the build's
+    kernels (swmlir.compare.kernels.attribute): each value's kernel, and a kernel result inherits a difference of
+    any input of its kernel. located: stage fused with the build that keeps every kernel's result."""
     diverged: set[str] = set()
+    kernel_of = kernels.value_kernels(found)
+    kernel_inputs = {v: tuple(k.inputs) for k in found for v in k.results}
     for r in rows:
         want = ref.get(r.value)
         r.shape, r.dtype = list(want.shape), want.dtype.name
-        if r.value in store:
+        store = next((s for s in stores if r.value in s), None)
+        if store is not None:
             ours = store.get(r.value)
         elif stage == "fused":      # an intermediate of the normal build: not a graph output there
             r.cells[stage] = Cell(NOT_KEPT)
@@ -131,13 +202,14 @@ def _compare_stage(stage, rows, store: Store, ref: Store, ref_max, inputs_of, rt
         elif r.excepted:
             status = EXCEPTED
         else:
-            status = INHERITED if any(i in diverged for i in inputs_of.get(r.value, ())) else DIVERGE
+            upstream = (*inputs_of.get(r.value, ()), *kernel_inputs.get(r.value, ()))
+            status = INHERITED if any(i in diverged for i in upstream) else DIVERGE
         if not m.ok:
             diverged.add(r.value)
         note = m.problem or ("in the normal build only the model's outputs are kept: the cause may be in any fused "
-                             "kernel before" if stage == "fused" and not m.ok else "")
+                             "kernel before" if stage == "fused" and not m.ok and not located else "")
         r.cells[stage] = Cell(status, None if m.problem else m.max_diff, None if m.problem else m.cosine,
-                              m.mismatched, note)
+                              m.mismatched, note, kernel_of.get(r.value, ""))
 
 
 def _folder(work: str, name: str) -> str:

@@ -26,6 +26,7 @@ class Cell:
     cosine: float | None = None
     mismatched: int = 0            # elements outside the tolerance
     note: str = ""                 # a shape or dtype that differs
+    kernel: str = ""               # stages c and fused: the kernel whose result the value is
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Report:
     stage_errors: dict[str, str] = field(default_factory=dict)   # stage -> why it did not run
     stage_seconds: dict[str, float] = field(default_factory=dict)
     inputs: str = ""               # where the inputs came from
+    notes: list[str] = field(default_factory=list)   # findings printed under the table (the kernel at fault)
 
     # -- the verdict
 
@@ -97,7 +99,9 @@ class Report:
         first = self.first_divergence()
         if first is not None:
             row, stage = first
-            return f"{head}; first divergence: {row.node} ({row.op}) at stage {stage}"
+            kernel = row.cells[stage].kernel
+            return f"{head}; first divergence: {row.node} ({row.op}) at stage {stage}" + \
+                (f", kernel {kernel}" if kernel else "")
         if self.stage_errors:
             stage, why = next(iter(self.stage_errors.items()))
             return f"{head}; stage {stage} failed: {why}"
@@ -134,6 +138,7 @@ class Report:
                     text = f"{_num(c.max_diff):<9} {_cos(c.cosine):<8} {_SHOWN.get(c.status, c.status)}"
                 line += f" | {text:<{cell_w}}"
             notes = sorted({c.note for c in r.cells.values() if c.note})
+            notes += [f"{s}: kernel {c.kernel}" for s, c in r.cells.items() if c.kernel and c.status == DIVERGE]
             out.append(line.rstrip() + (f"  ({'; '.join(notes)})" if notes else ""))
         legend = "DIVERGE: outside the tolerance while the node's inputs match (a cause); diverge*: an input " \
                  "diverges too"
@@ -148,6 +153,7 @@ class Report:
             out.append(f"not compared: {fused} value(s) fused into later nodes, {dead} dead (see their rows)")
         for s, why in self.stage_errors.items():
             out.append(f"stage {s} failed: {why}")
+        out += self.notes
         if self.stage_seconds:
             out.append("time: " + ", ".join(f"{s} {t:.1f} s" for s, t in self.stage_seconds.items()))
         out.append(self.summary())

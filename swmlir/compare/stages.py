@@ -212,11 +212,23 @@ def run_stage(stage: str, debug, feeds: dict, store: Store, *, target, schedule:
                  tuning_db=tuning_db)
 
 
-def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes, tuning_db) -> None:
+def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes, tuning_db,
+                  same_kernels=None) -> None:
+    """The emitted C of `proto` on the emulator; its kernels (name, group) into the store's folder. same_kernels:
+    the build must have exactly these kernels (else a CompileError saying how they differ)."""
     from .. import compiler
     from .. import io as swio
     from ..runtime import run_emulated
+    from . import kernels
     m = compiler.compile(proto, target, input_shapes=input_shapes, schedule=schedule, tuning_db=tuning_db)
+    built = kernels.of_build(m)
+    kernels.save(store.folder, built)
+    if same_kernels is not None and [g for _, g in built] != [g for _, g in same_kernels]:
+        extra = [g for _, g in built if g not in {g for _, g in same_kernels}]
+        gone = [g for _, g in same_kernels if g not in {g for _, g in built}]
+        raise CompileError(f"keeping every kernel's result changed the kernels ({len(same_kernels)} -> {len(built)};"
+                           f" groups gone: {', '.join(gone[:4]) or '-'}; new: {', '.join(extra[:4]) or '-'})",
+                           stage="compare")
     with m:
         exe = m.build()
         ins = swio.specs(m.info.inputs, "in")
@@ -230,6 +242,25 @@ def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes,
     for s in outs:
         store.add(s.name, s.dtype.newbyteorder("<"), s.shape, s.file)
     store.save()
+
+
+def kernel_results(debug, normal_kernels) -> list[str]:
+    """The values of the user's model that are the results of the normal build's kernels, its outputs excepted."""
+    from . import kernels
+    outputs = [o.name for o in debug.original.graph.output]
+    found = kernels.attribute(debug.proto.graph, normal_kernels, outputs)
+    produced = {o for n in debug.original.graph.node for o in n.output if o}
+    return [v for k in found for v in k.results if v in produced and v not in outputs]
+
+
+def run_kernel_results(debug, feeds: dict, store: Store, normal_kernels, *, target, schedule: str = "model",
+                       input_shapes=None, tuning_db=None) -> None:
+    """Stage fused again, with the result of every kernel of the normal build (`normal_kernels`, its (name,
+    group) list) made a graph output: the same kernels (checked), each one's result written into `store`."""
+    from .model import with_all_outputs
+    proto = with_all_outputs(debug.original, kernel_results(debug, normal_kernels))
+    _run_emulator(proto, feeds, store, target=target, schedule=schedule, input_shapes=input_shapes,
+                  tuning_db=tuning_db, same_kernels=normal_kernels)
 
 
 def _jit_pipelines(stage: str) -> tuple[str, str]:

@@ -255,7 +255,78 @@ def test_difference_of_the_normal_build_only_is_found_at_stage_fused(monkeypatch
     assert (row.node, stage) == ("add", "fused")                 # the model's output: all that is kept there
     assert all(x.cells["c"].status == "match" for x in r.rows)
     assert cell(r, "conv", "fused").status == "not kept"
-    assert "only the model's outputs are kept" in cell(r, "add", "fused").note
+    # one kernel, conv+relu+add, whose result is the model's output: named without a build more
+    assert cell(r, "add", "fused").kernel == "main_k0_conv_relu_add" and "fused (kernel results)" not in r.stage_seconds
+    assert any("kernel main_k0_conv_relu_add (conv+relu+add) is the first" in n for n in r.notes)
+
+
+def plant_in_fused_kernels(monkeypatch) -> None:
+    """A bug that lives in fused kernels only: a ReLU computed in its consumer's tiles (a fusion group member,
+    `swmlir.fuse`) takes the minimum instead of the maximum. The debug build fuses no ReLU (each value is read by
+    the graph output as well), the normal build does."""
+    from mlir import ir
+    from mlir.dialects import arith
+
+    from swmlir.passes import schedule as sched
+    real = sched.merge_repeated_promotions
+
+    def planted(module):
+        def visit(op):
+            if op.name == "linalg.generic" and "swmlir.fuse" in op.attributes:
+                for inner in list(op.regions[0].blocks[0].operations):
+                    if inner.operation.name == "arith.maximumf":
+                        o = inner.operation
+                        wrong = arith.MinimumFOp(o.operands[0], o.operands[1], ip=ir.InsertionPoint(o), loc=o.location)
+                        o.results[0].replace_all_uses_with(wrong.result)
+                        o.erase()
+            return ir.WalkResult.ADVANCE
+        module.walk(visit)
+        return real(module)
+
+    monkeypatch.setattr(sched, "merge_repeated_promotions", planted)
+
+
+def test_kernel_at_fault_is_named_when_only_stage_fused_diverges(monkeypatch):
+    plant_in_fused_kernels(monkeypatch)
+    r = swmlir.compare(small_cnn(), inputs(), stages="c,fused")
+    assert all(x.cells["c"].status == "match" for x in r.rows if x.compared), r.table()
+    row, stage = r.first_divergence()
+    # kernels of the normal build: conv+conv2+relu+add (the planted ReLU), pool, fc+relu_out
+    kernel = "main_k0_conv_conv2_relu_add"
+    assert (row.node, stage, row.cells[stage].kernel) == ("add", "fused", kernel), r.table()
+    assert r.summary().endswith(f"first divergence: add (Add) at stage fused, kernel {kernel}")
+    assert cell(r, "pool", "fused").status == "inherited" and cell(r, "pool", "fused").kernel == "main_k1_pool"
+    assert cell(r, "relu_out", "fused").status == "inherited"
+    assert cell(r, "relu", "fused").status == "not kept"         # computed inside the kernel: never in memory
+    assert any(f"kernel {kernel} (conv+conv2+relu+add) is the first whose result diverges" in n for n in r.notes)
+    assert "fused (kernel results)" in r.stage_seconds
+    text = r.table()
+    assert f"fused: kernel {kernel}" in text and Report.from_json(r.to_json()) == r
+
+
+def test_stage_c_names_the_kernel_of_each_value(monkeypatch):
+    plant(monkeypatch, "Relu", "Sigmoid")
+    r = swmlir.compare(conv_relu(), inputs(), stages="c")
+    assert r.summary().endswith("first divergence: relu (Relu) at stage c, kernel main_k1_relu"), r.table()
+    assert cell(r, "add", "c").kernel == "main_k2_add" and not r.notes   # no build more when c diverges
+
+
+def test_a_normal_build_that_differs_outside_its_kernels_is_told_apart(monkeypatch):
+    real = compiler.compile
+
+    def compile_(model, *args, **kwargs):   # the normal build (one graph output) gets a wrong weight
+        m = real(model, *args, **kwargs)
+        if len(model.graph.output) == 1:
+            data = bytearray(m.files["model.weights.bin"])
+            data[:4] = (np.frombuffer(bytes(data[:4]), np.float32) + np.float32(1.0)).tobytes()
+            m.files["model.weights.bin"] = bytes(data)
+        return m
+
+    monkeypatch.setattr(compiler, "compile", compile_)
+    r = swmlir.compare(small_cnn(), inputs(), stages="c,fused")
+    row, stage = r.first_divergence()
+    assert (row.node, stage) == ("relu_out", "fused")
+    assert any("every kernel's result matches in a build that keeps them all" in n for n in r.notes), r.table()
 
 
 def test_excepts_and_tolerances(monkeypatch):
