@@ -61,7 +61,7 @@ def compare(model, inputs=None, *, stages=DEFAULT_STAGES, target: str = "sw26010
     if feeds is None:
         feeds = _random_feeds(optimized, seed)
     debug = debug_model(proto, optimized)
-    rows = [Row(i, v.node, v.op, v.name, kind=v.kind, fused_into=v.fused_into,
+    rows = [Row(i, v.node, v.op, v.name, kind=v.kind, fused_into=v.fused_into, where=v.where,
                 excepted=bool({v.node, v.name} & set(excepts))) for i, v in enumerate(debug.values)]
     unknown = sorted(set(excepts) - {r.node for r in rows} - {r.value for r in rows})
     if unknown:

@@ -27,19 +27,29 @@ class Kernel:
     nodes: list[str] = field(default_factory=list)    # the labels, parsed (empty: not parsed)
     results: list[str] = field(default_factory=list)  # values it computes that leave it
     inputs: list[str] = field(default_factory=list)   # values it reads that others compute or the graph gives
+    unsure: list[str] = field(default_factory=list)   # results maybe computed by an earlier kernel (an If's)
 
 
-def split_group(group: str, labels: set[str]) -> list[str]:
-    """'a+b+c' -> the labels it joins (labels may hold '+' themselves); [] when it is no join of `labels`."""
+def split_group(group: str, labels: set[str], containers: set[str] = frozenset()) -> list[str]:
+    """'a+b+c' -> the labels it joins (labels may hold '+' themselves); [] when it is no join of `labels`. A
+    node the importer inlined from an If/Loop/Scan body is named `<container>/<body>/<node>`: it stands for
+    the container's label (one of `containers`)."""
     parts = group.split("+")
     n = len(parts)
+
+    def label_of(piece: str) -> str | None:
+        if piece in labels:
+            return piece
+        hits = [c for c in containers if piece.startswith(c + "/")]
+        return max(hits, key=len) if hits else None
+
     best: list[list[str] | None] = [None] * (n + 1)
     best[n] = []
     for i in range(n - 1, -1, -1):
         for j in range(n, i, -1):          # the longest label first
-            piece = "+".join(parts[i:j])
-            if piece in labels and best[j] is not None:
-                best[i] = [piece, *best[j]]
+            lb = label_of("+".join(parts[i:j]))
+            if lb is not None and best[j] is not None:
+                best[i] = [lb, *best[j]]
                 break
     return best[0] or []
 
@@ -48,14 +58,18 @@ def attribute(graph, kernels: list[tuple[str, str]], outputs) -> list[Kernel]:
     """The kernels (name, group) of a build of `graph` (an onnx GraphProto: the optimized graph) whose graph
     outputs are `outputs` (names), with the values each computes and reads. A node in no kernel (a Reshape or a
     Flatten: a view) is seen through: a kernel reading its output reads what it views."""
-    from .model import node_label
+    from .model import CONTROL_FLOW, node_inputs, node_label
     nodes = [(node_label(n, i), n) for i, n in enumerate(graph.node)]
     labels = {lb for lb, _ in nodes}
-    out = [Kernel(name, group, split_group(group, labels)) for name, group in kernels]
+    containers = {lb for lb, n in nodes if n.op_type in CONTROL_FLOW}
+    label_by_id = {id(n): lb for lb, n in nodes}
+    out = [Kernel(name, group, split_group(group, labels, containers)) for name, group in kernels]
     last: dict[str, int] = {}          # node label -> the last kernel that computes part of it
+    spans: dict[str, set[int]] = {}
     for k, kern in enumerate(out):
         for lb in kern.nodes:
             last[lb] = k
+            spans.setdefault(lb, set()).add(k)
     producer: dict[str, int] = {}      # value -> the kernel that computes it
     made_by: dict[str, object] = {}    # value -> its node
     for lb, n in nodes:
@@ -67,7 +81,7 @@ def attribute(graph, kernels: list[tuple[str, str]], outputs) -> list[Kernel]:
     leaves = set(outputs)              # values read outside the kernel that computes them
     for lb, n in nodes:
         k = last.get(lb)
-        for x in n.input:
+        for x in node_inputs(n):
             if x in producer and producer[x] != k:
                 leaves.add(x)
 
@@ -78,18 +92,22 @@ def attribute(graph, kernels: list[tuple[str, str]], outputs) -> list[Kernel]:
         if v in seen:
             return set()
         seen.add(v)
-        return set().union(*(seen_through(x, seen) for x in made_by[v].input if x)) if made_by[v].input else set()
+        ins = node_inputs(made_by[v])
+        return set().union(*(seen_through(x, seen) for x in ins)) if ins else set()
 
     graph_inputs = {i.name for i in graph.input}
     for v, k in producer.items():
         if v in leaves:
             out[k].results.append(v)
+            lb = label_by_id[id(made_by[v])]
+            if lb in containers and len(spans[lb]) > 1:
+                out[k].unsure.append(v)    # an If/Loop/Scan over several kernels: which one makes v is unknown
     for lb, n in nodes:
         k = last.get(lb)
         if k is None:
             continue
-        for x in n.input:
-            if not x or producer.get(x) == k:
+        for x in node_inputs(n):
+            if producer.get(x) == k:
                 continue
             for v in seen_through(x, set()):
                 if (v in producer or v in graph_inputs) and v not in out[k].inputs:
@@ -102,7 +120,8 @@ def value_kernels(kernels: list[Kernel]) -> dict[str, str]:
     out: dict[str, str] = {}
     for k in kernels:
         for v in k.results:
-            out[v] = k.name
+            if v not in k.unsure:
+                out[v] = k.name
     return out
 
 

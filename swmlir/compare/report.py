@@ -14,6 +14,7 @@ MISSING = "missing"          # the stage ran but did not write this value (a bug
 NOT_KEPT = "not kept"        # stage fused: an intermediate of the normal build (in a fused kernel or the arena)
 FUSED = "fused"              # the graph passes removed the value: computed only as part of `fused_into`
 DEAD = "dead"                # the graph passes removed the value: no graph output depends on it
+INLINED = "inlined"          # a node of an If/Loop/Scan body (`fused_into`): compared as that node's outputs
 
 _SHOWN = {MATCH: "match", DIVERGE: "DIVERGE", INHERITED: "diverge*", EXCEPTED: "excepted", FAILED: "n/a",
           MISSING: "missing", NOT_KEPT: "-"}
@@ -37,8 +38,9 @@ class Row:
     value: str                     # the output's name in the graph
     shape: list[int] | None = None
     dtype: str = ""
-    kind: str = "kept"             # kept, constant (folded by the graph passes), fused, dead
+    kind: str = "kept"             # kept, constant (folded by the graph passes), fused, dead, inlined
     fused_into: str = ""
+    where: str = ""                # inlined: the body (an If's branch, taken or not; a loop's body, unrolled)
     excepted: bool = False
     cells: dict[str, Cell] = field(default_factory=dict)   # stage -> Cell
 
@@ -127,6 +129,7 @@ class Report:
             line = f"{r.index:>4}  {_cut(r.op, wo):<{wo}}  {_cut(name, wn):<{wn}}  {_cut(shape, ws):<{ws}}"
             if not r.compared:
                 why = (f"fused into {r.fused_into} by the graph passes (not computed by itself)" if r.kind == FUSED
+                       else f"inlined: in the {r.where}; compared as {r.fused_into}'s outputs" if r.kind == INLINED
                        else "removed by the graph passes: no graph output depends on it")
                 out.append(f"{line} | {why}")
                 continue
@@ -149,8 +152,11 @@ class Report:
         out.append(legend)
         fused = sum(r.kind == FUSED for r in self.rows)
         dead = sum(r.kind == DEAD for r in self.rows)
-        if fused or dead:
-            out.append(f"not compared: {fused} value(s) fused into later nodes, {dead} dead (see their rows)")
+        inlined = sum(r.kind == INLINED for r in self.rows)
+        if fused or dead or inlined:
+            out.append(f"not compared: {fused} value(s) fused into later nodes, {dead} dead"
+                       + (f", {inlined} inside If/Loop/Scan bodies (compared as those nodes' outputs)"
+                          if inlined else "") + " (see their rows)")
         for s, why in self.stage_errors.items():
             out.append(f"stage {s} failed: {why}")
         out += self.notes

@@ -329,6 +329,74 @@ def test_a_normal_build_that_differs_outside_its_kernels_is_told_apart(monkeypat
     assert any("every kernel's result matches in a build that keeps them all" in n for n in r.notes), r.table()
 
 
+def test_if_loop_and_scan_bodies_are_reported_as_inlined_and_their_nodes_compared_as_the_outputs(monkeypatch):
+    """The importer inlines an If's taken branch and unrolls a Loop or Scan: the nodes of their bodies are rows of
+    their own (inlined, in which body, taken or not), compared as the container's outputs; a difference planted
+    in a taken branch is found at the If."""
+    from test_onnx_control_flow import F32, helper, init, loop_body, make, model_if, vi
+
+    rng = np.random.default_rng(5)
+    r = swmlir.compare(model_if([1, 4]), {"x": rng.standard_normal([1, 4]).astype(F32)}, stages="import,c,fused")
+    assert r.ok, r.table()
+    rows = {x.node: x for x in r.rows}
+    assert rows["if_batch1/then_branch/MatMul_0"].kind == "inlined"
+    assert rows["if_batch1/then_branch/MatMul_0"].where == "then_branch of if_batch1 (taken)"
+    assert rows["if_batch1/else_branch/Tanh_0"].where == "else_branch of if_batch1 (not taken: not computed)"
+    assert [x.value for x in r.rows if x.node == "if_batch1"] == ["y0", "y1"]
+    assert "inlined: in the then_branch of if_batch1 (taken); compared as if_batch1's outputs" in r.table()
+    assert r.summary() == "4 nodes compared at 3 stages, 4 match; all match"
+    assert cell(r, "Relu_0", "c").kernel == "main_k0_Relu_0"
+
+    inits = [init("W", rng.standard_normal([6, 4]).astype(F32)), init("acc0", np.zeros([2, 4], F32)),
+             init("M", np.array(3, np.int64))]
+    loop = make([helper.make_node("Loop", ["M", "", "acc0"], ["acc", "scans"], name="loop0", body=loop_body())],
+                [vi("x", [2, 4])], [vi("acc", None), vi("scans", None)], inits)
+    r = swmlir.compare(loop, {"x": rng.standard_normal([2, 4]).astype(F32)}, stages="import,c")
+    assert r.ok and {x.where for x in r.rows if x.kind == "inlined"} == {"body of loop0 (unrolled: every iteration)"}
+
+    body = helper.make_graph([helper.make_node("Add", ["s_in", "a_t"], ["s_out"]),
+                              helper.make_node("Tanh", ["s_out"], ["y_t"])],
+                             "scan_body", [vi("s_in", [3]), vi("a_t", [3])], [vi("s_out", [3]), vi("y_t", [3])])
+    first = helper.make_graph([helper.make_node("Neg", ["ys"], ["f"])], "first", [], [vi("f", None)])
+    other = helper.make_graph([helper.make_node("Abs", ["ys"], ["o"])], "other", [], [vi("o", None)])
+    scan_if = make([helper.make_node("Scan", ["s0", "a"], ["s", "ys"], name="scan0", body=body, num_scan_inputs=1),
+                    helper.make_node("If", ["flag"], ["z"], name="pick", then_branch=first, else_branch=other)],
+                   [vi("s0", [3]), vi("a", [4, 3])], [vi("s", None), vi("z", None)], [init("flag", np.array(False))])
+    feeds = {"s0": rng.standard_normal(3).astype(F32), "a": rng.standard_normal([4, 3]).astype(F32)}
+    r = swmlir.compare(scan_if, feeds, stages="import,c")
+    assert r.ok, r.table()
+    rows = {x.node: x for x in r.rows}
+    assert rows["scan0/body/Tanh_1"].where == "body of scan0 (unrolled: every iteration)"
+    assert rows["pick/else_branch/Abs_0"].where == "else_branch of pick (taken)"
+    assert cell(r, "pick", "c").status == "match"
+
+    # an If in a Loop's body, its condition on the iteration number (folded per iteration at import)
+    step = helper.make_graph([helper.make_node("Equal", ["i", "zero"], ["is_first"]),
+                              helper.make_node("If", ["is_first"], ["acc_out"], name="step",
+                                               then_branch=helper.make_graph(
+                                                   [helper.make_node("Mul", ["acc_in", "x"], ["f"])], "first", [],
+                                                   [vi("f", None)]),
+                                               else_branch=helper.make_graph(
+                                                   [helper.make_node("Add", ["acc_in", "x"], ["g"])], "later", [],
+                                                   [vi("g", None)])),
+                              helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+                             "body", [vi("i", [], 7), vi("cond_in", [], 9), vi("acc_in", None)],
+                             [vi("cond_out", [], 9), vi("acc_out", None)], initializer=[init("zero", np.array(0))])
+    nested = make([helper.make_node("Loop", ["M", "", "x"], ["acc"], name="loop_if", body=step)],
+                  [vi("x", [3, 2])], [vi("acc", None)], [init("M", np.array(3, np.int64))])
+    r = swmlir.compare(nested, {"x": rng.standard_normal([3, 2]).astype(F32)}, stages="import,c")
+    assert r.ok, r.table()
+    mul = next(x for x in r.rows if x.node == "loop_if/body/step/then_branch/Mul_0")
+    assert (mul.fused_into, mul.where) == ("loop_if", "then_branch of loop_if/body/step (taken where its condition "
+                                                      "folds at import)")
+
+    plant(monkeypatch, "Sigmoid", "Relu")      # only the taken branch of model_if has a Sigmoid
+    r = swmlir.compare(model_if([1, 4]), {"x": rng.standard_normal([1, 4]).astype(F32)}, stages="import")
+    row, stage = r.first_divergence()
+    assert (row.node, row.value, stage) == ("if_batch1", "y1", "import")
+    assert cell(r, "if_batch1", "import").status == "match"   # y0: the If's other output
+
+
 def test_excepts_and_tolerances(monkeypatch):
     plant(monkeypatch, "Relu", "LeakyRelu")   # x < 0 gives 0.01 x instead of 0: small differences
     stages = "import"
