@@ -18,6 +18,9 @@ import os
 from dataclasses import dataclass, field
 
 FILE = "kernels.json"
+# nodes that are no computation of their own when no kernel names them: views of their input, or folded into the
+# maps of the kernels that read them (a Transpose read by a contraction)
+VIEWS = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Transpose", "Expand")
 
 
 @dataclass
@@ -56,8 +59,9 @@ def split_group(group: str, labels: set[str], containers: set[str] = frozenset()
 
 def attribute(graph, kernels: list[tuple[str, str]], outputs) -> list[Kernel]:
     """The kernels (name, group) of a build of `graph` (an onnx GraphProto: the optimized graph) whose graph
-    outputs are `outputs` (names), with the values each computes and reads. A node in no kernel (a Reshape or a
-    Flatten: a view) is seen through: a kernel reading its output reads what it views."""
+    outputs are `outputs` (names), with the values each computes and reads. A node in no kernel that is a view
+    (VIEWS: a Reshape, a Flatten) is seen through: a kernel reading its output reads what it views; any other
+    node in no kernel was folded into the kernel that computes its input."""
     from .model import CONTROL_FLOW, node_inputs, node_label
     nodes = [(node_label(n, i), n) for i, n in enumerate(graph.node)]
     labels = {lb for lb, _ in nodes}
@@ -73,6 +77,13 @@ def attribute(graph, kernels: list[tuple[str, str]], outputs) -> list[Kernel]:
     producer: dict[str, int] = {}      # value -> the kernel that computes it
     made_by: dict[str, object] = {}    # value -> its node
     for lb, n in nodes:
+        if lb not in last and n.op_type not in VIEWS:
+            # in no kernel's group and no view: folded into the kernel of its input (a residual Add that became
+            # a contraction's initial value)
+            ks = [producer[x] for x in node_inputs(n) if x in producer]
+            if ks:
+                last[lb] = max(ks)
+                spans.setdefault(lb, set()).add(max(ks))
         for o in n.output:
             if o:
                 made_by[o] = n
@@ -123,6 +134,20 @@ def value_kernels(kernels: list[Kernel]) -> dict[str, str]:
             if v not in k.unsure:
                 out[v] = k.name
     return out
+
+
+def same_kernels(normal: list[tuple[str, str]], built: list[tuple[str, str]]) -> bool:
+    """`built` has the groups of `normal`, in order, and nothing else but copy kernels (a kept result that is a
+    slice of its kernel's buffer, a conv's output computed a whole vector wide, is copied out at the end)."""
+    rest = [g for _, g in built]
+    i = 0
+    for _, g in normal:
+        while i < len(rest) and rest[i] != g and rest[i] == "copy":
+            i += 1
+        if i == len(rest) or rest[i] != g:
+            return False
+        i += 1
+    return all(g == "copy" for g in rest[i:])
 
 
 def save(folder: str, kernels: list[tuple[str, str]]) -> None:

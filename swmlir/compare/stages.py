@@ -223,7 +223,7 @@ def _run_emulator(proto, feeds, store: Store, *, target, schedule, input_shapes,
     m = compiler.compile(proto, target, input_shapes=input_shapes, schedule=schedule, tuning_db=tuning_db)
     built = kernels.of_build(m)
     kernels.save(store.folder, built)
-    if same_kernels is not None and [g for _, g in built] != [g for _, g in same_kernels]:
+    if same_kernels is not None and not kernels.same_kernels(same_kernels, built):
         extra = [g for _, g in built if g not in {g for _, g in same_kernels}]
         gone = [g for _, g in same_kernels if g not in {g for _, g in built}]
         raise CompileError(f"keeping every kernel's result changed the kernels ({len(same_kernels)} -> {len(built)};"

@@ -304,6 +304,24 @@ def test_kernel_at_fault_is_named_when_only_stage_fused_diverges(monkeypatch):
     assert f"fused: kernel {kernel}" in text and Report.from_json(r.to_json()) == r
 
 
+def test_kernel_attribution_sees_through_views_and_folded_adds():
+    """compare.kernels on a graph and the (name, group) list of a build: a residual Add in no group was folded into
+    the conv's kernel (its initial value), a Flatten in none is a view; extra copy kernels keep the same kernels."""
+    from swmlir.compare import kernels
+    n = helper.make_node
+    graph = helper.make_graph([n("Conv", ["x", "w"], ["c"], name="conv"), n("Add", ["c", "x"], ["s"], name="res"),
+                               n("Relu", ["s"], ["r"], name="relu"), n("MaxPool", ["r"], ["p"], name="pool"),
+                               n("Flatten", ["p"], ["f"], name="flat"), n("Gemm", ["f", "v"], ["y"], name="fc+1")],
+                              "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, None)], [])
+    built = [("k0_conv", "conv"), ("k1_relu_pool", "relu+pool"), ("k2_fc_1", "fc+1")]
+    found = kernels.attribute(graph, built, ["y"])
+    assert [(k.nodes, k.results, k.inputs) for k in found] == [
+        (["conv"], ["s"], ["x"]), (["relu", "pool"], ["p"], ["s"]), (["fc+1"], ["y"], ["p"])]
+    assert kernels.value_kernels(found) == {"s": "k0_conv", "p": "k1_relu_pool", "y": "k2_fc_1"}
+    assert kernels.same_kernels(built, [built[0], ("k", "copy"), *built[1:], ("k9", "copy")])
+    assert not kernels.same_kernels(built, [built[0], ("k", "res"), *built[1:]])
+
+
 def test_stage_c_names_the_kernel_of_each_value(monkeypatch):
     plant(monkeypatch, "Relu", "Sigmoid")
     r = swmlir.compare(conv_relu(), inputs(), stages="c")
