@@ -24,6 +24,18 @@ def strides_of(t: ir.MemRefType) -> tuple[list[int], int | None]:
     return list(strides), offset
 
 
+def require_dense_ldm(ldm_view: ir.Value, op: ir.Operation) -> None:
+    """The LDM side of a DMA is one dense run in the view's shape (plan_requests walks it so): a strided LDM
+    view would be read or written as if dense, so it is refused."""
+    t = ldm_view.type
+    strides, _ = strides_of(t)
+    shape = list(t.shape)
+    dense = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    if any(n != 1 and s != d for n, s, d in zip(shape, strides, dense)):
+        raise LoweringError(f"DMA with a strided LDM view ({t}): the LDM side of a DMA must be contiguous",
+                            op=op.name, location=op.location)
+
+
 def view_chain(view: ir.Value) -> tuple[ir.Value, ir.Value]:
     """The whole buffer under a view, and the view's element offset in it (an index value built at the current
     insertion point)."""

@@ -43,7 +43,7 @@ from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
 
 from . import register_pass
-from ._dma_views import plan_requests, request_words, view_chain as _view_chain  # shared with sunway-lower-to-athread-calls
+from ._dma_views import plan_requests, request_words, require_dense_ldm, view_chain as _view_chain  # shared with sunway-lower-to-athread-calls
 from ._dma_views import strides_of as _strides_of
 from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
@@ -85,6 +85,7 @@ def _lower_dma(op: ir.Operation, reply_ptr: dict, pending: dict, api: str) -> No
     shape = list(mt.shape)
     elem = mt.element_type
     eb = elem_bytes(elem)
+    require_dense_ldm(ldm_view, op)
     outer, block, rows, pitch = plan_requests(shape, strides)
     with ir.InsertionPoint(op), op.location:
         main_buf, main_off = _view_chain(main_view)

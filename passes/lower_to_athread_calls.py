@@ -50,7 +50,7 @@ from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
 
 from . import register_pass
-from ._dma_views import plan_requests, request_words, strides_of, view_chain
+from ._dma_views import plan_requests, request_words, require_dense_ldm, strides_of, view_chain
 from ._util import collect, ensure_sunway, funcs, index_const, is_ldm_type
 
 PE_MODE = 0
@@ -150,6 +150,7 @@ def _lower_dma(op: ir.Operation, calls: _Calls, reply_ptr: dict, pending: dict, 
     mt = main_view.type
     strides, _ = strides_of(mt)
     eb = elem_bytes(mt.element_type)
+    require_dense_ldm(ldm_view, op)
     outer, block, rows, pitch = plan_requests(list(mt.shape), strides)
     length, stride, bsize = request_words(block, rows, pitch, eb)
     with ir.InsertionPoint(op), op.location:

@@ -62,7 +62,7 @@ def kernel_loops(target: str, schedule: str = "model") -> list[str]:
             "sunway-interchange-reductions"] if schedule == "model" else []
     # fold-memref-alias-ops: loads and stores through a view of an LDM buffer (a pad built in LDM) index the
     # buffer itself, which is a plain C array once in the kernel
-    unroll = ["sunway-fast-math", "canonicalize", "loop-invariant-code-motion",
+    unroll = ["sunway-stream-puts", "sunway-fast-math", "canonicalize", "loop-invariant-code-motion",
               f"sunway-unroll-latency-bound{{target={target}}}", f"sunway-unroll-microkernel{{target={target}}}",
               "canonicalize"] if schedule == "model" else []
     return simd + ["func.func(convert-linalg-to-loops)", "fold-memref-alias-ops", "lower-affine", "arith-expand",

@@ -56,6 +56,9 @@ class Mix:
     dma_ops: int = 0             # sunway.dma_get/put issued (each may be several requests)
     mesh_bytes: int = 0          # bytes received from other CPEs by register communication (mesh allgathers)
     mesh_cycles: float = 0.0     # of `cycles`, spent in mesh allgathers
+    put_ops: int = 0             # sunway.dma_put issued
+    streamed_puts: int = 0       # of those, halves of a tile put as soon as done (sunway-stream-puts)
+    streamed_cycles: float = 0.0  # of `cycles`, the loops that run after a streamed put, before its wait
     cycles: float = 0.0
     chain_bound_cycles: float = 0.0   # of `cycles`, spent where a latency chain, not issue, is the limit
     lanes: int = 1
@@ -66,7 +69,8 @@ class Mix:
 
     def scaled_add(self, other: "Mix", k: int) -> None:
         for f in ("vector_fma", "vector_other", "vector_sums", "vector_mem", "scalar_fp", "slow_fp", "libm", "scalar_mem",
-                  "int_ops", "int_div", "loop_iterations", "dma_ops", "mesh_bytes", "mesh_cycles"):
+                  "int_ops", "int_div", "loop_iterations", "dma_ops", "mesh_bytes", "mesh_cycles", "put_ops",
+                  "streamed_puts", "streamed_cycles"):
             setattr(self, f, getattr(self, f) + k * getattr(other, f))
         self.cycles += k * other.cycles
         self.chain_bound_cycles += k * other.chain_bound_cycles
@@ -183,13 +187,24 @@ def _depends_on(v: ir.Value, iv: ir.Value, block: ir.Block) -> bool:
 def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | None = None) -> Mix:
     m = Mix()
     nested = Mix()
+    streaming = False   # after a streamed put, before its wait: the loops here run beside that put's DMA
     for op in block.operations:
         op = op.operation
         name = op.name
         if name == "scf.for":
             inner = block_mix(op.regions[0].blocks[0], c, cpes, op)
-            nested.scaled_add(inner, trip_count(op, cpes, m.notes))
+            trips = trip_count(op, cpes, m.notes)
+            nested.scaled_add(inner, trips)
+            if streaming:
+                nested.streamed_cycles += trips * inner.cycles - trips * inner.streamed_cycles
             continue
+        if name == "sunway.dma_put":
+            m.put_ops += 1
+            if "sunway.streamed" in op.attributes:
+                m.streamed_puts += 1
+                streaming = True
+        elif name == "sunway.dma_wait":
+            streaming = False
         if op.regions:  # scf.if and the like: both sides counted, as if both ran
             for region in op.regions:
                 for b in region.blocks:

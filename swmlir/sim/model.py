@@ -65,11 +65,12 @@ def model_kernel(name: str, launches: list[dict], flops: int, mix: dict | None, 
     spawn = c.spawn_seconds * len(launches)
     steps = (mix or {}).get("double_buffered_steps", 0)
     double_buffered = steps >= 2
+    put = sum(launch_dma_seconds(l, target) * put_share(l, target) for l in launches)
     if double_buffered:
-        put = sum(launch_dma_seconds(l, target) * put_share(l, target) for l in launches)
         body = overlapped_seconds(dma, compute, steps, put)
     else:
         body = dma + compute
+    body -= streamed_put_seconds(mix, put, c.clock_hz * 1.0, len(launches))
     direct = direct_access_seconds(launches, target)  # blocking loads/stores: overlapped with nothing
     body += direct
     dma += direct
@@ -107,6 +108,16 @@ def put_share(launch: dict, target: Target) -> float:
         return t(launch["put_block_sizes"]) / whole if whole else 0.0
     moved = launch["get_bytes"] + launch["put_bytes"]
     return launch["put_bytes"] / moved if moved else 0.0
+
+
+def streamed_put_seconds(mix: dict | None, put: float, clock_hz: float, launches: int) -> float:
+    """The put time hidden by sunway-stream-puts: a tile put in two halves, the first while the CPE computes the
+    second; at most the cycles that run after the first half's put (mix `streamed_cycles`) and at most half of
+    the puts' time (the second half's put waits for nothing but stays exposed). Only where every put of the
+    kernel is such a half, so that `put` is theirs alone."""
+    if not mix or not mix.get("streamed_puts") or mix["streamed_puts"] != mix.get("put_ops"):
+        return 0.0
+    return min(mix["streamed_cycles"] / clock_hz * launches, put / 2)
 
 
 def overlapped_seconds(dma: float, compute: float, steps: int, put: float) -> float:

@@ -164,6 +164,28 @@ def test_kernel_time_adds_dma_and_compute_without_double_buffering():
     assert overlapped.seconds == pytest.approx(dma / 4 + max(dma, 1e-3) * 3 / 4 + 1e-3 / 4 + c.spawn_seconds)
 
 
+def test_streamed_puts_hide_at_most_the_compute_after_the_first_half_and_half_the_puts():
+    c = cpe_constants(SW)
+    # all DMA is puts of 4 KB blocks: 1000 of them, 4096 * 1000 / 18393e6 s at the curve's 4 KB point
+    launch = {"block_sizes": {"4096": 1000}, "put_block_sizes": {"4096": 1000}, "max_cpe_dma_bytes": 4096 * 1000 // 64,
+              "get_bytes": 0, "put_bytes": 4096 * 1000}
+    put = 4096 * 1000 / 18393e6
+    base = {"cycles": 1.45e6, "chain_bound_cycles": 0.0, "put_ops": 2}
+    plain = model_kernel("k", [launch], flops=1, mix={**base, "streamed_puts": 0}, target=SW)
+    assert plain.seconds == pytest.approx(put + 1e-3 + c.spawn_seconds)
+    # 10 us of compute after the first half's put: 10 us hidden
+    few = model_kernel("k", [launch], flops=1, mix={**base, "streamed_puts": 2, "streamed_cycles": 14500}, target=SW)
+    assert few.seconds == pytest.approx(put + 1e-3 + c.spawn_seconds - 10e-6)
+    # plenty of compute after it: half the puts' time hidden, the second half's put stays exposed
+    lots = model_kernel("k", [launch], flops=1, mix={**base, "streamed_puts": 2, "streamed_cycles": 1.45e6},
+                        target=SW)
+    assert lots.seconds == pytest.approx(put / 2 + 1e-3 + c.spawn_seconds)
+    # a kernel with other puts besides the halves: nothing hidden (the puts' time is not theirs alone)
+    mixed = model_kernel("k", [launch], flops=1, mix={**base, "put_ops": 3, "streamed_puts": 2,
+                                                      "streamed_cycles": 1.45e6}, target=SW)
+    assert mixed.seconds == pytest.approx(plain.seconds)
+
+
 def test_direct_accesses_are_charged_latency_or_bandwidth_and_never_overlap():
     from swmlir.sim.direct import direct_access_seconds
     c = cpe_constants(SW)

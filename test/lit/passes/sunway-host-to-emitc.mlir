@@ -5,11 +5,12 @@
 
 // The host function of a model: two constant buffers (weights), three buffers of intermediate results, two
 // kernel launches, a copy between buffers and the copy of the result into the output argument.
-//   arena:   %a 128 B at 0, %b 40 B at 128 (offsets are 128-byte aligned), %c 64 B at 256: 384 bytes
+//   arena:   %a 128 B at 0 (dead after the copy), %c 64 B at 128 (offsets are 128-byte aligned), %b 40 B at 0
+//            (it lives from the second launch on, when %a is dead): 256 bytes
 //   weights: @w0 12 B at 0, @w1 16 B at 128: 256 bytes
 
 // CHECK-LABEL: module attributes
-//  CHECK-SAME:   swmlir.arena_bytes = 384 : i64
+//  CHECK-SAME:   swmlir.arena_bytes = 256 : i64
 //  CHECK-SAME:   swmlir.weights_bytes = 256 : i64
 // CHECK-DAG: emitc.include <"athread.h">
 // CHECK-DAG: emitc.include <"string.h">
@@ -42,20 +43,18 @@
 //  C-SAME:   void* [[XV:v[0-9]+]], void* [[YV:v[0-9]+]])
 //       C:   char* [[X:v[0-9]+]] = (char*) [[XV]];
 //       C:   char* [[Y:v[0-9]+]] = (char*) [[YV]];
-// Every tensor handed to a kernel is registered where it is defined, with its bytes and a name (under the emulator a
-// DMA must stay inside the tensor it starts in; nothing on the machine): the input, the arena slots, the weights.
+// Every tensor handed to a kernel is registered with its bytes and a name (under the emulator a DMA must stay
+// inside the tensor it starts in; nothing on the machine): the input and the weights where they are defined, an
+// arena slot right before the op that first uses it (slots that share bytes are registered in turn).
 // %y only receives a host copy: not registered. %c is a kernel's input, filled by a host copy.
 //  C-NEXT:   swmlir_register_tensor([[X]], 128, "input 0 (4x8xf32)");
 //  C-NEXT:   char* [[W:v[0-9]+]] = swmlir_weights;
 //  C-NEXT:   char* [[A:v[0-9]+]] = swmlir_arena;
-//       C:   swmlir_register_tensor([[A]], 128, "intermediate 4x8xf32 at arena byte 0");
-//       C:   char* [[B:v[0-9]+]] = [[A]] + 128;
-//  C-NEXT:   swmlir_register_tensor([[B]], 40, "intermediate 10xf32 at arena byte 128");
-//       C:   char* [[CC:v[0-9]+]] = [[A]] + 256;
-//  C-NEXT:   swmlir_register_tensor([[CC]], 64, "intermediate 2x8xf32 at arena byte 256");
+//       C:   char* [[CC:v[0-9]+]] = [[A]] + 128;
 //       C:   swmlir_register_tensor([[W]], 12, "weight w0");
 //       C:   char* [[W1:v[0-9]+]] = [[W]] + 128;
 //  C-NEXT:   swmlir_register_tensor([[W1]], 16, "weight w1");
+//       C:   swmlir_register_tensor([[A]], 128, "intermediate 4x8xf32 at arena byte 0");
 // The kernel's arguments go in its struct, in the order of sunway.spawn's operands.
 //       C:   struct main_k0_conv_args [[S0:v[0-9]+]];
 //       C:   void* [[T0:v[0-9]+]] = (void*) [[X]];
@@ -67,21 +66,23 @@
 //       C:   struct main_k0_conv_args* [[P0:v[0-9]+]] = &[[S0]];
 //       C:   athread_spawn(main_k0_conv, [[P0]]);
 //  C-NEXT:   athread_join();
-// Rows 1..2 of %a (byte offset 32) copied into %c.
+// Rows 1..2 of %a (byte offset 32) copied into %c; %b takes %a's bytes from the second launch on.
 //       C:   char* [[ROWS:v[0-9]+]] = [[A]] + 32;
+//  C-NEXT:   swmlir_register_tensor([[CC]], 64, "intermediate 2x8xf32 at arena byte 128");
 //  C-NEXT:   memcpy([[CC]], [[ROWS]], 64);
+//  C-NEXT:   swmlir_register_tensor([[A]], 40, "intermediate 10xf32 at arena byte 0");
 //       C:   struct main_k1_fc_args [[S1:v[0-9]+]];
 //       C:   [[S1]].a1 = {{v[0-9]+}};
 //       C:   athread_spawn(main_k1_fc, {{v[0-9]+}});
 //  C-NEXT:   athread_join();
-//  C-NEXT:   memcpy([[Y]], [[B]], 40);
+//  C-NEXT:   memcpy([[Y]], [[A]], 40);
 //  C-NEXT:   return;
 
 // C-LABEL: int32_t swmlir_init(
 //  C-SAME:   const char* {{v[0-9]+}}) {
 //  C-NEXT:   athread_init();
 //  C-NEXT:   void* [[WP:v[0-9]+]] = swmlir_load_weights({{v[0-9]+}}, 256);
-//  C-NEXT:   void* [[AP:v[0-9]+]] = swmlir_alloc(384);
+//  C-NEXT:   void* [[AP:v[0-9]+]] = swmlir_alloc(256);
 //       C:   swmlir_weights = {{v[0-9]+}};
 //       C:   swmlir_arena = {{v[0-9]+}};
 //       C:   bool {{v[0-9]+}} = [[WP]] == NULL;
