@@ -109,32 +109,53 @@ def _split_dim(nest: ir.Operation, buf: ir.Value) -> int | None:
     return dims.pop()
 
 
+_MOVABLE = ("sunway.dma_get", "sunway.dma_wait", "sunway.mesh_allgather", "sunway.ldm_alloc")   # an epilogue's operand fetched
+
+
+def _values_used(op: ir.Operation) -> set:
+    used = set(op.operands)
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                used |= _values_used(inner.operation)
+    return used
+
+
 def _chain(put: ir.Operation) -> tuple[list[ir.Operation], list[ir.Operation], int] | None:
-    """(nests right before `put` that write its source, earliest first; pure ops between them; split dim)."""
+    """(nests right before `put` that write its source, earliest first; the ops between them that move before
+    them, in program order; split dim). Between the nests may stand pure index and view ops, and the fetch of an
+    epilogue's operand (a bias tile: its get, wait and mesh allgather) that no earlier nest of the chain uses."""
     src = put.operands[0]
     ops = _ops(put.block)
     i = ops.index(put)
     after = next((o for o in ops[i + 1:] if o.name != "arith.constant"), None)
     if after is None or after.name != "sunway.dma_wait" or after.operands[0] != put.operands[2]:
         return None
-    nests, pure, dims = [], [], set()
+    nests, between, pending, dims = [], [], [], set()
     for op in reversed(ops[:i]):
-        if op.name in _PURE and src not in list(op.operands):
-            pure.append(op)
+        if (op.name in _PURE or op.name in _MOVABLE) and src not in list(op.operands):
+            pending.append(op)
             continue
         if op.name != "scf.for":
             break
         d = _split_dim(op, src)
         if d is None:
             break
+        used = _values_used(op)
+        if any(v in used for p in pending if p.name in _MOVABLE for v in p.operands
+               if isinstance(v.type, ir.MemRefType)):
+            break   # this nest uses what a later fetch writes: the fetch cannot move before it
         nests.append(op)
         dims.add(d)
+        between += pending
+        pending = []
     if not nests or len(dims) != 1:
         return None
     dim = dims.pop()
     if any(n != 1 for n in ir.MemRefType(src.type).shape[:dim]):
         return None   # each half must be contiguous in LDM: a DMA's LDM side is one run
-    return list(reversed(nests)), pure, dim
+    between.sort(key=lambda o: ops.index(o))
+    return list(reversed(nests)), between, dim
 
 
 def _middle(nests: list[ir.Operation], size: int) -> int | None:
@@ -169,7 +190,7 @@ def _stream(put: ir.Operation, nests: list[ir.Operation], pure: list[ir.Operatio
     mid = _middle(nests, size)
     if mid is None:
         return False
-    for op in reversed(pure):          # the destination's view and its indices, before the nests
+    for op in pure:                    # the destination's view, its indices, an epilogue's fetch: before the nests
         op.move_before(nests[0])
     firsts, seconds = [], []
     for n in nests:

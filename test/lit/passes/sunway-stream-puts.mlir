@@ -93,3 +93,40 @@ func.func private @diagonal(%a: memref<8x16xf32, 2>, %out: memref<8x16xf32>) att
   "sunway.dma_wait"(%r, %n) : (memref<i32, 2>, index) -> ()
   return
 }
+
+// An epilogue's operand fetched between the micro-kernel and the epilogue (a bias: its LDM buffer, get and wait)
+// moves before the nests, which the micro-kernel does not read; then both nests are split.
+// CHECK-LABEL: func.func private @epilogue_fetch
+//       CHECK:   "sunway.ldm_alloc"() : () -> memref<8xf32, 2>
+//       CHECK:   "sunway.dma_get"
+//       CHECK:   "sunway.dma_wait"
+//       CHECK:   scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c4
+//       CHECK:   scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c4
+//       CHECK:   "sunway.dma_put"({{.*}}) {sunway.streamed}
+//       CHECK:   scf.for %{{.*}} = %c4{{.*}} to %c8 step %c4
+//       CHECK:   scf.for %{{.*}} = %c4{{.*}} to %c8 step %c4
+//       CHECK:   "sunway.dma_put"({{.*}}) {sunway.streamed}
+func.func private @epilogue_fetch(%a: memref<8x16xf32, 2>, %bias: memref<8xf32>, %out: memref<8x16xf32>) attributes {sunway.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %r = "sunway.reply"() : () -> memref<i32, 2>
+  %buf = "sunway.ldm_alloc"() : () -> memref<8x16xf32, 2>
+  scf.for %i = %c0 to %c8 step %c4 {
+    %x = vector.load %a[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+    vector.store %x, %buf[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+  }
+  %b = "sunway.ldm_alloc"() : () -> memref<8xf32, 2>
+  "sunway.dma_get"(%bias, %b, %r) : (memref<8xf32>, memref<8xf32, 2>, memref<i32, 2>) -> ()
+  "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+  scf.for %i = %c0 to %c8 step %c4 {
+    %x = memref.load %buf[%i, %c0] : memref<8x16xf32, 2>
+    %y = memref.load %b[%i] : memref<8xf32, 2>
+    %z = arith.addf %x, %y : f32
+    memref.store %z, %buf[%i, %c0] : memref<8x16xf32, 2>
+  }
+  "sunway.dma_put"(%buf, %out, %r) : (memref<8x16xf32, 2>, memref<8x16xf32>, memref<i32, 2>) -> ()
+  "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+  return
+}
