@@ -318,11 +318,13 @@ def cmd_run(a) -> int:
     for n, o, r in zip(names, outs, ref):
         diff = np.abs(o.astype(np.float64) - r.astype(np.float64))
         worst = float(diff.max()) if diff.size else 0.0
-        atol = _scaled_atol(a.atol, r)
-        close = np.allclose(o, r, rtol=a.rtol, atol=atol, equal_nan=True)
+        from .compare.metrics import type_tolerance   # float16 outputs: at least 2 ulps of float16
+        rtol, atol = type_tolerance(r.dtype, a.rtol, a.atol)
+        atol = _scaled_atol(atol, r)
+        close = np.allclose(o, r, rtol=rtol, atol=atol, equal_nan=True)
         ok &= bool(close)
         print(f"  check {n}: max |swmlir - onnxruntime| = {worst:.3g} "
-              f"({'OK' if close else 'MISMATCH'} at rtol={a.rtol}, atol={atol:.3g})")
+              f"({'OK' if close else 'MISMATCH'} at rtol={rtol:g}, atol={atol:.3g})")
     return 0 if ok else 1
 
 

@@ -3,7 +3,9 @@
 Streamed in blocks of `BLOCK` elements, so that comparing a tensor costs a few blocks of float64 on top of the
 two (memory-mapped) arrays. The tolerance is `run --check`'s: |ours - ref| <= atol * max(1, max |ref|) +
 rtol * |ref| for floating values (a float32 sum of K terms differs between summation orders by a few ulps of
-its largest terms), exact equality for integers and booleans; NaN matches NaN.
+its largest terms), exact equality for integers and booleans; NaN matches NaN. A value of a floating type coarser
+than float32 (float16, bfloat16) is compared at no finer than 2 ulps of its type (`type_tolerance`: float16
+1.95e-3): the same sum rounded to float16 in another order differs by ulps of float16, not of float32.
 """
 from __future__ import annotations
 
@@ -49,8 +51,21 @@ def max_abs(ref: np.ndarray) -> float:
     return best
 
 
+def type_tolerance(dtype, rtol: float, atol: float) -> tuple[float, float]:
+    """(rtol, atol) for values of `dtype`: raised to 2 ulps (2 x machine epsilon) of a floating type coarser than
+    float32; unchanged otherwise."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.floating) and dtype.itemsize < 4:
+        floor = 2 * float(np.finfo(dtype).eps)
+        return max(rtol, floor), max(atol, floor)
+    if dtype.name == "bfloat16":   # ml_dtypes' bfloat16 (8 bits of mantissa)
+        return max(rtol, 2 ** -6), max(atol, 2 ** -6)
+    return rtol, atol
+
+
 def compare(ours: np.ndarray, ref: np.ndarray, *, rtol: float, atol: float, ref_max: float | None = None) -> Metrics:
     ours = _as_comparable(ours, ref)
+    rtol, atol = type_tolerance(ref.dtype, rtol, atol)
     if tuple(ours.shape) != tuple(ref.shape):
         return Metrics(float("inf"), 0.0, int(ref.size), int(ref.size),
                        f"shape {list(ours.shape)}, onnxruntime {list(ref.shape)}")
