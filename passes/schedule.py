@@ -97,6 +97,35 @@ def _copy_returned_slices(module: ir.Operation) -> None:
                 ret.operands[i] = linalg_d.copy(v, outs=[out])
 
 
+def _contiguous(full: list[int], sizes: list[int]) -> bool:
+    """A box of `sizes` in a row-major tensor of shape `full` is one run: whole in every dimension inside the
+    first one it cuts, 1 in every dimension outside it."""
+    cut = [d for d, (a, n) in enumerate(zip(full, sizes)) if a != n]
+    return not cut or all(n == 1 for n in sizes[:cut[-1]])
+
+
+def _copy_reshaped_slices(module: ir.Operation) -> None:
+    """A reshape of a slice that is no contiguous run of its tensor (a conv computed a vector width wide, cut
+    back, then its [C, H, W] collapsed to [C, H*W], as a ViT's patch embedding does) would bufferize to a strided
+    copy on the host: the slice is copied by a linalg.copy into a fresh tensor first, scheduled over the CPEs
+    like every other copy."""
+    from mlir.dialects import linalg as linalg_d
+    from mlir.dialects import tensor as tensor_d
+    from swmlir.schedule.loop_nest import static_slice
+    for f in _funcs(module):
+        for op in list(f.regions[0].blocks[0].operations):
+            op = op.operation
+            if op.name not in ("tensor.collapse_shape", "tensor.expand_shape"):
+                continue
+            s = static_slice(op.operands[0])
+            if s is None or _contiguous(list(s[0].type.shape), s[2]):
+                continue
+            with ir.InsertionPoint(op), op.location:
+                t = op.operands[0].type
+                out = tensor_d.EmptyOp(list(t.shape), t.element_type).result
+                op.operands[0] = linalg_d.copy(op.operands[0], outs=[out])
+
+
 def _untie(module: ir.Operation, ties) -> None:
     """Every use but the first of an op `ties(op)` selects gets a clone of its own."""
     for f in _funcs(module):
@@ -579,6 +608,7 @@ def _apply(module: ir.Operation, script: str) -> None:
                                            "first that fits, the baseline of docs/performance.md)")})
 def schedule(module: ir.Operation, *, target: str = "sw26010", fuse: bool = True, tiles: str = "model") -> None:
     _copy_returned_slices(module)
+    _copy_reshaped_slices(module)
     _untie_fills(module)
     _untie_empty_tensors(module)
     pads = schedule_pads(module, target, enabled=tiles == "model")

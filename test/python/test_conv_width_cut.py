@@ -55,3 +55,24 @@ def test_widened_sizes_by_the_curve():
     assert widened_sizes([1, 128, 14, 16], [1, 2, 14, 14], 4, curve, 100) is None
     # rows already long: the curve is flat there
     assert widened_sizes([64, 8200], [1, 8192], 4, curve, 60000) is None
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_patch_embedding_reshaped_after_the_cut(bias):
+    """A ViT's patch embedding: a 4x4 stride-4 conv (14 columns computed 16 wide and cut), its [C, H, W] collapsed
+    to [C, H*W] and transposed. The reshape of the cut slice is no view of one run: the slice is copied by a CPE
+    kernel first (it was a strided copy on the host, which the emit stage refused)."""
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal((32, 3, 4, 4)).astype(np.float32), "w"),
+             numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "b"),
+             numpy_helper.from_array(np.array([1, 32, 196], np.int64), "s")]
+    nodes = [helper.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c"], kernel_shape=[4, 4],
+                              strides=[4, 4], name="patch"),
+             helper.make_node("Reshape", ["c", "s"], ["r"], name="flatten"),
+             helper.make_node("Transpose", ["r"], ["y"], perm=[0, 2, 1], name="to_seq")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 56, 56])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = rng.standard_normal((1, 3, 56, 56)).astype(np.float32)
+    np.testing.assert_allclose(swmlir.compile(model).run({"x": x})[0], onnxruntime_outputs(model, {"x": x})[0],
+                               rtol=1e-4, atol=1e-4)
