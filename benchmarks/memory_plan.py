@@ -1,4 +1,4 @@
-"""The work arena against the sum of intermediates (swmlir/codegen/memory_plan.py) on transformers and CNNs.
+"""The work arena against the sum of intermediates (swmlir/analysis/memory_plan.py) on transformers and CNNs.
 
 Compiles each model for SW26010 (nothing runs) and prints, per model, the buffers of the host, the sum of their
 bytes, the arena the plan gives, and the plan's lower bound (the most bytes live at one launch). The table of
@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import swmlir  # noqa: E402
-from swmlir.codegen import memory_plan  # noqa: E402
+from swmlir.analysis import memory_plan  # noqa: E402
 from swmlir.testing import networks  # noqa: E402
 
 MODELS = {

@@ -1,5 +1,5 @@
 """sunway-athread-kernel-entries: the athread entry `slave_<k>(void *arg)` of every CPE kernel, in the LLVM
-dialect (the LLVM IR output's twin of swmlir/codegen/kernel_c.py), for both slave APIs.
+dialect (the LLVM IR output's twin of passes/emitc_kernel_entries.py), for both slave APIs.
 
 Runs on the kernel module after the conversion to the LLVM dialect (bare-pointer calling convention: a kernel
 `k` is `llvm.func @k(ptr, ptr, ...)`). athread_spawn passes one pointer, the address of the struct of addresses
@@ -26,12 +26,12 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import llvm
 
-from swmlir.codegen.kernel_c import ARG_POINTER_BYTES
 from swmlir.errors import LoweringError
 from swmlir.targets import module_target
 
 from . import register_pass
 from ._util import KERNEL_ATTR
+from .emitc_kernel_entries import ARG_POINTER_BYTES
 
 PE_MODE = 0
 ENTRY_PREFIX = "slave_"

@@ -5,8 +5,8 @@ The host function only allocates, takes views, copies whole buffers and launches
 `func.func @swmlir_run(!llvm.ptr, ...)` on byte pointers (LLVM dialect ops inside func.func, converted by the
 upstream convert-func/arith-to-llvm after this pass):
   memref.alloc        -> `swmlir_arena + offset`: one arena allocated at init, placed by the static memory plan
-                         (swmlir/codegen/memory_plan.py, the C host's), buffers of disjoint lifetimes share bytes
-  memref.get_global   -> `swmlir_weights + offset`: the weights file loaded at init (codegen/weights.py layout)
+                         (swmlir/analysis/memory_plan.py, the C host's), buffers of disjoint lifetimes share bytes
+  memref.get_global   -> `swmlir_weights + offset`: the weights file loaded at init (analysis/weights.py layout)
   views               -> the same pointer plus the view's static byte offset
   memref.copy         -> memcpy of a contiguous buffer
   sunway.spawn        -> the argument words stored in the arena's argument slot (main memory, which the kernel
@@ -49,10 +49,9 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, llvm
 
-from swmlir.codegen.kernel_c import ARG_POINTER_BYTES
-from swmlir.codegen.memory_plan import ALIGN, plan
-from swmlir.codegen.weights import align, weight_layout
-from swmlir.codegen import c_names
+from swmlir import c_names
+from swmlir.analysis.memory_plan import ALIGN, plan
+from swmlir.analysis.weights import align, weight_layout
 from swmlir.errors import LoweringError
 from swmlir.targets import module_target
 
@@ -60,6 +59,7 @@ from . import register_pass
 from .athread_kernel_entries import ENTRY_PREFIX, _fn_type
 from .host_to_emitc import _byte_offset, _is_contiguous, _kernel_tensors, _shape
 from ._util import defining_op, funcs, memref_bytes
+from .emitc_kernel_entries import ARG_POINTER_BYTES
 
 
 def _i(bits: int) -> ir.Type:

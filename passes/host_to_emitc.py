@@ -3,7 +3,7 @@
 The host function only allocates, takes views, copies whole buffers and launches kernels, so it is rewritten
 directly into EmitC on byte pointers:
   memref.alloc        -> a slice of one arena allocated at init (`swmlir_arena + offset`), placed by the static
-                         memory plan (swmlir/codegen/memory_plan.py): buffers with disjoint lifetimes share bytes
+                         memory plan (swmlir/analysis/memory_plan.py): buffers with disjoint lifetimes share bytes
   memref.get_global   -> a slice of the weights file loaded at init (`swmlir_weights + offset`)
   views               -> the same pointer plus the view's static byte offset
   memref.copy         -> memcpy of a contiguous buffer
@@ -29,9 +29,9 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import emitc
 
-from swmlir.codegen import c_names
-from swmlir.codegen.memory_plan import first_touches, plan
-from swmlir.codegen.weights import align, weight_layout
+from swmlir import c_names
+from swmlir.analysis.memory_plan import first_touches, plan
+from swmlir.analysis.weights import align, weight_layout
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
@@ -107,6 +107,20 @@ def _register_tensor(p: ir.Value, nbytes: int, name: str) -> None:
     call("swmlir_register_tensor", [p], args=[idx(0), opaque(str(nbytes)), opaque(f'\\"{name}\\"')])
 
 
+RUN_INPUTS_ATTR = "swmlir.num_inputs"   # on the emitted swmlir_run: how many of its parameters are inputs
+
+
+def run_signature(module: ir.Operation) -> tuple[int, int]:
+    """(inputs, outputs) of the swmlir_run this pass emitted: what model.h declares (swmlir/codegen/files.py)."""
+    for op in module.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "emitc.func" and ir.StringAttr(op.attributes["sym_name"]).value == "swmlir_run":
+            n = len(op.regions[0].blocks[0].arguments)
+            k = ir.IntegerAttr(op.attributes[RUN_INPUTS_ATTR]).value if RUN_INPUTS_ATTR in op.attributes else n
+            return k, n - k
+    raise LoweringError("the host module has no swmlir_run (run sunway-host-to-emitc first)", stage="emit")
+
+
 @register_pass("sunway-host-to-emitc",
                "Rewrite the host function (allocations, views, copies, kernel launches) into the C API via EmitC",
                options={"num_inputs": (-1, "leading function arguments that are model inputs (-1: read "
@@ -149,6 +163,7 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
         emitc.GlobalOp("swmlir_weights", ptr_t("char"), initial_value=opaque("NULL"), static_specifier=True)
         emitc.GlobalOp("swmlir_arena", ptr_t("char"), initial_value=opaque("NULL"), static_specifier=True)
         run, entry = efunc("swmlir_run", [ptr_t("void")] * len(args))
+        run.operation.attributes[RUN_INPUTS_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), num_inputs)
     ptr: dict = {}
     with ir.InsertionPoint(entry), loc:
         for a, p in zip(args, entry.arguments):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import func, memref
 
-from swmlir.codegen import c_names
+from swmlir import c_names
 from swmlir.errors import LoweringError
 
 from . import register_pass

@@ -112,7 +112,7 @@ def _is_contiguous(sizes: list[int], shape: list[int]) -> bool:
 
 
 def _array_of(cst: ir.Operation, blobs) -> np.ndarray | None:
-    from swmlir.codegen.weights import _np_dtype
+    from swmlir.analysis.weights import _np_dtype
     attr = cst.attributes["value"]
     t = ir.RankedTensorType(cst.results[0].type)
     dt = _np_dtype(t.element_type)
@@ -134,7 +134,7 @@ def _array_of(cst: ir.Operation, blobs) -> np.ndarray | None:
 def _resource_reader(module: ir.Operation):
     """key -> bytes of a dense resource: the importer's arrays when the compiler kept them, else the printed
     module's resource section (read once)."""
-    from swmlir.codegen.weights import resource_blobs
+    from swmlir.analysis.weights import resource_blobs
     from swmlir.frontend.onnx.builders import RESOURCE_SINK
     sink = RESOURCE_SINK.get() or {}
     printed = {}

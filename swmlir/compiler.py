@@ -13,12 +13,13 @@ from mlir import ir
 
 from . import pipeline, progress
 from .codegen import files as cfiles
-from .codegen.kernel_c import add_kernel_entries
 from .codegen.translate import mlir_to_c
-from .codegen.weights import weights_file
+from .analysis.weights import weights_file
 from .dialects import load_sunway_dialect
 from .errors import CompileError, RuntimeFailure
 from .pass_pipeline import run_pipeline
+from .passes.emitc_kernel_entries import kernel_entries
+from .passes.host_to_emitc import run_signature
 from .targets import TARGET_ATTR, Target, get_target, with_cgs
 
 
@@ -180,7 +181,7 @@ class CompiledModel:
 
 def _write(f, data: bytes, name: str) -> None:
     """Write a file's bytes; a large one (the weights of a large model) in pieces, with a progress display."""
-    from .codegen.weights import LARGE_WEIGHTS
+    from .analysis.weights import LARGE_WEIGHTS
     if len(data) < LARGE_WEIGHTS or not progress.enabled():
         f.write(data)
         return
@@ -355,7 +356,7 @@ def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, ba
         t0 = time.perf_counter()
         shown.begin("weights")
         weights = weights_file(host, getattr(info, "resources", None))
-        from .codegen.weights import manifest
+        from .analysis.weights import manifest
         weights_txt = manifest(host.operation)
         shown.begin("emit")
         def note(name, seconds):
@@ -363,7 +364,7 @@ def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, ba
         run_pipeline(kernels, pipeline.kernel_loops(tgt.name, schedule), timing=note)
         kmix = kernel_mixes(kernels, tgt)
         run_pipeline(kernels, pipeline.KERNEL_EMIT, timing=note)
-        kernel_list = add_kernel_entries(kernels)
+        kernel_list = kernel_entries(kernels.operation)   # added by sunway-emitc-kernel-entries (KERNEL_EMIT)
         run_pipeline(host, pipeline.HOST_EMIT, timing=note)
         arena = ir.IntegerAttr(host.operation.attributes["swmlir.arena_bytes"]).value
         intermediates = ir.IntegerAttr(host.operation.attributes["swmlir.intermediate_bytes"]).value
@@ -379,7 +380,7 @@ def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, ba
     files = {
         "model_host.c": header + host_c,
         "model_slave.c": header + slave_c,
-        "model.h": cfiles.model_header(info, len(info.inputs) + len(info.outputs)),
+        "model.h": cfiles.model_header(info, run_signature(host.operation)),
         "model_kernels.h": cfiles.kernels_header(kernel_list),
         "model.weights.bin": weights,
         "model.weights.txt": weights_txt,

@@ -69,7 +69,8 @@ def kernel_loops(target: str, schedule: str = "model") -> list[str]:
                    "canonicalize", "cse", "loop-invariant-code-motion", *unroll]
 
 
-KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize"]
+KERNEL_EMIT = ["sunway-lower-to-athread", "sunway-vector-to-simd", "convert-math-to-emitc{language-target=c99}", "convert-to-emitc", "reconcile-unrealized-casts", "canonicalize",
+               "sunway-emitc-kernel-entries"]
 # (no form-expressions: on some kernels its expressions make mlir-to-cpp fail with "region entry argument
 #  already in use"; the C is only more verbose without it)
 HOST_EMIT = ["sunway-host-to-emitc"]

@@ -75,8 +75,8 @@ def _executions(op: ir.Operation, kfn: ir.Operation, cpes: int) -> int:
 def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
     """Per kernel, for the whole launch (all work items), from a module at the end of the sunway stage.
     `cpes`: the CPEs a spawn starts (all of the core group); each fetches the kernel's argument struct by one DMA
-    (codegen/kernel_c.py), which the planned get bytes and requests include."""
-    from .codegen.kernel_c import arg_struct_bytes
+    (passes/emitc_kernel_entries.py), which the planned get bytes and requests include."""
+    from .passes.emitc_kernel_entries import arg_struct_bytes
     out = []
     for k in funcs(module.operation, kernels=True):
         items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1

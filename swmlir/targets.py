@@ -19,7 +19,7 @@ class Target:
     # The CPE runtime API the emitted C calls: "athread" (SW26010's athread_get/put, athread_syn, athread_get_id)
     # or "crts" (SW26010-Pro's crts.h: CRTS_dma_iget/iput[_stride], CRTS_dma_wait_value, CRTS_ssync_array,
     # CRTS_tid/rid/cid, CRTS_init); "athread" for the emulated host. Read by sunway-lower-to-athread,
-    # sunway-host-to-emitc, the kernel entries (codegen/kernel_c.py) and the Makefile (codegen/files.py).
+    # sunway-host-to-emitc, the kernel entries (passes/emitc_kernel_entries.py) and the Makefile (codegen/files.py).
     runtime_api: str
     cc_host: str
     cc_slave: str

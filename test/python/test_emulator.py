@@ -55,7 +55,7 @@ def error_line(stderr: str) -> str:
 
 # The kernel-side prologue the compiler emits: on the emulator the slave symbol of kernel k is slave_k.
 # FETCH_ARGS: how a kernel reads its argument struct, by one DMA into LDM as the compiler's kernel entries do
-# (codegen/kernel_c.py): main memory, the struct included, is closed to direct loads while a kernel runs.
+# (passes/emitc_kernel_entries.py): main memory, the struct included, is closed to direct loads while a kernel runs.
 def rename(*kernels: str) -> str:
     defs = "\n".join(f"#define {k} slave_{k}" for k in kernels)
     fetch = ("#define FETCH_ARGS(T, a, arg) T a; { volatile int r_ = 0; "

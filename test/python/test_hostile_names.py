@@ -17,7 +17,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import swmlir
-from swmlir.codegen import c_names
+from swmlir import c_names
 from swmlir.testing.compare import run_onnxruntime
 
 EVIL = "*/ int evil = 1; /*"

@@ -1,4 +1,4 @@
-"""The static memory plan (swmlir/codegen/memory_plan.py): live ranges from the first op that touches a buffer,
+"""The static memory plan (swmlir/analysis/memory_plan.py): live ranges from the first op that touches a buffer,
 offsets by greedy first fit over several orders; on a transformer the arena stays at one layer's working set."""
 import itertools
 import re
@@ -8,7 +8,7 @@ from mlir import ir
 
 import swmlir
 from swmlir.cli import onnxruntime_outputs
-from swmlir.codegen.memory_plan import ALIGN, Buffer, _place, assign, live_ranges, lower_bound, orders, plan
+from swmlir.analysis.memory_plan import ALIGN, Buffer, _place, assign, live_ranges, lower_bound, orders, plan
 from swmlir.compiler import new_context
 from swmlir.passes._util import memref_bytes
 from swmlir.testing import networks

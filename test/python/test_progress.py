@@ -93,7 +93,7 @@ def test_compile_reports_every_stage(monkeypatch, tmp_path):
 
 
 def test_weights_display_only_when_large(monkeypatch, tmp_path):
-    from swmlir.codegen import weights
+    from swmlir.analysis import weights
     path = tmp_path / "mlp.onnx"
     onnx.save(mlp(), str(path))
     made = []   # (total, on) of every weights display

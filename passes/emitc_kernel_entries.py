@@ -1,4 +1,6 @@
-"""Kernel (CPE) C: the kernel module through EmitC, plus the entry (athread or CRTS) that unpacks the argument struct.
+"""sunway-emitc-kernel-entries: the entry (athread or CRTS) of each CPE kernel converted to EmitC, which unpacks the
+argument struct, and the kernel file's includes. The last pass of the kernel emit stage (swmlir/pipeline.py
+KERNEL_EMIT); `kernel_entries` reads the entries back from the IR for model_kernels.h (swmlir/codegen/files.py).
 
 athread_spawn passes one pointer, the address of the struct of addresses the host filled, in main memory
 (reference/sunway.md 3.1). The entry `void <kernel>(void *arg)` fetches that struct into LDM with one DMA, as it
@@ -18,12 +20,15 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import emitc
 
-from swmlir.passes._emitc import T, call, cast, idx, include, opaque, opaque_t, ptr_t, variable
-from swmlir.passes._emitc import func as efunc
-from swmlir.passes._util import KERNEL_ATTR
 from swmlir.targets import module_target
 
+from . import register_pass
+from ._emitc import T, call, cast, idx, include, opaque, opaque_t, ptr_t, variable
+from ._emitc import func as efunc
+from ._util import KERNEL_ATTR
+
 ARG_POINTER_BYTES = 8  # each field of an argument struct is a 64-bit address (host and CPE alike)
+ENTRY_ATTR = "swmlir.kernel_entry"   # on an entry emitc.func: the number of fields of its argument struct (i64)
 
 
 def arg_struct_bytes(n_args: int) -> int:
@@ -31,14 +36,31 @@ def arg_struct_bytes(n_args: int) -> int:
     return ARG_POINTER_BYTES * n_args
 
 
-def add_kernel_entries(module: ir.Module, target: str = "") -> list[tuple[str, int]]:
-    """Rename each converted kernel to <name>_body (static) and add the entry <name>(void *) that athread_spawn
-    starts, for the target's runtime API (`target`, else the module's swmlir.target attribute).
+def kernel_entries(module: ir.Operation) -> list[tuple[str, int]]:
+    """(kernel name, number of arguments) of each entry the pass added, in module order: what model_kernels.h
+    declares (the argument structs, the slave_ names)."""
+    out = []
+    for op in module.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name == "emitc.func" and ENTRY_ATTR in op.attributes:
+            out.append((ir.StringAttr(op.attributes["sym_name"]).value, ir.IntegerAttr(op.attributes[ENTRY_ATTR]).value))
+    return out
 
-    Returns (kernel name, number of arguments) for the argument structs."""
-    crts = module_target(module.operation, target).runtime_api == "crts"
-    kernels = []
-    body = module.body
+
+@register_pass("sunway-emitc-kernel-entries",
+               "Add the entry <k>(void *arg) of each CPE kernel converted to EmitC: fetch the argument struct by DMA "
+               "(athread_get, or CRTS_dma_iget under CRTS), call the body, renamed static <k>_body; the kernel "
+               "file's includes",
+               options={"target": ("", "target whose runtime_api decides the API (default: the module's "
+                                       "swmlir.target attribute, else sw26010)")})
+def emitc_kernel_entries(module: ir.Operation, *, target: str = "") -> None:
+    """Rename each converted kernel to <name>_body (static) and add the entry <name>(void *) that athread_spawn
+    starts, for the target's runtime API (`target`, else the module's swmlir.target attribute). Each entry
+    carries ENTRY_ATTR (its argument count); a module that already has entries is left as it is."""
+    if kernel_entries(module):
+        return
+    crts = module_target(module, target).runtime_api == "crts"
+    body = module.regions[0].blocks[0]
     for op in list(body.operations):
         op = op.operation
         if op.name != "emitc.func" or KERNEL_ATTR not in op.attributes:
@@ -47,9 +69,9 @@ def add_kernel_entries(module: ir.Module, target: str = "") -> list[tuple[str, i
         n_args = len(op.regions[0].blocks[0].arguments)
         op.attributes["sym_name"] = ir.StringAttr.get(f"{name}_body")
         op.attributes["specifiers"] = ir.ArrayAttr.get([ir.StringAttr.get("static")])
-        kernels.append((name, n_args))
         with ir.InsertionPoint(body), op.location:
             f, e = efunc(name, [ptr_t("void")])
+            f.operation.attributes[ENTRY_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), n_args)
             with ir.InsertionPoint(e):
                 vals = []
                 if n_args:
@@ -80,4 +102,3 @@ def add_kernel_entries(module: ir.Module, target: str = "") -> list[tuple[str, i
                        ("stdbool.h", True), ("string.h", True), ("swmlir_slave.h", False),
                        ("model_kernels.h", False)):
             include(h, std)
-    return kernels

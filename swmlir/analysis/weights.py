@@ -12,7 +12,7 @@ import numpy as np
 from mlir import ir
 
 from swmlir import progress
-from swmlir.codegen import c_names
+from swmlir import c_names
 from swmlir.errors import LoweringError
 
 ALIGN = 128
