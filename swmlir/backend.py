@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx.backend.base import Backend, BackendRep
 
-from .errors import CompileError
+from .errors import CompileError, ConstantInputRequired
 
 DEFAULT_TARGET = "sw26010"
 
@@ -16,11 +16,13 @@ class SwmlirRep(BackendRep):
     Slice's `starts`...), a model compiled on first run for those inputs' values (frozen into constants) and
     recompiled whenever they change. Results are exact for any inputs; only compile time is deferred."""
 
-    def __init__(self, model, target, compiled=None, specialize_reason: str = "", given_inputs=None):
+    def __init__(self, model, target, compiled=None, specialize_reason: str = "", given_inputs=None,
+                 needed_inputs=()):
         self.model, self.target, self.compiled = model, target, compiled
         # the caller's input order: it may include zero-size inputs frozen at prepare time
         self.given_inputs = given_inputs or _graph_inputs(model)
         self.specialize_reason = specialize_reason
+        self.needed_inputs = set(needed_inputs)   # inputs a converter named as needed constant (at prepare)
         self.specialized_on: list[str] = []
         self._cache: dict = {}
 
@@ -36,7 +38,7 @@ class SwmlirRep(BackendRep):
         arrays = [np.asarray(inputs[n]) for n in names] if isinstance(inputs, dict) else [np.asarray(a) for a in inputs]
         values = dict(zip(names, arrays))
         # integer inputs usually decide shapes; then whatever input a converter names as needed constant
-        wanted = {n for n, a in values.items() if a.dtype.kind in "iub"} | _named_inputs(self.specialize_reason, names)
+        wanted = {n for n, a in values.items() if a.dtype.kind in "iub"} | (self.needed_inputs & set(names))
         for _ in range(len(names) + 1):
             frozen = {n: values[n] for n in names if n in wanted}
             key = tuple((n, a.dtype.str, a.shape, a.tobytes()) for n, a in frozen.items())
@@ -45,9 +47,9 @@ class SwmlirRep(BackendRep):
                 from .compiler import compile as _compile
                 try:
                     compiled = _compile(freeze_inputs(self.model, frozen), self.target)
-                except ImportError_ as e:
-                    more = _named_inputs(str(e), names) - wanted
-                    if "constant" not in str(e) or not more:
+                except ConstantInputRequired as e:
+                    more = (set(e.inputs) & set(names)) - wanted
+                    if not more:
                         raise
                     wanted |= more
                     continue
@@ -55,12 +57,6 @@ class SwmlirRep(BackendRep):
             self.specialized_on = sorted(frozen)
             return compiled.run([values[n] for n in names if n not in frozen])
         raise ImportError_("specializing on input values did not converge")
-
-
-def _named_inputs(message: str, names: list[str]) -> set[str]:
-    """Graph inputs quoted in an error message ("the scales input 'scales' must be a constant")."""
-    import re
-    return {q for q in re.findall(r"'([^']+)'", message) if q in names}
 
 
 def _graph_inputs(model: onnx.ModelProto) -> list[str]:
@@ -84,7 +80,6 @@ class SwmlirBackend(Backend):
     @classmethod
     def prepare(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs) -> SwmlirRep:
         from .compiler import compile as _compile
-        from .errors import ImportError_, UnsupportedOpsError
         super().prepare(model, device, **kwargs)
         target = kwargs.get("target", DEFAULT_TARGET)
         given = _graph_inputs(model)
@@ -92,13 +87,12 @@ class SwmlirBackend(Backend):
         try:
             return SwmlirRep(model, target, _compile(model, target, input_shapes=kwargs.get("input_shapes")),
                              given_inputs=given)
-        except UnsupportedOpsError:
-            raise
-        except ImportError_ as e:
+        except ConstantInputRequired as e:
             # shapes computed from integer graph inputs: compile at run time, for their values
-            if kwargs.get("specialize", True) and "constant" in str(e) and (
-                    _has_integer_inputs(model) or _named_inputs(str(e), _graph_inputs(model))):
-                return SwmlirRep(model, target, None, specialize_reason=str(e).splitlines()[0], given_inputs=given)
+            if kwargs.get("specialize", True) and (
+                    _has_integer_inputs(model) or set(e.inputs) & set(_graph_inputs(model))):
+                return SwmlirRep(model, target, None, specialize_reason=str(e).splitlines()[0], given_inputs=given,
+                                 needed_inputs=e.inputs)
             raise
 
     @classmethod

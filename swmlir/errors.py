@@ -47,6 +47,17 @@ class ImportError_(CompileError):
         super().__init__(message, stage="import", op=op, node=node)
 
 
+class ConstantInputRequired(ImportError_):
+    """A converter needs the value of an input at compile time (a Reshape's shape, a Slice's starts...) and the
+    input is computed at run time. `inputs` names the values it needs constant (ONNX value names; empty when the
+    converter cannot name one). The ONNX backend catches this type to compile the model again with those graph
+    inputs frozen to their run-time values (swmlir.backend)."""
+
+    def __init__(self, message: str, *, inputs=(), op: str = "", node: str = ""):
+        self.inputs = tuple(n for n in inputs if n)
+        super().__init__(message, op=op, node=node)
+
+
 class UnsupportedOpsError(CompileError):
     """The model uses ONNX ops (or opsets) that have no converter; all of them are listed at once."""
 

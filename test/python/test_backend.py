@@ -45,3 +45,29 @@ def test_conformance_command_json(tmp_path):
     assert p.stdout.strip().splitlines()[-1] == "2 passed, 0 failed, 0 unsupported"
     data = json.loads(out.read_text())
     assert {t["name"]: t["status"] for t in data["tests"]} == {"test_relu": "passed", "test_flatten_axis0": "passed"}
+
+
+def test_specialization_follows_the_typed_error():
+    """A converter that needs an input constant raises ConstantInputRequired naming it; the backend freezes that
+    input (a float one too: no integer input decides here) and compiles for its value at run time."""
+    import numpy as np
+    import pytest
+    from onnx import TensorProto, helper
+
+    from swmlir import compile as swcompile
+    from swmlir.errors import ConstantInputRequired
+    g = helper.make_graph(
+        [helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="nearest")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2]),
+         helper.make_tensor_value_info("scales", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(ConstantInputRequired) as e:
+        swcompile(m, "sw26010")
+    assert e.value.inputs == ("scales",)
+    rep = SwmlirBackend.prepare(m)
+    assert rep.compiled is None and rep.needed_inputs == {"scales"}
+    x = np.arange(4, dtype=np.float32).reshape(1, 1, 2, 2)
+    (y,) = rep.run([x, np.array([1, 1, 2, 2], dtype=np.float32)])
+    assert rep.specialized_on == ["scales"]
+    np.testing.assert_array_equal(y, x.repeat(2, axis=2).repeat(2, axis=3))

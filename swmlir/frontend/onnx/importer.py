@@ -19,12 +19,11 @@ import onnx
 from mlir import ir
 from mlir.dialects import func, linalg
 
-from ...errors import CompileError, ImportError_, UnsupportedOpsError
+from ...attrs import NODE_ATTR
+from ...errors import CompileError, ConstantInputRequired, ImportError_, UnsupportedOpsError
 from . import builders as b
 from . import registry
 from .dtypes import SUPPORTED, is_float, mlir_to_numpy, numpy_to_mlir, onnx_to_numpy, onnx_type_name
-
-NODE_ATTR = "swmlir.node"
 
 
 class ShapeMismatchWarning(UserWarning):
@@ -69,6 +68,11 @@ class Node:
     def error(self, reason: str) -> ImportError_:
         """An ImportError_ naming this node; `raise node.error(...)`."""
         return ImportError_(reason, op=self.op_type, node=self.name)
+
+    def needs_constant(self, i: int, reason: str) -> ConstantInputRequired:
+        """A ConstantInputRequired naming input `i` of this node; `raise node.needs_constant(i, ...)`."""
+        name = self.input_names[i] if i < len(self.input_names) else ""
+        return ConstantInputRequired(reason, inputs=(name,), op=self.op_type, node=self.name)
 
     # -- inputs
     def input(self, i: int) -> ir.Value | None:
@@ -163,6 +167,12 @@ class ImportContext:
             return ImportError_(reason)
         return self.node.error(reason)
 
+    def needs_constant(self, reason: str) -> ConstantInputRequired:
+        """A ConstantInputRequired that names no input, about the node being converted."""
+        if self.node is None:
+            return ConstantInputRequired(reason)
+        return ConstantInputRequired(reason, op=self.node.op_type, node=self.node.name)
+
     # -- tensors
     def tensor_to_numpy(self, t: onnx.TensorProto) -> np.ndarray:
         if onnx_to_numpy(t.data_type) is None:
@@ -201,11 +211,13 @@ class ImportContext:
         if arr is None:
             raise self.error(f"value '{name}' is used before it is defined (not a graph input, initializer "
                              "or output of an earlier node)")
+        # a constant that cannot be an operand: the node compiles only if it folds, which values of the other
+        # inputs may allow (ConstantInputRequired without a name: the backend freezes the integer inputs)
         if arr.dtype not in SUPPORTED:
-            raise self.error(f"constant '{name}' has dtype {arr.dtype}, which is not supported")
+            raise self.needs_constant(f"constant '{name}' has dtype {arr.dtype}, which is not supported")
         if arr.size == 0:
-            raise self.error(f"constant '{name}' is empty (shape {list(arr.shape)}); zero-size tensors are "
-                             "not supported as operands")
+            raise self.needs_constant(f"constant '{name}' is empty (shape {list(arr.shape)}); zero-size tensors "
+                                      "are not supported as operands")
         v = b.constant(arr, name)
         self.values[name] = v
         return v
@@ -403,6 +415,10 @@ def _convert_node(ctx: ImportContext, proto: onnx.NodeProto, index: int) -> None
     with ir.Location.name(node.name):
         try:
             results = conv.fn(ctx, node)
+        except ConstantInputRequired as e:
+            if e.node or e.op:
+                raise
+            raise ConstantInputRequired(e.reason, inputs=e.inputs, op=node.op_type, node=node.name) from None
         except CompileError:
             raise
         except b.ShapeOutOfRange as e:   # attribute or initializer values that overflow a shape

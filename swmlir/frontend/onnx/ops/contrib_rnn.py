@@ -143,8 +143,9 @@ def dynamic_quantize_lstm(ctx, node):
     if node.has_input(4):
         lens = node.constant(4)
         if lens is None or lens.shape != (B,) or np.any(lens != T):
-            raise node.error("sequence_lens is supported only as a constant equal to seq_length for every batch "
-                             "entry: onnxruntime quantizes the zeroed outputs of finished sequences with the others")
+            why = ("sequence_lens is supported only as a constant equal to seq_length for every batch entry: "
+                   "onnxruntime quantizes the zeroed outputs of finished sequences with the others")
+            raise node.needs_constant(4, why) if lens is None else node.error(why)
     clip = node.attr("clip", None)
     if clip is not None and not float(clip) > 0:
         raise node.error(f"attribute 'clip' is {clip}; it must be positive")

@@ -193,7 +193,8 @@ def _graph_attr(node, name: str) -> onnx.GraphProto:
 def _compile_time(node, i: int, what: str, why: str) -> np.ndarray:
     c = node.constant(i)
     if c is None:
-        raise node.error(f"the {what} '{node.input_names[i]}' is computed at run time; {why} (an initializer, a "
+        raise node.needs_constant(i, f"the {what} '{node.input_names[i]}' is computed at run time; {why} (an "
+                                  "initializer, a "
                          "Constant, or shape arithmetic that folds once the input shapes are fixed, e.g. with "
                          "--input-shape): host control flow around the kernels is not implemented")
     if c.size != 1:

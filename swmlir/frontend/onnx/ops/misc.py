@@ -46,7 +46,7 @@ def identity(ctx, node):
 def _scalar_constant(node, i, what):
     c = node.constant(i)
     if c is None:
-        raise node.error(f"{what} (input #{i}, '{node.input_names[i]}') must be a constant to decide at compile time "
+        raise node.needs_constant(i, f"{what} (input #{i}, '{node.input_names[i]}') must be a constant to decide at compile time "
                          "what Dropout does")
     if c.size != 1:
         raise node.error(f"{what} must be a scalar, got shape {list(c.shape)}")

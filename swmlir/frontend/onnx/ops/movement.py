@@ -19,6 +19,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, tensor
 
+from ....errors import ConstantInputRequired
 from .. import builders as b
 from .. import movement_util as mu
 from ..dtypes import is_float, mlir_to_numpy, numpy_to_mlir, onnx_to_numpy, onnx_type_name
@@ -62,21 +63,23 @@ def input_dtype(node, i: int) -> np.dtype:
 def as_value(v) -> ir.Value:
     if isinstance(v, np.ndarray):
         if v.size == 0:
-            raise ValueError("empty constant")
+            # the node compiles only if it folds: the backend may freeze inputs for that (the importer names the node)
+            raise ConstantInputRequired("an empty constant cannot be an operand (zero-size tensors are not supported "
+                                        "as operands)")
         return b.constant(np.asarray(v), "cst")
     return v
 
 
 def _constant_input(node, i: int, what: str, required: bool):
-    """The numpy value of constant input i; None when the optional input is absent. The message quotes the
-    input's name: the backend specializes on the inputs such messages name."""
+    """The numpy value of constant input i; None when the optional input is absent. When it is not constant, a
+    ConstantInputRequired names it: the backend specializes on the inputs it names."""
     if not node.has_input(i):
         if required:
             raise node.error(f"missing required input #{i} ({what})")
         return None
     c = node.constant(i)
     if c is None:
-        raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
+        raise node.needs_constant(i, f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
                          "node); values computed at run time are not supported")
     return c
 
@@ -660,7 +663,7 @@ def range_(ctx, node):
     for i, what in enumerate(("start", "limit", "delta")):
         c = node.constant(i)
         if c is None:
-            raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
+            raise node.needs_constant(i, f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
                              "node): the output length depends on it")
         if c.size != 1:
             raise node.error(f"{what} must be a scalar, got shape {list(c.shape)}")
@@ -700,6 +703,6 @@ def eye_like(ctx, node):
 def nonzero(ctx, node):
     c = node.constant(0)
     if c is None:
-        raise node.error(f"NonZero of a value computed at run time is not supported: the input "
+        raise node.needs_constant(0, f"NonZero of a value computed at run time is not supported: the input "
                          f"'{node.input_names[0]}' must be a constant (its output shape depends on the data)")
     return np.array(np.nonzero(c), dtype=np.int64).reshape(c.ndim, -1)

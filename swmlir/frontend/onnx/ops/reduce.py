@@ -47,7 +47,7 @@ def is_bool(t: ir.Type) -> bool:
 def constant_ints(node, i: int, what: str) -> list[int]:
     c = node.constant(i)
     if c is None:
-        raise node.error(f"{what} (input #{i}) must be a constant (initializer or Constant node): it decides "
+        raise node.needs_constant(i, f"{what} (input #{i}) must be a constant (initializer or Constant node): it decides "
                          "the output shape, and only static shapes are supported")
     if c.dtype.kind not in "iu":
         raise node.error(f"{what} must be an integer tensor, got {c.dtype}")

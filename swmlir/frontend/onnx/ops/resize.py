@@ -192,7 +192,7 @@ def _const_floats(node, i, what):
         return None
     c = node.constant(i)
     if c is None:
-        raise node.error(f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
+        raise node.needs_constant(i, f"the {what} input '{node.input_names[i]}' must be a constant (initializer or Constant "
                          "node): it decides the output shape")
     if c.size == 0:
         return None
@@ -204,7 +204,7 @@ def _const_sizes(node, i):
         return None
     c = node.constant(i)
     if c is None:
-        raise node.error(f"the sizes input '{node.input_names[i]}' must be a constant (initializer or Constant "
+        raise node.needs_constant(i, f"the sizes input '{node.input_names[i]}' must be a constant (initializer or Constant "
                          "node): it decides the output shape")
     if c.size == 0:
         return None

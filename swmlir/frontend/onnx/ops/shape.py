@@ -42,7 +42,7 @@ def reshape(ctx, node):
     if spec is None:
         if not node.has_input(1):
             raise node.error("missing required input #1 (shape)")
-        raise node.error(f"the shape input '{node.input_names[1]}' must be a constant (initializer or Constant "
+        raise node.needs_constant(1, f"the shape input '{node.input_names[1]}' must be a constant (initializer or Constant "
                          "node); shapes computed at run time are not supported")
     if spec.ndim != 1 or spec.dtype != np.int64:
         raise node.error(f"the shape input must be a 1-D int64 tensor, got {spec.dtype} of shape {list(spec.shape)}")
