@@ -108,3 +108,39 @@ def test_the_checks_see_every_spelling(tmp_path, src, package, bad, expected):
     p = tmp_path / "m.py"
     p.write_text(src + "\n")
     assert any(bad(mod, names) for _, mod, names in _imports(str(p), package)) is expected
+
+
+def test_model_h_follows_the_host_ir():
+    """model.h is written from what the host module's swmlir_run says (its input and output counts); a graph that
+    disagrees with it is an error, never a header that does not match the C."""
+    from types import SimpleNamespace as NS
+
+    from swmlir.codegen.files import model_header
+    from swmlir.errors import LoweringError
+    t = NS(name="x", dtype="float32", shape=(1, 4))
+    info = NS(name="g", inputs=[t], outputs=[NS(name="y", dtype="float32", shape=(1, 2))])
+    h = model_header(info, (1, 1))
+    assert "#define SWMLIR_NUM_INPUTS 1" in h and "void swmlir_run(void *x, void *y);" in h
+    with pytest.raises(LoweringError, match="swmlir_run takes 2 inputs"):
+        model_header(info, (2, 0))
+
+
+def test_kernels_h_follows_the_kernel_ir():
+    """model_kernels.h declares the entries sunway-emitc-kernel-entries added, with their argument counts."""
+    from mlir import ir
+
+    from swmlir.codegen.files import kernels_header
+    from swmlir.compiler import new_context
+    from swmlir.pass_pipeline import run_pipeline
+    from swmlir.passes.emitc_kernel_entries import kernel_entries
+    with new_context(), ir.Location.unknown():
+        m = ir.Module.parse('''
+          emitc.func @k(%a: !emitc.ptr<f32>, %b: !emitc.ptr<f32>) attributes {sunway.kernel} { emitc.return }
+          emitc.func @z() attributes {sunway.kernel} { emitc.return }
+          emitc.func @helper() { emitc.return }''')
+        run_pipeline(m, ["sunway-emitc-kernel-entries"])
+        entries = kernel_entries(m.operation)
+    assert entries == [("k", 2), ("z", 0)]
+    h = kernels_header(entries)
+    assert "struct k_args { void *a0; void *a1; };" in h and "struct z_args { int unused; };" in h
+    assert "helper" not in h

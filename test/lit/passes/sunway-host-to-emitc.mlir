@@ -21,6 +21,8 @@
 // CHECK-NOT: memref.global
 // CHECK-LABEL: emitc.func @swmlir_run
 //  CHECK-SAME:   (%[[X:.*]]: !emitc.ptr<!emitc.opaque<"void">>, %[[Y:.*]]: !emitc.ptr<!emitc.opaque<"void">>)
+// its input count, which model.h's declaration is written from (run_signature):
+//  CHECK-SAME:   attributes {swmlir.num_inputs = 1 : i64}
 //   CHECK-NOT:   memref.
 //   CHECK-NOT:   "sunway.
 //       CHECK:   call_opaque "swmlir_register_tensor"(%{{.*}}) {args = [0 : index, #emitc.opaque<"128">, #emitc.opaque<"\22input 0 (4x8xf32)\22">]}
@@ -107,6 +109,7 @@
 //       C: const int64_t swmlir_output_bytes[1] = {40};
 
 // The num-inputs option overrides the attribute: both arguments are outputs.
+//       NOIN: emitc.func @swmlir_run({{.*}}) attributes {swmlir.num_inputs = 0 : i64}
 //       NOIN: emitc.global const @swmlir_input_bytes : !emitc.array<1xi64> = dense<0>
 //       NOIN: emitc.global const @swmlir_output_bytes : !emitc.array<2xi64> = dense<[128, 40]>
 
