@@ -112,12 +112,24 @@ def _split_dim(nest: ir.Operation, buf: ir.Value) -> int | None:
 _MOVABLE = ("sunway.dma_get", "sunway.dma_wait", "sunway.mesh_allgather", "sunway.ldm_alloc")   # an epilogue's operand fetched
 
 
-def _values_used(op: ir.Operation) -> set:
-    used = set(op.operands)
+def _root(v: ir.Value) -> ir.Value:
+    """The buffer under a view (subview, cast, reshape chains)."""
+    while not isinstance(v.owner, ir.Block) and v.owner.operation.name in _VIEWS:
+        v = v.owner.operation.operands[0]
+    return v
+
+
+_VIEWS = ("memref.subview", "memref.cast", "memref.collapse_shape", "memref.expand_shape",
+          "memref.reinterpret_cast")
+
+
+def _buffers_used(op: ir.Operation) -> set:
+    """The buffers (roots of the memref values) that `op` and the ops nested in it use."""
+    used = {_root(v) for v in op.operands if isinstance(v.type, ir.MemRefType)}
     for region in op.regions:
         for block in region.blocks:
             for inner in block.operations:
-                used |= _values_used(inner.operation)
+                used |= _buffers_used(inner.operation)
     return used
 
 
@@ -141,10 +153,10 @@ def _chain(put: ir.Operation) -> tuple[list[ir.Operation], list[ir.Operation], i
         d = _split_dim(op, src)
         if d is None:
             break
-        used = _values_used(op)
-        if any(v in used for p in pending if p.name in _MOVABLE for v in p.operands
+        used = _buffers_used(op)
+        if any(_root(v) in used for p in pending if p.name in _MOVABLE for v in p.operands
                if isinstance(v.type, ir.MemRefType)):
-            break   # this nest uses what a later fetch writes: the fetch cannot move before it
+            break   # this nest uses a buffer a later fetch touches (through any view): it cannot move before it
         nests.append(op)
         dims.add(d)
         between += pending

@@ -130,3 +130,39 @@ func.func private @epilogue_fetch(%a: memref<8x16xf32, 2>, %bias: memref<8xf32>,
   "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
   return
 }
+
+// A fetch into a tile that an earlier nest reads (through a view) does not move before that nest: the chain
+// stops there, and only the last nest is split.
+// CHECK-LABEL: func.func private @fetch_into_a_tile_read_before
+//       CHECK:   scf.for %{{.*}} = %c0 to %c8 step %c4
+//       CHECK:   "sunway.dma_get"
+//       CHECK:   "sunway.dma_wait"
+//       CHECK:   scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c4
+//       CHECK:   "sunway.dma_put"({{.*}}) {sunway.streamed}
+//       CHECK:   scf.for %{{.*}} = %c4{{.*}} to %c8 step %c4
+//       CHECK:   "sunway.dma_put"({{.*}}) {sunway.streamed}
+func.func private @fetch_into_a_tile_read_before(%src: memref<8x16xf32>, %out: memref<8x16xf32>) attributes {sunway.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %r = "sunway.reply"() : () -> memref<i32, 2>
+  %t = "sunway.ldm_alloc"() : () -> memref<8x16xf32, 2>
+  %tv = memref.subview %t[0, 0] [8, 16] [1, 1] : memref<8x16xf32, 2> to memref<8x16xf32, strided<[16, 1]>, 2>
+  %buf = "sunway.ldm_alloc"() : () -> memref<8x16xf32, 2>
+  scf.for %i = %c0 to %c8 step %c4 {
+    %x = vector.load %tv[%i, %c0] : memref<8x16xf32, strided<[16, 1]>, 2>, vector<4xf32>
+    vector.store %x, %buf[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+  }
+  "sunway.dma_get"(%src, %t, %r) : (memref<8x16xf32>, memref<8x16xf32, 2>, memref<i32, 2>) -> ()
+  "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+  scf.for %i = %c0 to %c8 step %c4 {
+    %x = vector.load %t[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+    %y = vector.load %buf[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+    %z = arith.addf %x, %y : vector<4xf32>
+    vector.store %z, %buf[%i, %c0] : memref<8x16xf32, 2>, vector<4xf32>
+  }
+  "sunway.dma_put"(%buf, %out, %r) : (memref<8x16xf32, 2>, memref<8x16xf32>, memref<i32, 2>) -> ()
+  "sunway.dma_wait"(%r, %c1) : (memref<i32, 2>, index) -> ()
+  return
+}
