@@ -4,9 +4,8 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith
 
+from swmlir.attrs import KERNEL_ATTR  # noqa: F401  (re-exported: the passes import it from here)
 from swmlir.dialects import LDM_SPACE, load_sunway_dialect, memory_space
-
-KERNEL_ATTR = "sunway.kernel"
 
 
 def collect(root: ir.Operation, name: str | tuple[str, ...]) -> list[ir.Operation]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mlir import ir
 
+from swmlir.attrs import LDM_BYTES_ATTR, NODE_ATTR, TILES_ATTR
 from swmlir.errors import ScheduleError
 from swmlir.targets import get_target
 
@@ -28,10 +29,10 @@ def check_ldm(module: ir.Operation, *, target: str = "sw26010") -> None:
     tgt = get_target(target)
     for kfn in funcs(module, kernels=True):
         used = kernel_ldm_bytes(kfn)
-        kfn.attributes["sunway.ldm_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), used)
+        kfn.attributes[LDM_BYTES_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), used)
         if used > tgt.ldm_budget:
-            tiles = str_attr(kfn, "swmlir.tiles", "unknown tiles")
+            tiles = str_attr(kfn, TILES_ATTR, "unknown tiles")
             raise ScheduleError(
                 f"kernel {sym_name(kfn)} needs {used} bytes of LDM per CPE with {tiles}; target {tgt.name} has "
                 f"{tgt.ldm_bytes} bytes ({tgt.ldm_budget} usable, {tgt.ldm_reserved_bytes} kept for the stack)",
-                op="sunway.ldm_alloc", node=str_attr(kfn, "swmlir.node"), location=kfn.location)
+                op="sunway.ldm_alloc", node=str_attr(kfn, NODE_ATTR), location=kfn.location)

@@ -52,6 +52,7 @@ from mlir.dialects import arith, func, llvm
 from swmlir import c_names
 from swmlir.analysis.memory_plan import ALIGN, plan
 from swmlir.analysis.weights import align, weight_layout
+from swmlir.attrs import NUM_INPUTS_ATTR
 from swmlir.errors import LoweringError
 from swmlir.targets import module_target
 
@@ -202,8 +203,8 @@ def host_to_athread_calls(module: ir.Operation, *, num_inputs: int = -1, target:
     host = hosts[0]
     block0 = host.regions[0].blocks[0]
     if num_inputs < 0:
-        num_inputs = (ir.IntegerAttr(host.attributes["swmlir.num_inputs"]).value
-                      if "swmlir.num_inputs" in host.attributes else len(block0.arguments))
+        num_inputs = (ir.IntegerAttr(host.attributes[NUM_INPUTS_ATTR]).value
+                      if NUM_INPUTS_ATTR in host.attributes else len(block0.arguments))
     body = module.regions[0].blocks[0]
     layout = {e.name: e for e in weight_layout(module)}
     weights_bytes = sum(align(e.nbytes) for e in layout.values())

@@ -32,6 +32,7 @@ from mlir.dialects import emitc
 from swmlir import c_names
 from swmlir.analysis.memory_plan import first_touches, plan
 from swmlir.analysis.weights import align, weight_layout
+from swmlir.attrs import ARENA_BYTES_ATTR, INTERMEDIATE_BYTES_ATTR, NUM_INPUTS_ATTR, WEIGHTS_BYTES_ATTR
 from swmlir.errors import LoweringError
 from swmlir.schedule.loop_nest import elem_bytes
 from swmlir.targets import module_target
@@ -107,7 +108,7 @@ def _register_tensor(p: ir.Value, nbytes: int, name: str) -> None:
     call("swmlir_register_tensor", [p], args=[idx(0), opaque(str(nbytes)), opaque(f'\\"{name}\\"')])
 
 
-RUN_INPUTS_ATTR = "swmlir.num_inputs"   # on the emitted swmlir_run: how many of its parameters are inputs
+RUN_INPUTS_ATTR = NUM_INPUTS_ATTR   # on the emitted swmlir_run: how many of its parameters are inputs
 
 
 def run_signature(module: ir.Operation) -> tuple[int, int]:
@@ -137,8 +138,8 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
                             location=hosts[1].location if len(hosts) > 1 else None)
     host = hosts[0]
     if num_inputs < 0:
-        num_inputs = (ir.IntegerAttr(host.attributes["swmlir.num_inputs"]).value
-                      if "swmlir.num_inputs" in host.attributes else len(host.regions[0].blocks[0].arguments))
+        num_inputs = (ir.IntegerAttr(host.attributes[NUM_INPUTS_ATTR]).value
+                      if NUM_INPUTS_ATTR in host.attributes else len(host.regions[0].blocks[0].arguments))
     body = module.regions[0].blocks[0]
     layout = {e.name: e for e in weight_layout(module)}
     weights_bytes = sum(align(e.nbytes) for e in layout.values())
@@ -249,10 +250,10 @@ def host_to_emitc(module: ir.Operation, *, num_inputs: int = -1, target: str = "
     for op in list(body.operations):
         if op.operation.name in ("func.func", "memref.global"):
             op.operation.erase()
-    module.attributes["swmlir.arena_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), arena)
-    module.attributes["swmlir.intermediate_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+    module.attributes[ARENA_BYTES_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), arena)
+    module.attributes[INTERMEDIATE_BYTES_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
                                                                        intermediates)
-    module.attributes["swmlir.weights_bytes"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+    module.attributes[WEIGHTS_BYTES_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
                                                                   weights_bytes)
 
 

@@ -211,8 +211,9 @@ def _lower_libm(kfn: ir.Operation) -> None:
         op.erase()
 
 
-def _cpe_index(api: str, which: str) -> ir.Value:
-    """The calling CPE's id, row or column (which: "id", "row", "col") as an index."""
+def _cpe_index(api: str, which: str, mesh_cols: int) -> ir.Value:
+    """The calling CPE's id, row or column (which: "id", "row", "col") as an index; `mesh_cols`: the target's
+    CPE mesh width (Target.mesh)."""
     i32 = ir.IntegerType.get_signless(32)
     if api == "crts":
         name = {"id": "CRTS_tid", "row": "CRTS_rid", "col": "CRTS_cid"}[which]
@@ -221,9 +222,9 @@ def _cpe_index(api: str, which: str) -> ir.Value:
     idx = arith.IndexCastOp(ir.IndexType.get(), call.results[0]).result
     if which == "id":
         return idx
-    # the 8x8 mesh: row = id / 8, column = id % 8 (athread numbers CPEs row-major)
-    eight = index_const(8)
-    return (arith.DivSIOp(idx, eight) if which == "row" else arith.RemSIOp(idx, eight)).result
+    # the mesh (8x8): row = id / cols, column = id % cols (athread numbers CPEs row-major)
+    cols = index_const(mesh_cols)
+    return (arith.DivSIOp(idx, cols) if which == "row" else arith.RemSIOp(idx, cols)).result
 
 
 @register_pass("sunway-lower-to-athread",
@@ -234,7 +235,8 @@ def _cpe_index(api: str, which: str) -> ir.Value:
                nestable=True)
 def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
     ensure_sunway(module)
-    api = module_target(module, target).runtime_api
+    tgt = module_target(module, target)
+    api = tgt.runtime_api
     if api not in ("athread", "crts"):
         raise LoweringError(f"runtime API '{api}' of the target is not athread or crts", stage="emit")
     reply_c = "crts_rply_t" if api == "crts" else "volatile int"
@@ -243,7 +245,7 @@ def lower_to_athread(module: ir.Operation, *, target: str = "") -> None:
         for op in collect(kfn, ("sunway.cpe_id", "sunway.cpe_row", "sunway.cpe_col")):
             with ir.InsertionPoint(op), op.location:
                 val = _cpe_index(api, {"sunway.cpe_id": "id", "sunway.cpe_row": "row",
-                                       "sunway.cpe_col": "col"}[op.name])
+                                       "sunway.cpe_col": "col"}[op.name], tgt.mesh[1])
             op.results[0].replace_all_uses_with(val)
             op.erase()
         for op in collect(kfn, "sunway.cg_id"):   # a kernel spawned on several core groups

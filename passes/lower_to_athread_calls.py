@@ -187,14 +187,15 @@ def _index(v: ir.Value) -> ir.Value:
     return arith.IndexCastOp(ir.IndexType.get(), v).result
 
 
-def _cpe_index(calls: _Calls, api: str, which: str) -> ir.Value:
-    """The calling CPE's id, row or column (which: "id", "row", "col") as an index."""
+def _cpe_index(calls: _Calls, api: str, which: str, mesh_cols: int) -> ir.Value:
+    """The calling CPE's id, row or column (which: "id", "row", "col") as an index; `mesh_cols`: the target's
+    CPE mesh width (Target.mesh)."""
     if api == "crts":   # CRTS_tid / CRTS_rid / CRTS_cid, out of line
         return _index(calls({"id": "swmlir_llvm_crts_tid", "row": "swmlir_llvm_crts_rid",
                              "col": "swmlir_llvm_crts_cid"}[which]))
     val = _index(calls("athread_get_id", _c(-1)))
-    if which != "id":   # the 8x8 mesh, row-major: row = id / 8, column = id % 8
-        val = (arith.DivSIOp if which == "row" else arith.RemSIOp)(val, index_const(8)).result
+    if which != "id":   # the mesh (8x8), row-major: row = id / cols, column = id % cols
+        val = (arith.DivSIOp if which == "row" else arith.RemSIOp)(val, index_const(mesh_cols)).result
     return val
 
 
@@ -227,7 +228,8 @@ def _shape(t: ir.MemRefType) -> str:
                                        "swmlir.target attribute, else sw26010)")})
 def lower_to_athread_calls(module: ir.Operation, *, target: str = "") -> None:
     ensure_sunway(module)
-    api = module_target(module, target).runtime_api
+    tgt = module_target(module, target)
+    api = tgt.runtime_api
     if api not in ("athread", "crts"):
         raise LoweringError(f"runtime API '{api}' of the target is not athread or crts", stage="emit")
     calls = _Calls(module, _signatures())
@@ -237,7 +239,7 @@ def lower_to_athread_calls(module: ir.Operation, *, target: str = "") -> None:
         for op in collect(kfn, ("sunway.cpe_id", "sunway.cpe_row", "sunway.cpe_col")):
             with ir.InsertionPoint(op), op.location:
                 val = _cpe_index(calls, api, {"sunway.cpe_id": "id", "sunway.cpe_row": "row",
-                                              "sunway.cpe_col": "col"}[op.name])
+                                              "sunway.cpe_col": "col"}[op.name], tgt.mesh[1])
             op.results[0].replace_all_uses_with(val)
             op.erase()
         for op in collect(kfn, "sunway.cg_id"):   # a kernel spawned on several core groups (--cgs N)

@@ -14,6 +14,7 @@ import math
 from mlir import ir
 from mlir.dialects import arith, scf
 
+from swmlir.attrs import WORK_ITEMS_ATTR
 from swmlir.errors import LoweringError
 from swmlir.targets import get_target
 
@@ -44,7 +45,7 @@ def map_cpes(module: ir.Operation, *, target: str = "sw26010", cgs: int = 0) -> 
             steps = static_ints(loop, "staticStep")
             counts = [(u - l + s - 1) // s for l, u, s in zip(lbs, ubs, steps)]
             total = math.prod(counts)
-            kfn.attributes["sunway.work_items"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), total)
+            kfn.attributes[WORK_ITEMS_ATTR] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), total)
             body = loop.regions[0].blocks[0]
             with ir.InsertionPoint(loop), loop.location:
                 cpe = ir.Operation.create("sunway.cpe_id", results=[ir.IndexType.get()]).results[0]

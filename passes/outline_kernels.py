@@ -11,6 +11,7 @@ from mlir import ir
 from mlir.dialects import func, memref
 
 from swmlir import c_names
+from swmlir.attrs import GROUP_ATTR, NODE_ATTR, TILES_ATTR
 from swmlir.errors import LoweringError
 
 from . import register_pass
@@ -130,14 +131,14 @@ def _block_position(op: ir.Operation) -> int:
 def _describe(loop: ir.Operation) -> tuple[str, str]:
     """The ONNX node(s) a kernel computes (its fusion group) and its tile sizes: the forall's own (a pad kernel,
     which has no linalg op before bufferization) or those of its tagged linalg op."""
-    if "swmlir.group" in loop.attributes:
-        return str_attr(loop, "swmlir.group"), str_attr(loop, "swmlir.tiles")
+    if GROUP_ATTR in loop.attributes:
+        return str_attr(loop, GROUP_ATTR), str_attr(loop, TILES_ATTR)
     for op in collect(loop, "linalg.generic"):
-        if "swmlir.group" in op.attributes:
-            return str_attr(op, "swmlir.group"), str_attr(op, "swmlir.tiles")
+        if GROUP_ATTR in op.attributes:
+            return str_attr(op, GROUP_ATTR), str_attr(op, TILES_ATTR)
     for op in collect(loop, "linalg.generic"):
-        if "swmlir.node" in op.attributes:
-            return str_attr(op, "swmlir.node"), str_attr(op, "swmlir.tiles")
+        if NODE_ATTR in op.attributes:
+            return str_attr(op, NODE_ATTR), str_attr(op, TILES_ATTR)
     return "copy", ""
 
 
@@ -169,9 +170,9 @@ def outline_kernels(module: ir.Operation) -> None:
             with ir.InsertionPoint(body), loop.location:
                 kfn = func.FuncOp(name, ([a.type for a in args], []), visibility="private")
                 kfn.operation.attributes[KERNEL_ATTR] = ir.UnitAttr.get()
-                kfn.operation.attributes["swmlir.node"] = ir.StringAttr.get(node)
+                kfn.operation.attributes[NODE_ATTR] = ir.StringAttr.get(node)
                 if tiles:
-                    kfn.operation.attributes["swmlir.tiles"] = ir.StringAttr.get(tiles)
+                    kfn.operation.attributes[TILES_ATTR] = ir.StringAttr.get(tiles)
                 entry = kfn.add_entry_block()
                 with ir.InsertionPoint(entry):
                     ret = func.ReturnOp([])

@@ -3,7 +3,8 @@ counters (DMA requests, bytes and block sizes, LDM in use) and the compiler's st
 
 The emulator's wall time is NOT Sunway time; it is reported only as a ratio against onnxruntime run on the same
 machine in the same process, as a sanity check of the generated code. The counters are what a performance
-model of the target consumes (flops per DMA byte against the ~33 flop/byte balance of a SW26010 core group).
+model of the target consumes (flops per DMA byte against the target's balance, peak_gflops_per_cg /
+dma_gbps_per_cg: ~33 flop/byte on a SW26010 core group, ~45 on SW26010-Pro).
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from mlir import ir
 
+from .attrs import LDM_BYTES_ATTR, NODE_ATTR, TILES_ATTR, WORK_ITEMS_ATTR
 from .passes._util import collect, constant_int, funcs, is_work_item_start, str_attr, sym_name
 from .schedule.loop_nest import elem_bytes, loop_nest_of
 
@@ -79,7 +80,7 @@ def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
     from .passes.emitc_kernel_entries import arg_struct_bytes
     out = []
     for k in funcs(module.operation, kernels=True):
-        items = ir.IntegerAttr(k.attributes["sunway.work_items"]).value if "sunway.work_items" in k.attributes else 1
+        items = ir.IntegerAttr(k.attributes[WORK_ITEMS_ATTR]).value if WORK_ITEMS_ATTR in k.attributes else 1
         arg_bytes = arg_struct_bytes(len(k.regions[0].blocks[0].arguments))
         get = sum(_view_bytes(op.operands[0].type) * _executions(op, k, cpes) for op in collect(k, "sunway.dma_get"))
         put = sum(_view_bytes(op.operands[1].type) * _executions(op, k, cpes) for op in collect(k, "sunway.dma_put"))
@@ -101,9 +102,9 @@ def kernel_stats(module: ir.Module, cpes: int = 64) -> list[KernelStats]:
                 flops += round(per_point * math.prod(loop_nest_of(g).sizes) * _executions(g, k, cpes) * useful)
             except ValueError:
                 pass
-        ldm = ir.IntegerAttr(k.attributes["sunway.ldm_bytes"]).value if "sunway.ldm_bytes" in k.attributes else 0
+        ldm = ir.IntegerAttr(k.attributes[LDM_BYTES_ATTR]).value if LDM_BYTES_ATTR in k.attributes else 0
         args = sum(_view_bytes(a.type) for a in k.regions[0].blocks[0].arguments if isinstance(a.type, ir.MemRefType))
-        out.append(KernelStats(sym_name(k), str_attr(k, "swmlir.node"), str_attr(k, "swmlir.tiles"), items, ldm,
+        out.append(KernelStats(sym_name(k), str_attr(k, NODE_ATTR), str_attr(k, TILES_ATTR), items, ldm,
                                get, put, n_dma, flops, args, contraction))
     return out
 
