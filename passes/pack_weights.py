@@ -132,19 +132,18 @@ def _array_of(cst: ir.Operation, blobs) -> np.ndarray | None:
 
 
 def _resource_reader(module: ir.Operation):
-    """key -> bytes of a dense resource: the importer's arrays when the compiler kept them, else the printed
-    module's resource section (read once)."""
-    from swmlir.analysis.weights import resource_blobs
-    from swmlir.frontend.onnx.builders import RESOURCE_SINK
-    sink = RESOURCE_SINK.get() or {}
-    printed = {}
+    """key -> bytes of a dense resource: from the WeightTable being recorded (swmlir.compile: the importer's),
+    else, for IR that no importer made (swmlir-opt on a .mlir file), from the printed module (read once)."""
+    from swmlir.analysis.weights import WeightTable, recording_table
+    table = recording_table()
+    printed: list = []
 
     def read(key):
-        if key in sink:
-            return np.ascontiguousarray(sink[key]).tobytes()
+        if table is not None and key in table:
+            return table.raw(key)
         if not printed:
-            printed.update(resource_blobs(module) or {"": b""})
-        return printed.get(key)
+            printed.append(WeightTable.from_module(module))
+        return printed[0].raw(key) if key in printed[0] else None
     return read
 
 

@@ -14,8 +14,9 @@ from mlir import ir
 from . import pipeline, progress
 from .codegen import files as cfiles
 from .codegen.translate import mlir_to_c
-from .analysis.weights import weights_file
+from .analysis.weights import recording, weights_file
 from .dialects import load_sunway_dialect
+from .attrs import ARENA_BYTES_ATTR, INTERMEDIATE_BYTES_ATTR, NUM_INPUTS_ATTR
 from .errors import CompileError, RuntimeFailure
 from .pass_pipeline import run_pipeline
 from .passes.emitc_kernel_entries import kernel_entries
@@ -255,37 +256,32 @@ def lower_to_stage(model, stage: str, *, target="sw26010", input_shapes=None, ti
     with ctx, ir.Location.unknown():
         t0 = time.perf_counter()
         from .frontend.onnx import import_onnx
-        from .frontend.onnx.builders import RESOURCE_SINK
-        resources: dict = {}
         shown = progress.current()   # the compile's display, when compile() runs this (progress.py)
         shown.begin("load")
         proto = _load(model, base_dir)
         shown.begin("onnx graph")
         proto = _graph_stage(proto, optimize, timings, input_shapes)
         shown.begin("import")
-        # the arrays of the constants made while importing and scheduling (sunway-pack-weights): the weights
-        # file is written from them, not from the printed module's hex
-        token = RESOURCE_SINK.set(resources)
-        try:
-            module, info = import_onnx(proto, input_shapes=input_shapes, kn_weights=tgt.kn_weights)
-            info.resources = resources
-            main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
-            main.operation.attributes["swmlir.num_inputs"] = ir.IntegerAttr.get(
-                ir.IntegerType.get_signless(64), len(info.inputs))
+        # info.weights: the arrays of the constants made while importing; the weights file is written from them,
+        # not from the printed module's hex
+        module, info = import_onnx(proto, input_shapes=input_shapes, kn_weights=tgt.kn_weights)
+        main = [op for op in module.body.operations if op.operation.name == "func.func"][0]
+        main.operation.attributes[NUM_INPUTS_ATTR] = ir.IntegerAttr.get(
+            ir.IntegerType.get_signless(64), len(info.inputs))
+        if timings is not None:
+            timings["import"] = time.perf_counter() - t0
+        if stage == "import":
+            return ctx, module, info
+        last = stage if stage in ("graph", "schedule", "bufferize", "sunway") else "sunway"
+
+        def tick(name, seconds):
             if timings is not None:
-                timings["import"] = time.perf_counter() - t0
-            if stage == "import":
-                return ctx, module, info
-            last = stage if stage in ("graph", "schedule", "bufferize", "sunway") else "sunway"
+                timings[name] = timings.get(name, 0.0) + seconds
+            shown.note(name, stage=name.partition(":")[0])   # "schedule: sunway-schedule{...}"
 
-            def tick(name, seconds):
-                if timings is not None:
-                    timings[name] = timings.get(name, 0.0) + seconds
-                shown.note(name, stage=name.partition(":")[0])   # "schedule: sunway-schedule{...}"
-
+        # sunway-pack-weights reads the constants' data from the table and adds its tile-major copies to it
+        with recording(info.weights):
             pipeline.run_stages(module, tgt.name, last=last, timing=tick, optimize=optimize, schedule=schedule)
-        finally:
-            RESOURCE_SINK.reset(token)
         if stage in ("graph", "schedule", "bufferize", "sunway"):
             return ctx, module, info
         host, kernels = pipeline.split_host_and_kernels(module)
@@ -355,7 +351,7 @@ def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, ba
         llvm_split = (llvmir.clone_module(host), llvmir.clone_module(kernels)) if llvm else None
         t0 = time.perf_counter()
         shown.begin("weights")
-        weights = weights_file(host, getattr(info, "resources", None))
+        weights = weights_file(host, info.weights)
         from .analysis.weights import manifest
         weights_txt = manifest(host.operation)
         shown.begin("emit")
@@ -366,8 +362,8 @@ def _compile(model, tgt: Target, input_shapes, optimize: bool, schedule: str, ba
         run_pipeline(kernels, pipeline.KERNEL_EMIT, timing=note)
         kernel_list = kernel_entries(kernels.operation)   # added by sunway-emitc-kernel-entries (KERNEL_EMIT)
         run_pipeline(host, pipeline.HOST_EMIT, timing=note)
-        arena = ir.IntegerAttr(host.operation.attributes["swmlir.arena_bytes"]).value
-        intermediates = ir.IntegerAttr(host.operation.attributes["swmlir.intermediate_bytes"]).value
+        arena = ir.IntegerAttr(host.operation.attributes[ARENA_BYTES_ATTR]).value
+        intermediates = ir.IntegerAttr(host.operation.attributes[INTERMEDIATE_BYTES_ATTR]).value
         slave_c = mlir_to_c(str(kernels))
         host_c = mlir_to_c(str(host))
         timings["emit"] = time.perf_counter() - t0

@@ -1,11 +1,15 @@
 """The weights file: every constant buffer of the host module, 128-byte aligned, in one binary file.
 
-The bytes of `dense_resource` constants are not reachable through the Python bindings, so they are read back
-from the module's printed resource section (`{-# dialect_resources ... #-}`).
+The bytes of `dense_resource` constants are not reachable through the Python bindings: they come from the
+importer's WeightTable (ModelInfo.weights), or for IR that no importer made from the module's printed resource
+section (`{-# dialect_resources ... #-}`, WeightTable.from_module).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,8 +60,8 @@ def _np_dtype(t: ir.Type) -> np.dtype:
     return np.dtype(table[s])
 
 
-def global_bytes(op: ir.Operation, blobs: dict[str, bytes]) -> bytes:
-    """The initial value of a memref.global as bytes in memory order."""
+def global_bytes(op: ir.Operation, blobs: "WeightTable") -> bytes:
+    """The initial value of a memref.global as bytes in memory order (a dense_resource's from `blobs`)."""
     t = ir.TypeAttr(op.attributes["type"]).value
     n = int(np.prod(t.shape)) if t.shape else 1
     dt = _np_dtype(t.element_type)
@@ -67,7 +71,7 @@ def global_bytes(op: ir.Operation, blobs: dict[str, bytes]) -> bytes:
         key = text[len("dense_resource<"):text.index(">")]
         if key not in blobs:
             raise LoweringError(f"no data for resource {key}")
-        data = blobs[key]
+        data = blobs.raw(key)
     else:
         if isinstance(init, ir.DenseElementsAttr) and init.is_splat:
             # the buffer of a splat holds one element (and i1 splats are bit-packed): expand it ourselves
@@ -107,33 +111,65 @@ def weight_layout(module_op: ir.Operation) -> list[WeightEntry]:
     return entries
 
 
-class _Blobs(dict):
-    """Resource bytes: from the importer's arrays when it kept them, else read back from the printed module."""
+class WeightTable(Mapping):
+    """The data of a module's `dense_resource` constants: resource key -> numpy array (as the blob holds it).
 
-    def __init__(self, module: ir.Module, arrays: dict | None):
-        super().__init__()
-        self.module, self.arrays, self.printed = module, arrays or {}, None
+    The importer returns one (`ModelInfo.weights`) holding every blob it made (frontend/onnx/builders.constant);
+    sunway-pack-weights adds the tile-major copies it makes; swmlir.compile writes the weights file from it.
+    The Python bindings cannot read a blob's bytes back from the IR, so IR that no importer made (a .mlir file
+    given to swmlir-opt) has its table read from the printed resource section: `WeightTable.from_module`."""
 
-    def __contains__(self, key):
-        return key in self.arrays or key in self._printed()
+    def __init__(self, arrays: dict | None = None):
+        self._arrays: dict[str, np.ndarray] = dict(arrays or {})
 
-    def __getitem__(self, key):
-        if key in self.arrays:
-            return np.ascontiguousarray(self.arrays[key]).tobytes()
-        return self._printed()[key]
+    def add(self, key: str, array: np.ndarray) -> None:
+        self._arrays[key] = array
 
-    def _printed(self):
-        if self.printed is None:
-            self.printed = resource_blobs(self.module)
-        return self.printed
+    def raw(self, key: str) -> bytes:
+        """The blob's bytes in memory order."""
+        return np.ascontiguousarray(self._arrays[key]).tobytes()
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._arrays[key]
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    @classmethod
+    def from_module(cls, module) -> "WeightTable":
+        """The blobs of the module's printed resource section (bytes, as uint8 arrays)."""
+        return cls({k: np.frombuffer(v, dtype=np.uint8) for k, v in resource_blobs(module).items()})
 
 
-def weights_file(module: ir.Module, arrays: dict | None = None) -> bytes:
-    """The weights file's bytes, in the order and at the offsets of `weight_layout`."""
+_RECORDING: "contextvars.ContextVar[WeightTable | None]" = contextvars.ContextVar("swmlir_weights", default=None)
+
+
+@contextlib.contextmanager
+def recording(table: WeightTable):
+    """While active, builders.constant adds every blob it makes to `table`, and sunway-pack-weights reads the
+    constants' data from it (the importer around the import, swmlir.compile around the pass pipeline)."""
+    token = _RECORDING.set(table)
+    try:
+        yield table
+    finally:
+        _RECORDING.reset(token)
+
+
+def recording_table() -> WeightTable | None:
+    """The table `recording` made active; None outside (swmlir-opt: read the module, WeightTable.from_module)."""
+    return _RECORDING.get()
+
+
+def weights_file(module: ir.Module, table: WeightTable) -> bytes:
+    """The weights file's bytes, in the order and at the offsets of `weight_layout`; the constants' data from
+    `table` (ModelInfo.weights, or WeightTable.from_module for IR that no importer made)."""
     globals_ = _weight_globals(module.operation)
     if not globals_:
         return b""
-    blobs = _Blobs(module, arrays)
+    blobs = table
     chunks = []
     total = sum(e.nbytes for e in weight_layout(module.operation))
     # through the weights of a large model, on a terminal (swmlir.progress; small weights show nothing)

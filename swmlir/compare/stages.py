@@ -280,7 +280,7 @@ def _jit_pipelines(stage: str) -> tuple[str, str]:
 MIN_ARGUMENT_ELEMENTS = 256
 
 
-def weights_as_arguments(main, resources: dict) -> list[np.ndarray]:
+def weights_as_arguments(main, resources) -> list[np.ndarray]:
     """Constants of `resources` (the importer's dense_resource blobs, by key) with at least
     MIN_ARGUMENT_ELEMENTS elements become arguments of @main, appended (arith.constant on tensors, or
     memref.get_global once bufferized); returns their arrays, in argument order.
@@ -395,7 +395,7 @@ def _run_jit(stage, debug, feeds, store: Store, *, target, schedule, input_shape
     with ctx, ir.Location.unknown():
         main = _find_main(module)
         main.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
-        weights = weights_as_arguments(main, getattr(info, "resources", {}))
+        weights = weights_as_arguments(main, info.weights)
         try:
             if before:
                 PassManager.parse(f"builtin.module({before})").run(module.operation)

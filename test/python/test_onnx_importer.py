@@ -93,22 +93,20 @@ def test_weights_are_resources_small_constants_inline():
     assert "\"0x" not in body  # no hex blobs in the body (inline blobs print as dense<"0x...">)
 
 
-def test_resource_sink_collects_blobs():
-    """compile() writes the weights file from these arrays (RESOURCE_SINK), not from the printed hex."""
-    from swmlir.frontend.onnx.builders import RESOURCE_SINK
+def test_importer_returns_the_weight_table():
+    """compile() writes the weights file from these arrays (ModelInfo.weights), not from the printed hex."""
+    from swmlir.analysis.weights import WeightTable
 
-    sink = {}
-    token = RESOURCE_SINK.set(sink)
-    try:
-        with ir.Context():
-            import_onnx(small_cnn())
-    finally:
-        RESOURCE_SINK.reset(token)
+    with ir.Context():
+        module, info = import_onnx(small_cnn())
+        printed = WeightTable.from_module(module)
     model = small_cnn()
     inits = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
-    assert set(sink) == {"w", "fc_w"}
-    np.testing.assert_array_equal(sink["w"], inits["w"])
-    np.testing.assert_array_equal(sink["fc_w"], inits["fc_w"])
+    table = info.weights
+    assert isinstance(table, WeightTable) and set(table) == {"w", "fc_w"} == set(printed)
+    np.testing.assert_array_equal(table["w"], inits["w"])
+    np.testing.assert_array_equal(table["fc_w"], inits["fc_w"])
+    assert table.raw("w") == printed.raw("w") and table.raw("fc_w") == printed.raw("fc_w")
 
 
 def test_runs_like_onnxruntime():

@@ -6,7 +6,6 @@ verifier (or an assertion inside MLIR) is much harder to attribute to a node.
 """
 from __future__ import annotations
 
-import contextvars
 
 import math
 import re
@@ -16,6 +15,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
+from ...analysis.weights import recording_table
 from .dtypes import is_float, numpy_to_mlir
 
 #: Constants with more elements than this become `dense_resource` blobs instead of inline numbers.
@@ -68,10 +68,6 @@ def _resource_name(name: str) -> str:
     return name if (name[0].isalpha() or name[0] == "_") else "_" + name
 
 
-RESOURCE_SINK: "contextvars.ContextVar[dict | None]" = contextvars.ContextVar("swmlir_resource_sink", default=None)
-"""When set to a dict, `constant` records every dense_resource blob it creates (resource key -> numpy array)."""
-
-
 def _is_splat(flat: np.ndarray) -> bool:
     # a strided sample first: weights are almost never splats, and the full comparison of a big one is slow
     step = max(1, flat.size // 64)
@@ -99,10 +95,10 @@ def constant(array: np.ndarray, name: str = "cst") -> ir.Value:
     else:
         signed = arr.view(f"i{arr.itemsize}") if arr.dtype.kind == "u" else arr
         attr = ir.DenseResourceElementsAttr.get_from_buffer(signed, _resource_name(name), t)
-        sink = RESOURCE_SINK.get()
-        if sink is not None:  # the weights file is written from these arrays, not from printed hex
+        table = recording_table()   # the importer's WeightTable (swmlir.analysis.weights.recording)
+        if table is not None:  # the weights file is written from these arrays, not from printed hex
             key = str(attr)[len("dense_resource<"):].split(">", 1)[0]
-            sink[key] = signed
+            table.add(key, signed)
     return arith.ConstantOp(t, attr).result
 
 

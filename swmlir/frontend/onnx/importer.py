@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,6 +19,7 @@ import onnx
 from mlir import ir
 from mlir.dialects import func, linalg
 
+from ...analysis.weights import WeightTable, recording
 from ...attrs import NODE_ATTR
 from ...errors import CompileError, ConstantInputRequired, ImportError_, UnsupportedOpsError
 from . import builders as b
@@ -46,6 +47,8 @@ class ModelInfo:
     opset: int
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
+    # the data of the module's dense_resource constants, by resource key: the weights file is written from it
+    weights: WeightTable = field(default_factory=WeightTable)
 
 
 @dataclass(frozen=True)
@@ -485,33 +488,34 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *, input_shapes: d
     inputs = _resolve_inputs(graph, input_shapes)
     inferred = _infer(model, inputs)
     ctx = ImportContext(model, opsets, _value_infos(inferred), base_dir, kn_weights)
-
+    weights = WeightTable()
     for t in graph.initializer:
         ctx.constants[t.name] = ctx.tensor_to_numpy(t)
     for s in graph.sparse_initializer:
         ctx.constants[s.values.name] = ctx.sparse_to_numpy(s)
 
-    with ir.Location.name(graph.name or "main"):
-        module = ir.Module.create()
-        arg_types = [b.ranked(t.shape, numpy_to_mlir(t.dtype)) for t in inputs]
-        with ir.InsertionPoint(module.body):
-            fn = func.FuncOp("main", (arg_types, []))
-        block = fn.add_entry_block()
-        for t, arg in zip(inputs, block.arguments):
-            ctx.values[t.name] = arg
-        with ir.InsertionPoint(block):
-            for index, proto in enumerate(graph.node):
-                _convert_node(ctx, proto, index)
-            if not len(graph.output):
-                raise ImportError_("the graph has no outputs")
-            results = []
-            for o in graph.output:
-                if not ctx.has(o.name):
-                    raise ImportError_(f"graph output '{o.name}' is not produced by any node")
-                results.append(ctx.value(o.name))
-            results = _distinct(results)
-            func.ReturnOp(results)
-        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(arg_types, [r.type for r in results]))
+    with recording(weights):   # every dense_resource blob made while converting (builders.constant)
+        with ir.Location.name(graph.name or "main"):
+            module = ir.Module.create()
+            arg_types = [b.ranked(t.shape, numpy_to_mlir(t.dtype)) for t in inputs]
+            with ir.InsertionPoint(module.body):
+                fn = func.FuncOp("main", (arg_types, []))
+            block = fn.add_entry_block()
+            for t, arg in zip(inputs, block.arguments):
+                ctx.values[t.name] = arg
+            with ir.InsertionPoint(block):
+                for index, proto in enumerate(graph.node):
+                    _convert_node(ctx, proto, index)
+                if not len(graph.output):
+                    raise ImportError_("the graph has no outputs")
+                results = []
+                for o in graph.output:
+                    if not ctx.has(o.name):
+                        raise ImportError_(f"graph output '{o.name}' is not produced by any node")
+                    results.append(ctx.value(o.name))
+                results = _distinct(results)
+                func.ReturnOp(results)
+            fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(arg_types, [r.type for r in results]))
 
     outputs = []
     for o, r in zip(graph.output, results):
@@ -536,4 +540,4 @@ def import_onnx(model: "onnx.ModelProto | str | os.PathLike", *, input_shapes: d
         module.operation.verify()
     except ir.MLIRError as e:
         raise ImportError_(f"the imported module does not verify (importer bug): {e}") from None
-    return module, ModelInfo(graph.name, ctx.opset, inputs, outputs)
+    return module, ModelInfo(graph.name, ctx.opset, inputs, outputs, weights)
