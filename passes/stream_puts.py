@@ -26,10 +26,11 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import memref
 
+from swmlir.attrs import STREAMED_ATTR   # on the halves' dma_put ops (swmlir.sim.mix reads it)
+
 from . import register_pass
 from ._util import collect, constant_int, ensure_sunway, funcs, index_const
 
-STREAMED_ATTR = "sunway.streamed"    # on the halves' dma_put ops (swmlir.sim.mix reads it)
 _PURE = ("memref.subview", "arith.constant", "arith.addi", "arith.muli", "arith.subi", "arith.select",
          "arith.cmpi", "arith.divsi", "sunway.cpe_row", "sunway.cpe_col", "sunway.cpe_id", "sunway.cg_id")
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from mlir import ir
 
+from ..attrs import STREAMED_ATTR
 from ..passes._util import constant_int, is_work_item_start, memref_bytes, splatted_load
 from .constants import CPEConstants
 
@@ -200,7 +201,7 @@ def block_mix(block: ir.Block, c: CPEConstants, cpes: int, loop: ir.Operation | 
             continue
         if name == "sunway.dma_put":
             m.put_ops += 1
-            if "sunway.streamed" in op.attributes:
+            if STREAMED_ATTR in op.attributes:
                 m.streamed_puts += 1
                 streaming = True
         elif name == "sunway.dma_wait":
