@@ -352,6 +352,8 @@ def drop_memory_spaces(module) -> int:
     upstream lowering would free an addrspace(2) pointer through a call that takes address space 0)."""
     from mlir import ir
 
+    from ..testing.jit import retype_values
+
     count = 0
 
     def plain(t):
@@ -361,18 +363,7 @@ def drop_memory_spaces(module) -> int:
 
     def visit(op):
         nonlocal count
-        for r in op.results:
-            t = plain(r.type)
-            if t is not None:
-                r.set_type(t)
-                count += 1
-        for region in op.regions:
-            for block in region.blocks:
-                for a in block.arguments:
-                    t = plain(a.type)
-                    if t is not None:
-                        a.set_type(t)
-                        count += 1
+        count += retype_values(op, plain)
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(visit)

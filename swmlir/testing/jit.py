@@ -102,6 +102,19 @@ def _widened_bools(attr: ir.Attribute, t: ir.MemRefType) -> ir.Attribute:
     return ir.DenseElementsAttr.get(values, type=tensor_t)
 
 
+def retype_values(op, new_type) -> int:
+    """The results of `op` and the arguments of its regions' blocks take `new_type(type)` where that is not None
+    (a walk over a module retypes every value so); returns how many changed."""
+    values = list(op.results) + [a for region in op.regions for block in region.blocks for a in block.arguments]
+    changed = 0
+    for v in values:
+        t = new_type(v.type)
+        if t is not None:
+            v.set_type(t)
+            changed += 1
+    return changed
+
+
 def widen_i1_memrefs(module: ir.Module) -> int:
     """Every memref of i1 becomes a memref of i8 (one byte per boolean, numpy's bool layout): loads truncate to i1,
     stores extend from it; values, block arguments, function types and globals follow. Why: upstream's
@@ -115,18 +128,7 @@ def widen_i1_memrefs(module: ir.Module) -> int:
 
     def visit(op):
         nonlocal changed
-        for r in op.results:
-            t = _widened(r.type)
-            if t is not None:
-                r.set_type(t)
-                changed += 1
-        for region in op.regions:
-            for block in region.blocks:
-                for a in block.arguments:
-                    t = _widened(a.type)
-                    if t is not None:
-                        a.set_type(t)
-                        changed += 1
+        changed += retype_values(op, _widened)
         if op.name == "memref.load" and op.results[0].type == i1:
             loads.append(op)
         elif op.name == "memref.store" and op.operands[0].type == i1:

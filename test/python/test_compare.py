@@ -239,10 +239,11 @@ def test_planted_weights_file_is_found_at_stage_c(monkeypatch):
     assert all(cell(r, n, s).status == "match" for n in ("conv", "relu", "add") for s in ("import", "schedule"))
 
 
-def test_difference_of_the_normal_build_only_is_found_at_stage_fused(monkeypatch):
+def _wrong_weight_in_the_normal_build(monkeypatch):
+    """The normal build (one graph output) of every compile gets a wrong first weight."""
     real = compiler.compile
 
-    def compile_(model, *args, **kwargs):   # the normal build (one graph output) gets a wrong weight
+    def compile_(model, *args, **kwargs):
         m = real(model, *args, **kwargs)
         if len(model.graph.output) == 1:
             data = bytearray(m.files["model.weights.bin"])
@@ -251,6 +252,10 @@ def test_difference_of_the_normal_build_only_is_found_at_stage_fused(monkeypatch
         return m
 
     monkeypatch.setattr(compiler, "compile", compile_)
+
+
+def test_difference_of_the_normal_build_only_is_found_at_stage_fused(monkeypatch):
+    _wrong_weight_in_the_normal_build(monkeypatch)
     r = swmlir.compare(conv_relu(), inputs(), stages="c,fused")
     row, stage = r.first_divergence()
     assert (row.node, stage) == ("add", "fused")                 # the model's output: all that is kept there
@@ -331,17 +336,7 @@ def test_stage_c_names_the_kernel_of_each_value(monkeypatch):
 
 
 def test_a_normal_build_that_differs_outside_its_kernels_is_told_apart(monkeypatch):
-    real = compiler.compile
-
-    def compile_(model, *args, **kwargs):   # the normal build (one graph output) gets a wrong weight
-        m = real(model, *args, **kwargs)
-        if len(model.graph.output) == 1:
-            data = bytearray(m.files["model.weights.bin"])
-            data[:4] = (np.frombuffer(bytes(data[:4]), np.float32) + np.float32(1.0)).tobytes()
-            m.files["model.weights.bin"] = bytes(data)
-        return m
-
-    monkeypatch.setattr(compiler, "compile", compile_)
+    _wrong_weight_in_the_normal_build(monkeypatch)
     r = swmlir.compare(small_cnn(), inputs(), stages="c,fused")
     row, stage = r.first_divergence()
     assert (row.node, stage) == ("relu_out", "fused")
