@@ -57,4 +57,8 @@ def test_predicted_dma_matches_emulator(tmp_path, target, forall, reduction):
     assert got["get_bytes"] - args_bytes == want["get_bytes"]
     assert got["put_bytes"] == want["put_bytes"]
     assert got["get_requests"] - args_requests == want["get_requests"]
-    assert got["put_requests"] == want["put_requests"]
+    # sunway-stream-puts (on the kernel's loops, after the schedule the prediction is about) puts a work item's
+    # output tile in two halves where it is the kernel's last write: one request each here, same bytes and blocks
+    (mix,) = [x for k, x in m.kernel_mix.items() if "mm" in k]
+    halves = 2 if mix["streamed_puts"] and mix["streamed_puts"] == mix["put_ops"] else 1
+    assert got["put_requests"] == want["put_requests"] * halves
