@@ -45,6 +45,19 @@ def str_attr(op: ir.Operation, name: str, default: str = "") -> str:
     return ir.StringAttr(op.attributes[name]).value if name in op.attributes else default
 
 
+def static_trip_count(loop: ir.Operation) -> int | None:
+    """The iteration count of an scf.for with constant bounds and step, None otherwise."""
+    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
+    if lb is None or ub is None or not step:
+        return None
+    return max(0, -(-(ub - lb) // step))
+
+
+def block_ops(block: ir.Block) -> list[ir.Operation]:
+    """The ops of a block, as Operations (safe to mutate the block afterwards)."""
+    return [o.operation for o in block.operations]
+
+
 def index_const(value: int) -> ir.Value:
     return arith.ConstantOp(ir.IndexType.get(), value).result
 

@@ -29,14 +29,10 @@ from mlir.dialects import memref
 from swmlir.attrs import STREAMED_ATTR   # on the halves' dma_put ops (swmlir.sim.mix reads it)
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs, index_const
+from ._util import block_ops, collect, constant_int, ensure_sunway, funcs, index_const
 
 _PURE = ("memref.subview", "arith.constant", "arith.addi", "arith.muli", "arith.subi", "arith.select",
          "arith.cmpi", "arith.divsi", "sunway.cpe_row", "sunway.cpe_col", "sunway.cpe_id", "sunway.cg_id")
-
-
-def _ops(block: ir.Block) -> list[ir.Operation]:
-    return [o.operation for o in block.operations]
 
 
 def _offset_from(v: ir.Value, iv: ir.Value) -> int | None:
@@ -139,7 +135,7 @@ def _chain(put: ir.Operation) -> tuple[list[ir.Operation], list[ir.Operation], i
     them, in program order; split dim). Between the nests may stand pure index and view ops, and the fetch of an
     epilogue's operand (a bias tile: its get, wait and mesh allgather) that no earlier nest of the chain uses."""
     src = put.operands[0]
-    ops = _ops(put.block)
+    ops = block_ops(put.block)
     i = ops.index(put)
     after = next((o for o in ops[i + 1:] if o.name != "arith.constant"), None)
     if after is None or after.name != "sunway.dma_wait" or after.operands[0] != put.operands[2]:

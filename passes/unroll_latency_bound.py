@@ -23,17 +23,10 @@ from swmlir.sim.mix import block_mix, body_path, recurrence
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import apply_transform, collect, constant_int, ensure_sunway, funcs, transform_main, untag
+from ._util import apply_transform, collect, ensure_sunway, funcs, static_trip_count, transform_main, untag
 
 _TAG = "swmlir.unroll"
 MAX_FACTOR = 8
-
-
-def _trip_count(loop: ir.Operation) -> int | None:
-    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
-    if lb is None or ub is None or not step:
-        return None
-    return max(0, -(-(ub - lb) // step))
 
 
 def unroll_factor(loop: ir.Operation, c, cpes: int) -> int:
@@ -46,7 +39,7 @@ def unroll_factor(loop: ir.Operation, c, cpes: int) -> int:
         return 1
     if any(o.name.startswith("vector.") or o.name.startswith("sunway.") for o in ops):
         return 1
-    trips = _trip_count(loop)
+    trips = static_trip_count(loop)
     if trips is None or trips < 2:
         return 1
     path = body_path(body, c)

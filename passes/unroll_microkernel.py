@@ -26,24 +26,15 @@ from __future__ import annotations
 import math
 
 from mlir import ir
-from mlir.dialects import arith
 
 from swmlir.sim.constants import cpe_constants
 from swmlir.sim.mix import block_mix
 from swmlir.targets import get_target
 
 from . import register_pass
-from ._util import collect, constant_int, ensure_sunway, funcs
+from ._util import block_ops, collect, constant_int, ensure_sunway, funcs, index_const, static_trip_count
 
 MAX_PEELED_OPS = 1024
-
-
-def _ops(block: ir.Block) -> list[ir.Operation]:
-    return [o.operation for o in block.operations]
-
-
-def _index(v: int) -> ir.Value:
-    return arith.ConstantOp(ir.IndexType.get(), v).result
 
 
 def _clone_iteration(loop: ir.Operation, ip: ir.InsertionPoint, iv: int, args: list[ir.Value]) -> list[ir.Value]:
@@ -51,9 +42,9 @@ def _clone_iteration(loop: ir.Operation, ip: ir.InsertionPoint, iv: int, args: l
     returns the values it yields."""
     body = loop.regions[0].blocks[0]
     with ip:
-        mapping = {body.arguments[0]: _index(iv)}
+        mapping = {body.arguments[0]: index_const(iv)}
         mapping.update(zip(list(body.arguments)[1:], args))
-        *ops, terminator = _ops(body)
+        *ops, terminator = block_ops(body)
         for op in ops:
             new = op.clone(ip)
             for i, v in enumerate(new.operands):
@@ -64,7 +55,7 @@ def _clone_iteration(loop: ir.Operation, ip: ir.InsertionPoint, iv: int, args: l
 
 
 def _next_op(op: ir.Operation) -> ir.Operation:
-    ops = _ops(op.block)
+    ops = block_ops(op.block)
     return ops[ops.index(op) + 1]
 
 
@@ -90,24 +81,21 @@ def peel(loop: ir.Operation, front: int, back: int) -> None:
         loop.erase()
         return
     with ir.InsertionPoint(loop):
-        loop.operands[0] = _index(lb + front * step)
-        loop.operands[1] = _index(ub - back * step)
+        loop.operands[0] = index_const(lb + front * step)
+        loop.operands[1] = index_const(ub - back * step)
 
 
 def peel_counts(loop: ir.Operation, c, cpes: int) -> tuple[int, int]:
     """(front, back): the iterations to peel so that the idle P1 slots of the peeled copies hold the
     accumulator loads before the loop (stores after it); (0, 0) to leave the loop."""
     body = loop.regions[0].blocks[0]
-    ops = _ops(body)
+    ops = block_ops(body)
     if any(o.regions for o in ops) or not any(o.name == "vector.fma" for o in ops):
         return 0, 0
     if not any(isinstance(r.type, ir.VectorType) for r in loop.results):
         return 0, 0
-    lb, ub, step = (constant_int(v) for v in loop.operands[:3])
-    if lb is None or ub is None or not step:
-        return 0, 0
-    trips = max(0, -(-(ub - lb) // step))
-    if trips < 2:
+    trips = static_trip_count(loop)
+    if trips is None or trips < 2:
         return 0, 0
     slots = c.unaligned_vector_access / c.mem_per_cycle
     loads = sum(1 for v in loop.operands[3:] if not isinstance(v.owner, ir.Block) and v.owner.operation.name == "vector.load")
